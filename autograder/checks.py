@@ -1,0 +1,245 @@
+"""What a correct answer is, and how a wrong one is explained.
+
+One ``Exercise`` per graded function. The same ``verdict`` runs in two
+places: in the student's notebook on the public cases (so students see the
+grader's own messages), and in the judge's clean process on every case.
+"""
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+# cs231n's bands for the relative error below: for float64 work, < 1e-7 is
+# right, 1e-7..1e-4 is suspicious, > 1e-4 is wrong. Exact layers use 1e-7.
+DEFAULT_RTOL = 1e-7
+DEFAULT_ATOL = 1e-12
+
+
+def rel_error(x, y) -> float:
+    """cs231n's relative error: max |x - y| / max(1e-8, |x| + |y|)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input for one exercise.
+
+    ``label`` says what kind of input this is. Hidden cases show only the
+    label, never the input or the expected value.
+    """
+    label: str
+    make: Callable[[np.random.Generator], tuple]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    signature: str                      # "relu(z)": names the function and its arguments in messages
+    reference: Callable[..., Any]       # the right answer, computed independently (PyTorch in float64)
+    cases: tuple[Case, ...]
+    hints: Mapping[str, str] = field(default_factory=dict)
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    spies: tuple[str, ...] = ()         # notebook functions this one must be built on
+    min_spy_calls: int = 1              # calls to the spies, all together, per case
+    forbid_warnings: bool = False       # numerical warnings (overflow, invalid) fail the case
+    output_names: tuple[str, ...] = ()  # names for the parts of a tuple result
+    timeout: float = 10.0               # seconds per call in the grader
+
+    @property
+    def name(self) -> str:
+        return self.signature.split("(")[0]
+
+    @property
+    def arg_names(self) -> list[str]:
+        inside = self.signature[self.signature.index("(") + 1: self.signature.rindex(")")]
+        return [part.split("=")[0].strip() for part in inside.split(",") if part.strip()]
+
+    def public(self):
+        return [(i, c) for i, c in enumerate(self.cases) if not c.hidden]
+
+    def hidden(self):
+        return [(i, c) for i, c in enumerate(self.cases) if c.hidden]
+
+    def inputs(self, index: int) -> tuple[list, dict]:
+        """The arguments of case ``index``; the seed depends only on name and index."""
+        case = self.cases[index]
+        rng = np.random.default_rng(zlib.crc32(f"{self.name}/{index}".encode()))
+        return list(case.make(rng)), dict(case.kwargs)
+
+    def expected(self, index: int):
+        args, kwargs = self.inputs(index)
+        return self.reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+# ------------------------------------------------------------------ verdicts
+@dataclass
+class Verdict:
+    status: str            # passed | failed | error | timeout
+    message: str           # safe to show the student: hidden inputs are never in it
+    detail: str            # for the instructor: the full story, hidden cases included
+    cases_passed: int = 0
+    cases_total: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=6, threshold=12, edgeitems=2, separator=", ")
+        return f"{text} (dtype {value.dtype}, shape {value.shape})"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict) and value.get("__tensor__"):
+        return f"a torch tensor (dtype {value['dtype']}, device {value['device']})"
+    if isinstance(value, dict) and value.get("__other__"):
+        return f"an object of type {value['type']}: {value['repr']}"
+    return repr(value)
+
+
+def _type_name(value) -> str:
+    if isinstance(value, dict) and value.get("__tensor__"):
+        return "a torch tensor"
+    if isinstance(value, dict) and value.get("__other__"):
+        return value["type"]
+    return type(value).__name__
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+
+
+def compare(expected, actual, where: str, rtol: float, atol: float):
+    """None if ``actual`` matches, else (kind, explanation) for the first mismatch."""
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(actual, (tuple, list)):
+            return "type", f"{where} should be a {type(expected).__name__} of {len(expected)} items, got {_type_name(actual)}"
+        if len(actual) != len(expected):
+            return "shape", f"{where} should have {len(expected)} items, got {len(actual)}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            problem = compare(e, a, f"{where}[{i}]", rtol, atol)
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, np.ndarray) and expected.ndim > 0:
+        if not isinstance(actual, np.ndarray):
+            return "type", f"{where} should be a numpy array, got {_type_name(actual)}: {_fmt(actual)}"
+        if actual.dtype != expected.dtype:
+            return "dtype", f"{where} should have dtype {expected.dtype}, got dtype {actual.dtype}"
+        if actual.shape != expected.shape:
+            return "shape", f"{where} should have shape {expected.shape}, got shape {actual.shape}"
+    elif not _is_number(actual):
+        return "type", f"{where} should be a number, got {_type_name(actual)}: {_fmt(actual)}"
+    e = np.asarray(expected, dtype=np.float64)
+    a = np.asarray(actual, dtype=np.float64)
+    bad_nan = ~np.isfinite(a) & np.isfinite(e)
+    if bad_nan.any():
+        index = tuple(int(i) for i in np.argwhere(bad_nan)[0]) if a.ndim else ()
+        at = f"{where}{list(index) if index else ''}"
+        return "nan", f"{at} should be {_fmt(float(e[index]))}, got {_fmt(float(a[index]))}"
+    ok = np.isclose(a, e, rtol=rtol, atol=atol)
+    if not ok.all():
+        index = tuple(int(i) for i in np.argwhere(~ok)[0]) if a.ndim else ()
+        at = f"{where}{list(index) if index else ''}"
+        return "values", (f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))} "
+                          f"(max relative error {rel_error(a, e):.2g}, allowed {rtol:g})")
+    return None
+
+
+def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, str | None, str]:
+    """(status, problem kind, explanation) of one outcome against the reference."""
+    name = exercise.name
+    status = outcome.get("status")
+    if status == "missing":
+        return "error", "missing", f"{outcome['error']}: did the cell that defines it run without errors?"
+    if status == "timeout":
+        return "timeout", "timeout", f"{exercise.signature} {outcome['error']}"
+    if status == "error":
+        return "error", "error", f"{exercise.signature} raised {outcome['error']}"
+    problems = []
+    for spy, count in outcome.get("calls", {}).items():
+        if count is None:
+            problems.append(("spies", f"{name} must be built on {spy}, but {spy} is not defined"))
+    total_calls = sum(c or 0 for c in outcome.get("calls", {}).values())
+    if exercise.spies and not problems and total_calls < exercise.min_spy_calls:
+        wanted = " / ".join(exercise.spies)
+        problems.append(("spies", f"{name} must be built on {wanted}: it made {total_calls} call(s) to them, "
+                                  f"at least {exercise.min_spy_calls} expected"))
+    if outcome.get("mutated"):
+        names = exercise.arg_names
+        changed = ", ".join(names[int(p)] if p.isdigit() and int(p) < len(names) else p for p in outcome["mutated"])
+        problems.append(("mutated", f"{exercise.signature} changed its input {changed} in place; "
+                                    "the caller's array must be left as it was"))
+    if exercise.forbid_warnings and outcome.get("warnings"):
+        problems.append(("warning", f"{exercise.signature} triggered {outcome['warnings'][0]}"))
+    if not problems:
+        problem = compare(exercise.expected(index), outcome.get("value"), f"{name}(...)",
+                          exercise.rtol, exercise.atol)
+        if problem:
+            problems.append(problem)
+    if not problems:
+        return "passed", None, ""
+    kind, text = problems[0]
+    return "failed", kind, text
+
+
+_SEVERITY = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
+
+
+def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> Verdict:
+    """Judge a list of cases: every one must pass for the points."""
+    worst = "passed"
+    first_public = first_detail = None
+    passed = 0
+    for index, outcome in zip(indices, outcomes):
+        status, kind, text = judge_case(exercise, index, outcome)
+        if status == "passed":
+            passed += 1
+            continue
+        if _SEVERITY[status] > _SEVERITY[worst]:
+            worst = status
+        if first_public is None:
+            case = exercise.cases[index]
+            hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
+            hint_line = f"\n    Hint: {hint}" if hint else ""
+            if case.hidden and kind not in ("missing", "error", "timeout"):
+                first_public = (f"{exercise.signature} failed a hidden case ({case.label}): "
+                                f"{_KIND_WORDS.get(kind, kind)}.{hint_line}")
+            else:
+                where = "hidden" if case.hidden else "public"
+                first_public = f"{exercise.signature}, {where} case \"{case.label}\": {text}{hint_line}"
+                if kind == "error" and "NotImplementedError" in text:
+                    first_public = f"{exercise.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            first_detail = f"case {index} ({case.label}, {'hidden' if case.hidden else 'public'}): {text}"
+    total = len(indices)
+    if worst == "passed":
+        text = f"{exercise.signature}: all {total} cases passed."
+        return Verdict("passed", text, text, passed, total)
+    summary = f"\n    ({passed} of {total} cases passed.)"
+    return Verdict(worst, first_public + summary, first_detail + summary, passed, total)
+
+
+_KIND_WORDS = {
+    "values": "wrong values",
+    "dtype": "wrong dtype",
+    "shape": "wrong shape",
+    "type": "wrong return type",
+    "nan": "NaN or inf in the result",
+    "mutated": "the input was changed in place",
+    "warning": "a numerical warning (overflow or invalid value)",
+    "spies": "not built on the functions it should use",
+}

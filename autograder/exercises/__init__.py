@@ -1,0 +1,19 @@
+"""Every graded function of every assignment, by assignment name."""
+from __future__ import annotations
+
+import importlib
+
+from autograder.checks import Exercise
+
+# Assignment name (the folder in source/) -> module holding its EXERCISES.
+MODULES = {
+    "01_neuron": "autograder.exercises.a01_neuron",
+    "02_activations": "autograder.exercises.a02_activations",
+}
+
+
+def exercises_for(assignment: str) -> dict[str, Exercise]:
+    if assignment not in MODULES:
+        raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(MODULES)}")
+    exercises = importlib.import_module(MODULES[assignment]).EXERCISES
+    return {exercise.name: exercise for exercise in exercises}

@@ -1,0 +1,142 @@
+"""02_activations: elementwise non-linearities and softmax."""
+import numpy as np
+
+from autograder.checks import Case, Exercise
+from autograder.exercises.reference import torch_apply, torch_derivative
+
+
+def _F():
+    import torch.nn.functional as F
+    return F
+
+
+def _fixed(*values, dtype=np.float64):
+    return lambda rng: (np.array(values, dtype=dtype),)
+
+
+def _normal(*shape, scale=3.0, dtype=np.float64):
+    return lambda rng: ((rng.standard_normal(shape) * scale).astype(dtype),)
+
+
+def _with_zeros(*shape):
+    def make(rng):
+        z = rng.standard_normal(shape) * 2
+        z.flat[:: 3] = 0.0
+        return (z,)
+    return make
+
+
+EXTREMES = _fixed(-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0)
+
+relu = Exercise(
+    signature="relu(z)",
+    reference=lambda z: torch_apply(_F().relu, z),
+    cases=(
+        Case("a vector with negatives, zero and positives", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
+        Case("a random (4, 5) matrix", _normal(4, 5)),
+        Case("a 3-D batch", _normal(2, 3, 4), hidden=True),
+        Case("a float32 input keeps its dtype", _normal(3, 3, dtype=np.float32), hidden=True),
+        Case("large magnitudes", _normal(6, scale=1e6), hidden=True),
+        Case("all negative inputs", lambda rng: (-np.abs(rng.standard_normal((3, 4))) - 0.1,), hidden=True),
+    ),
+    hints={
+        "dtype": "The result must be a float array of the input's dtype. `z > 0` gives booleans; "
+                 "np.maximum(z, 0) keeps the dtype.",
+        "values": "ReLU keeps positive inputs and sets every negative input to 0.",
+        "mutated": "Build a new array (np.maximum(z, 0)) instead of assigning into z.",
+        "type": "Return a numpy array, not a list or a Python number.",
+    },
+)
+
+relu_grad = Exercise(
+    signature="relu_grad(z)",
+    reference=lambda z: torch_derivative(_F().relu, z),
+    cases=(
+        Case("a vector with a zero", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
+        Case("a random (4, 5) matrix with zeros", _with_zeros(4, 5)),
+        Case("exact zeros only", lambda rng: (np.zeros((2, 3)),), hidden=True),
+        Case("a 3-D batch with zeros", _with_zeros(2, 3, 4), hidden=True),
+    ),
+    hints={
+        "values": "The slope is 1 where z > 0 and 0 elsewhere; at exactly z == 0 we use 0, as PyTorch does.",
+        "dtype": "Return floats (1.0 and 0.0) of the input's dtype, not booleans: (z > 0).astype(z.dtype).",
+        "mutated": "Build a new array instead of assigning into z.",
+    },
+)
+
+leaky_relu = Exercise(
+    signature="leaky_relu(z, alpha=0.01)",
+    reference=lambda z, alpha=0.01: torch_apply(lambda x: _F().leaky_relu(x, negative_slope=alpha), z),
+    cases=(
+        Case("the default alpha", _fixed(-100.0, -2.0, 0.0, 3.0)),
+        Case("alpha=0.2 on a (3, 4) matrix", _normal(3, 4), kwargs={"alpha": 0.2}),
+        Case("a float32 input keeps its dtype", _normal(5, dtype=np.float32), hidden=True),
+        Case("alpha=0.05 on a 3-D batch", _normal(2, 2, 3), kwargs={"alpha": 0.05}, hidden=True),
+    ),
+    hints={
+        "values": "Negative inputs are multiplied by alpha; positive ones pass unchanged. Use the alpha argument, "
+                  "not a hard-coded 0.01.",
+        "dtype": "np.where(z > 0, z, alpha * z) keeps the input's dtype.",
+        "mutated": "Build a new array instead of assigning into z.",
+    },
+)
+
+sigmoid = Exercise(
+    signature="sigmoid(z)",
+    reference=lambda z: torch_apply(lambda x: x.sigmoid(), z),
+    cases=(
+        Case("a random (3, 4) matrix", _normal(3, 4)),
+        Case("extreme inputs of \u00b11000", EXTREMES),
+        Case("large negative inputs", lambda rng: (-rng.uniform(700, 1000, size=(4, 3)),), hidden=True),
+        Case("a 3-D batch", _normal(2, 3, 2, scale=10), hidden=True),
+    ),
+    forbid_warnings=True,
+    hints={
+        "warning": "np.exp(-z) overflows for large negative z. Compute e = np.exp(-np.abs(z)) once; then "
+                   "sigmoid is 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0. np.where evaluates "
+                   "both branches, so neither may overflow.",
+        "nan": "inf / inf is NaN: rewrite so that np.exp only ever sees non-positive numbers.",
+        "values": "sigmoid(z) = 1 / (1 + exp(-z)); sigmoid(0) = 0.5.",
+    },
+)
+
+sigmoid_grad = Exercise(
+    signature="sigmoid_grad(z)",
+    reference=lambda z: torch_derivative(lambda x: x.sigmoid(), z),
+    cases=(
+        Case("a random (3, 4) matrix", _normal(3, 4)),
+        Case("extreme inputs of \u00b11000", EXTREMES),
+        Case("a 3-D batch", _normal(2, 2, 3, scale=5), hidden=True),
+        Case("large positive and negative inputs", lambda rng: (rng.uniform(-900, 900, size=(5, 2)),), hidden=True),
+    ),
+    forbid_warnings=True,
+    hints={
+        "values": "The derivative is sigmoid(z) * (1 - sigmoid(z)): reuse your sigmoid.",
+        "warning": "Reuse your stable sigmoid rather than writing exp(-z) again.",
+        "nan": "Reuse your stable sigmoid rather than writing exp(-z) again.",
+    },
+)
+
+softmax = Exercise(
+    signature="softmax(z)",
+    reference=lambda z: torch_apply(lambda x: _F().softmax(x, dim=-1), z),
+    cases=(
+        Case("a single vector of logits", _fixed(1.0, 2.0, 3.0, 0.5)),
+        Case("a batch of (4, 3) logits", _normal(4, 3)),
+        Case("logits of \u00b11000", lambda rng: (np.array([[1000.0, 999.0, -1000.0], [-1000.0, -999.0, -1000.0]]),)),
+        Case("a square (5, 5) batch", _normal(5, 5), hidden=True),
+        Case("a 3-D batch", _normal(2, 3, 4), hidden=True),
+        Case("large equal logits", lambda rng: (np.full((2, 6), 1000.0),), hidden=True),
+        Case("large negative logits", lambda rng: (rng.uniform(-1000, -800, size=(3, 7)),), hidden=True),
+    ),
+    forbid_warnings=True,
+    hints={
+        "values": "Normalise over the last axis: each row must sum to 1. Use axis=-1 with keepdims=True.",
+        "shape": "softmax keeps the shape of its input; sum with keepdims=True so the division broadcasts.",
+        "warning": "Subtract the row maximum before np.exp: softmax(z) = softmax(z - max(z)), and exp never overflows.",
+        "nan": "Subtract the row maximum before np.exp: softmax(z) = softmax(z - max(z)), and exp never overflows.",
+        "mutated": "z -= z.max(...) changes the caller's array; write z = z - z.max(...) instead.",
+    },
+)
+
+EXERCISES = (relu, relu_grad, leaky_relu, sigmoid, sigmoid_grad, softmax)

@@ -1,0 +1,65 @@
+"""Grade one submission: repair, execute in a kernel, judge in a clean process."""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from autograder import notebooks, runner
+from autograder.exercises import exercises_for
+from autograder.judge import run_judge
+from autograder.report import Report, unscored
+
+PROBE_SLACK = 60.0  # seconds on top of the per-call limits, for the probe's own start-up and writing
+
+
+def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
+    """The notebook to grade and its assignment, from a file or an nbgrader folder."""
+    known = notebooks.assignments()
+    if submission.is_dir():
+        candidates = sorted(submission.glob("*.ipynb"))
+        named = [p for p in candidates if p.stem in ([assignment] if assignment else known)]
+        if named:
+            return named[0], named[0].stem
+        if len(candidates) == 1 and (assignment or submission.name in known):
+            return candidates[0], assignment or submission.name
+        raise notebooks.NotANotebook(
+            f"{submission} holds no notebook of a known assignment "
+            f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})")
+    chosen = assignment or next((name for name in (submission.stem, submission.parent.name) if name in known), None)
+    if chosen is None:
+        raise notebooks.NotANotebook(
+            f"cannot tell which assignment {submission.name} belongs to; name it after one of "
+            f"{', '.join(known)} or pass --assignment")
+    return submission, chosen
+
+
+def grade(submission: Path, assignment: str | None = None, cell_timeout: float = runner.CELL_TIMEOUT) -> Report:
+    submission = Path(submission)
+    started = time.perf_counter()
+    try:
+        path, assignment = find_notebook(submission, assignment)
+        if assignment not in notebooks.assignments():
+            raise notebooks.NotANotebook(f"unknown assignment {assignment!r}")
+        repaired = notebooks.repair(notebooks.read(path), assignment)
+    except (notebooks.NotANotebook, OSError) as error:
+        cells = notebooks.grade_cells(assignment) if assignment in notebooks.assignments() else []
+        return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started)
+
+    exercises = [exercises_for(assignment)[cell.function] for cell in notebooks.grade_cells(assignment)]
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        workdir = Path(tmp)
+        plan = runner.write_plan(exercises, workdir / "plan")
+        outbox = workdir / "outbox"
+        probe_timeout = sum(e.timeout * len(e.cases) for e in exercises) + PROBE_SLACK
+        execution = runner.execute(repaired.notebook, workdir, plan, outbox, probe_timeout, cell_timeout)
+        context = {
+            "assignment": assignment,
+            "failure": execution.failure,
+            "missing_solutions": repaired.missing_solutions,
+        }
+        tests = run_judge(assignment, outbox, context)
+    notes = repaired.notes + execution.cell_errors
+    if execution.failure:
+        notes.insert(0, f"execution stopped early: {execution.failure}")
+    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started)

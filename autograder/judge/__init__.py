@@ -1,0 +1,40 @@
+"""The judge: a clean pytest process that scores what the probe recorded.
+
+It imports numpy, torch and the autograder, and nothing of the student's:
+its inputs are a JSON file and a pickle-free npz written by the kernel,
+plus the grader's own context file. Every point is decided here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TESTS = HERE / "test_grade_cells.py"
+
+
+class JudgeFailed(RuntimeError):
+    """The judge process itself broke: a grader bug, never the student's fault."""
+
+
+def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="judge-") as tmp:
+        context_path = Path(tmp) / "context.json"
+        context_path.write_text(json.dumps(context))
+        results_path = Path(tmp) / "results.json"
+        command = [
+            sys.executable, "-I", "-m", "pytest", str(TESTS),
+            "-p", "autograder.judge.plugin", "-p", "no:cacheprovider", "--noconftest",
+            "-c", os.devnull, "--rootdir", tmp, "-q", "--no-header", "-p", "no:randomly",
+            "--assignment", assignment, "--outbox", str(outbox),
+            "--context", str(context_path), "--results", str(results_path),
+        ]
+        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+        if not results_path.exists():
+            raise JudgeFailed(f"the judge wrote no results (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        return json.loads(results_path.read_text())

@@ -1,0 +1,62 @@
+"""pytest plugin for the judge: its options, and the results file it writes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.checks import Verdict
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("autograder judge")
+    group.addoption("--assignment", required=True)
+    group.addoption("--outbox", required=True, help="the folder the probe wrote")
+    group.addoption("--context", required=True, help="the grader's notes on the execution")
+    group.addoption("--results", required=True, help="where to write the per-test results")
+
+
+class Recorder:
+    def __init__(self):
+        self.results = {}
+
+    def record(self, cell, verdict: Verdict):
+        self.results[cell.grade_id] = {
+            "grade_id": cell.grade_id,
+            "function": cell.function,
+            "status": verdict.status,
+            "score": cell.points if verdict.passed else 0.0,
+            "max_score": cell.points,
+            "output": verdict.message,
+            "detail": verdict.detail,
+            "cases_passed": verdict.cases_passed,
+            "cases_total": verdict.cases_total,
+        }
+
+
+RECORDER = Recorder()
+
+
+@pytest.fixture
+def record():
+    return RECORDER.record
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    cell = getattr(item, "callspec", None) and item.callspec.params.get("cell")
+    # A judge-side exception (not a failed assertion) still yields a 0-point entry.
+    if cell is not None and report.when == "call" and report.failed and cell.grade_id not in RECORDER.results:
+        message = f"the judge could not score this test: {call.excinfo.typename}: {call.excinfo.value}"
+        RECORDER.results[cell.grade_id] = {
+            "grade_id": cell.grade_id, "function": cell.function, "status": "error", "score": 0.0,
+            "max_score": cell.points, "output": message, "detail": message, "cases_passed": 0, "cases_total": 0,
+        }
+
+
+def pytest_sessionfinish(session):
+    path = Path(session.config.getoption("--results"))
+    path.write_text(json.dumps(list(RECORDER.results.values()), indent=1))

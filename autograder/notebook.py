@@ -1,0 +1,37 @@
+"""The public checks that the visible test cells run in a student's notebook.
+
+They use the grader's own exercises and verdicts, so a student sees here the
+message the grader's report will give. They run in the student's kernel and
+decide nothing: the grade comes from the judge, in a process of its own.
+"""
+from __future__ import annotations
+
+from autograder import probe
+from autograder.checks import verdict
+from autograder.exercises import exercises_for
+
+
+class CheckFailed(AssertionError):
+    """Raised by a failing check; nbgrader's autograde scores the cell 0."""
+
+
+def checks_for(assignment: str):
+    """The ``check`` function for one assignment's notebook."""
+    exercises = exercises_for(assignment)
+
+    def check(name: str, fn, hidden: bool = False) -> None:
+        exercise = exercises[name]
+        chosen = exercise.hidden() if hidden else exercise.public()
+        indices = [index for index, _ in chosen]
+        namespace = getattr(fn, "__globals__", {})
+        outcomes = []
+        for index in indices:
+            args, kwargs = exercise.inputs(index)
+            outcomes.append(probe.roundtrip(probe.call(fn, args, kwargs, namespace, exercise.spies)))
+        result = verdict(exercise, indices, outcomes)
+        if not result.passed:
+            raise CheckFailed("\n" + result.message)
+        kind = "hidden" if hidden else "public"
+        print(f"\u2714 {exercise.signature}: all {len(indices)} {kind} checks passed.")
+
+    return check

@@ -1,0 +1,68 @@
+"""A graded submission: per-test results, a text table, Gradescope's JSON."""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Report:
+    submission: str
+    assignment: str | None
+    tests: list[dict]          # one per grade cell, as the judge wrote them
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None   # set when the submission could not be graded at all
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(t["score"] for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t["max_score"] for t in self.tests)
+
+    def gradescope(self) -> dict:
+        """Gradescope's results.json; ``output`` never holds hidden inputs or answers."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.seconds, 2),
+            "output": "\n".join(([self.error] if self.error else []) + self.notes),
+            "tests": [
+                {
+                    "name": f"{t['grade_id']}: {t['function']}",
+                    "grade_id": t["grade_id"],
+                    "status": t["status"],
+                    "score": t["score"],
+                    "max_score": t["max_score"],
+                    "output": t["output"],
+                    "visibility": "visible",
+                }
+                for t in self.tests
+            ],
+        }
+
+    def table(self, detail: bool = False) -> str:
+        lines = [f"{self.submission} [{self.assignment or 'unknown assignment'}]: "
+                 f"{self.score:g} / {self.max_score:g} points ({self.seconds:.1f} s)"]
+        if self.error:
+            lines.append(f"  ERROR: {self.error}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        width = max([len(t["grade_id"]) for t in self.tests] + [10])
+        for t in self.tests:
+            head = f"  {t['grade_id']:<{width}}  {t['score']:>4g}/{t['max_score']:<4g} {t['status']:<8} "
+            body = (t["detail"] if detail else t["output"]).strip().splitlines() or [""]
+            lines.append(head + body[0])
+            pad = " " * len(head)
+            lines.extend(pad + textwrap.shorten(line, 200) if len(line) > 200 else pad + line for line in body[1:])
+        return "\n".join(lines)
+
+
+def unscored(submission: str, assignment: str | None, cells, error: str, seconds: float) -> Report:
+    """A submission that could not be run at all: every test listed, each at 0, with the cause."""
+    tests = [{"grade_id": c.grade_id, "function": c.function, "status": "error", "score": 0.0,
+              "max_score": c.points, "output": error, "detail": error, "cases_passed": 0, "cases_total": 0}
+             for c in cells]
+    return Report(submission, assignment, tests, [], error, seconds)

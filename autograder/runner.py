@@ -1,0 +1,115 @@
+"""Execute a repaired submission in a fresh kernel, then probe its functions.
+
+Student code runs only in the kernel, a separate process started by
+jupyter_client. This module drives it cell by cell and never imports or
+calls anything the student wrote.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+from autograder import probe
+from autograder.checks import Exercise
+
+PROBE_SOURCE = Path(probe.__file__).read_text()
+CELL_TIMEOUT = 60  # seconds for one notebook cell
+
+
+@dataclass
+class Execution:
+    seconds: float = 0.0
+    cell_errors: list[str] = field(default_factory=list)
+    failure: str | None = None   # why execution stopped early, if it did
+    probe_ran: bool = False
+
+
+def write_plan(exercises: list[Exercise], folder: Path) -> Path:
+    """The calls the probe will make, with their inputs as a pickle-free npz."""
+    inputs, calls = {}, []
+    for exercise in exercises:
+        for index in range(len(exercise.cases)):
+            args, kwargs = exercise.inputs(index)
+            call_id = f"{exercise.name}/{index}"
+            calls.append({
+                "id": call_id,
+                "fn": exercise.name,
+                "args": probe.encode(args, inputs, call_id + "/args"),
+                "kwargs": probe.encode(kwargs, inputs, call_id + "/kwargs"),
+                "spies": list(exercise.spies),
+                "timeout": exercise.timeout,
+            })
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "inputs.npz", **inputs)
+    plan = folder / "plan.json"
+    plan.write_text(json.dumps({"inputs": str(folder / "inputs.npz"), "calls": calls}))
+    return plan
+
+
+def probe_cell(plan: Path, outbox: Path):
+    # The probe runs inside a function so that none of its names land in the
+    # student's namespace, and reads the student's functions from globals().
+    code = (
+        "def __autograder_probe():\n"
+        "    namespace = {'__name__': 'autograder_probe'}\n"
+        f"    exec(compile({PROBE_SOURCE!r}, 'autograder-probe', 'exec'), namespace)\n"
+        f"    return namespace['run_plan'](globals(), {str(plan)!r}, {str(outbox)!r})\n"
+        "__autograder_probe()\n"
+    )
+    return nbformat.v4.new_code_cell(code)
+
+
+def _cell_error(cell) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}"[:300]
+    return None
+
+
+def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: float,
+            cell_timeout: float = CELL_TIMEOUT) -> Execution:
+    """Run every cell, then the probe; the kernel is shut down afterwards."""
+    result = Execution()
+    notebook.cells.append(probe_cell(plan, outbox))
+    client = NotebookClient(
+        notebook,
+        timeout=int(cell_timeout),
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell ran longer than {cell_timeout:g} s"},
+        resources={"metadata": {"path": str(workdir)}},
+        record_timing=False,
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    started = time.perf_counter()
+    try:
+        with client.setup_kernel(env=env, cwd=str(workdir)):
+            last = len(notebook.cells) - 1
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type != "code":
+                    continue
+                if index == last:
+                    client.timeout = int(probe_timeout)
+                client.execute_cell(cell, index)
+                error = _cell_error(cell)
+                if error and index != last:
+                    result.cell_errors.append(f"cell {index}: {error}")
+                if index == last:
+                    result.probe_ran = error is None
+                    if error:
+                        result.failure = f"the grader's probe failed: {error}"
+    except DeadKernelError:
+        result.failure = "the kernel died (os._exit, a crash, or memory exhausted)"
+    except Exception as error:  # a kernel that cannot start or talk is a grading failure, reported
+        result.failure = f"the notebook could not be executed ({type(error).__name__}: {str(error)[:200]})"
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,22 @@
+"""nbgrader configuration for the Deep Learning Basics Workbook.
+
+Run nbgrader from the repository root with the venv's bin/ on PATH
+(nbgrader starts `alembic` as a subprocess): `make release` does both.
+"""
+import os
+
+c = get_config()  # noqa: F821 - injected by traitlets
+
+c.CourseDirectory.course_id = "dl-basics-workbook"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+
+# What a student sees in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+

@@ -1,0 +1,32 @@
+"""Realistic wrong answers, per assignment: each one replaces one solution cell.
+
+A ``Mistake`` names the grade cell it replaces, the code a student might
+write there, and the grade cells it must lose (usually just its own; a
+broken building block also breaks what is built on it).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    grade_id: str
+    code: str
+    why: str
+    loses: tuple[str, ...] = ()
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        return self.loses or (self.grade_id,)
+
+
+MODULES = {
+    "01_neuron": "tests.mistakes.a01_neuron",
+    "02_activations": "tests.mistakes.a02_activations",
+}
+
+
+def mistakes_for(assignment: str) -> dict[str, Mistake]:
+    return importlib.import_module(MODULES[assignment]).MISTAKES
