@@ -90,6 +90,11 @@ def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: fl
         record_timing=False,
     )
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    # Unix sockets in the private work folder rather than TCP on localhost:
+    # no other local user can connect to the kernel.
+    client.km = client.create_kernel_manager()
+    client.km.transport = "ipc"
+    client.km.ip = str(workdir / "kernel")
     started = time.perf_counter()
     try:
         with client.setup_kernel(env=env, cwd=str(workdir)):

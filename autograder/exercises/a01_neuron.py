@@ -160,19 +160,15 @@ perceptron = Exercise(
     reference=_perceptron_ref,
     cases=(
         Case("a batch of 4 inputs with 2 features", _batch_input(
-            [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], w=(2.0, -1.0), b=-0.5)),
+            [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], w=(2.0, -1.0), b=-1.5)),
         Case("a random (6, 3) batch", _random_input(6, 3)),
         Case("inputs exactly on the decision boundary", _on_the_boundary, hidden=True),
         Case("a batch of one input", _random_input(1, 3), hidden=True),
         Case("many features and a negative bias", _random_input(10, 40, b=-1.5), hidden=True),
     ),
-    spies=("weighted_sum", "step"),
-    min_spy_calls=2,
     hints={
-        "spies": "A perceptron is a step applied to a weighted sum: return step(weighted_sum(x, w, b)), "
-                 "calling both of your functions above.",
-        "values": "Every output must be 1.0 (the weighted sum is > 0) or 0.0 (it is <= 0). Did you apply the step, "
-                  "and does your step give 0.0 at exactly 0?",
+        "values": "Each output must be 1.0 where x[i] . w + b > 0 and 0.0 otherwise. Check that you pass the "
+                  "bias on, that you apply the step, and that your step gives 0.0 at exactly 0.",
         "dtype": "The outputs are floats 1.0 and 0.0 in float64: check what your step returns.",
         "shape": "One output per row of x: shape (n,).",
         "mutated": "Compute new values; do not assign into x or w.",

@@ -1,0 +1,38 @@
+"""Sample submissions, graded once per session and shared between test files."""
+from __future__ import annotations
+
+import pytest
+
+from autograder.grader import grade
+from autograder.notebooks import assignments, source_path
+from tests import samples
+from tests.mistakes import mistakes_for
+
+ASSIGNMENTS = assignments()
+MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
+
+
+def sample_notebook_path(assignment: str, sample: str, folder):
+    """'source' and 'release' are the committed notebooks; 'reference' (the release
+    filled with the reference code) and 'mistake:<id>' are built from the release."""
+    if sample == "source":
+        return source_path(assignment)
+    if sample == "release":
+        return samples.RELEASE_DIR / assignment / f"{assignment}.ipynb"
+    if sample == "reference":
+        return samples.write(samples.student_notebook(assignment), folder, assignment)
+    mistake = sample.split(":", 1)[1]
+    return samples.write(samples.with_mistakes(assignment, mistake), folder, assignment)
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    reports = {}
+
+    def get(assignment: str, sample: str):
+        if (assignment, sample) not in reports:
+            folder = tmp_path_factory.mktemp(sample.replace(":", "-"))
+            reports[assignment, sample] = grade(sample_notebook_path(assignment, sample, folder), assignment)
+        return reports[assignment, sample]
+
+    return get

@@ -1,0 +1,66 @@
+"""`python -m autograder grade`: Gradescope JSON, exit code 0, clear errors for bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.data import REPO_ROOT
+from autograder.notebooks import grade_cells, source_path
+from tests import samples
+
+GRADESCOPE_KEYS = {"name", "score", "max_score", "output", "visibility", "grade_id", "status"}
+
+
+def run_cli(*args):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize("sample", ["source", "release"])
+def test_json_shows_full_marks_for_the_solutions_and_zero_for_the_release(tmp_path, sample):
+    assignment = "02_activations" if sample == "source" else "01_neuron"
+    notebook = source_path(assignment) if sample == "source" else samples.RELEASE_DIR / assignment
+    out = tmp_path / "results.json"
+    printed = run_cli(notebook, "--json", out).stdout
+    results = json.loads(out.read_text())
+    cells = grade_cells(assignment)
+    assert [t["grade_id"] for t in results["tests"]] == [c.grade_id for c in cells]
+    assert all(GRADESCOPE_KEYS <= set(t) for t in results["tests"])
+    assert results["max_score"] == sum(c.points for c in cells)
+    if sample == "source":
+        assert results["score"] == results["max_score"]
+        assert {t["status"] for t in results["tests"]} == {"passed"}
+    else:
+        assert results["score"] == 0
+        assert {t["status"] for t in results["tests"]} == {"error"}
+    for cell in cells:
+        assert cell.grade_id in printed
+
+
+@pytest.mark.parametrize("content,cause", [
+    ("print('this is a script, not a notebook')", "is not a Jupyter notebook"),
+    ("", "is empty"),
+    ('{"cells": "not a list"}', "is not a Jupyter notebook"),
+])
+def test_a_file_that_is_not_a_notebook_gets_a_clear_error(tmp_path, content, cause):
+    bad = tmp_path / "01_neuron.ipynb"
+    bad.write_text(content)
+    out = tmp_path / "results.json"
+    printed = run_cli(bad, "--json", out).stdout
+    results = json.loads(out.read_text())
+    assert results["score"] == 0 and cause in results["output"] and cause in printed
+    assert [t["grade_id"] for t in results["tests"]] == [c.grade_id for c in grade_cells("01_neuron")]
+    assert all(t["status"] == "error" and cause in t["output"] for t in results["tests"])
+
+
+def test_a_folder_without_a_known_notebook_is_reported(tmp_path):
+    (tmp_path / "homework.txt").write_text("hello")
+    out = tmp_path / "results.json"
+    run_cli(tmp_path, "--json", out)
+    results = json.loads(out.read_text())
+    assert results["score"] == 0 and "holds no notebook of a known assignment" in results["output"]

@@ -1,0 +1,54 @@
+"""Both sides of every grade: correct work earns the points, each mistake loses exactly its own."""
+from __future__ import annotations
+
+import pytest
+
+from autograder.notebooks import grade_cells
+from tests.conftest import ASSIGNMENTS, MISTAKES
+from tests.mistakes import mistakes_for
+
+
+def points(assignment):
+    return {cell.grade_id: cell.points for cell in grade_cells(assignment)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebook_earns_full_marks(graded, assignment):
+    report = graded(assignment, "source")
+    assert report.error is None
+    assert [t["grade_id"] for t in report.tests] == list(points(assignment))
+    assert all(t["status"] == "passed" for t in report.tests), report.table(detail=True)
+    assert report.score == report.max_score == sum(points(assignment).values()) > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_earns_zero_without_crashing(graded, assignment):
+    report = graded(assignment, "release")
+    assert report.error is None, report.error
+    assert report.score == 0 and report.max_score == sum(points(assignment).values())
+    for test in report.tests:
+        assert test["status"] == "error", report.table()
+        assert "not implemented yet" in test["output"], test["output"]
+
+
+@pytest.mark.parametrize("assignment,mistake", MISTAKES, ids=[f"{a}:{m}" for a, m in MISTAKES])
+def test_mistake_loses_exactly_its_points(graded, assignment, mistake):
+    expected_lost = {f"test_{g}" for g in mistakes_for(assignment)[mistake].lost}
+    report = graded(assignment, f"mistake:{mistake}")
+    lost = {t["grade_id"] for t in report.tests if t["score"] < t["max_score"]}
+    assert lost == expected_lost, report.table(detail=True)
+    assert report.score == sum(p for g, p in points(assignment).items() if g not in expected_lost)
+    for test in report.tests:
+        if test["grade_id"] in expected_lost:
+            assert test["score"] == 0 and test["status"] in ("failed", "error", "timeout")
+            assert test["function"] in test["output"], "the message must name the function"
+        else:
+            assert test["status"] == "passed" and test["score"] == test["max_score"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_graded_function_has_two_realistic_mistakes(assignment):
+    per_cell = {cell.function: 0 for cell in grade_cells(assignment)}
+    for mistake in mistakes_for(assignment).values():
+        per_cell[mistake.grade_id] += 1
+    assert all(count >= 2 for count in per_cell.values()), per_cell

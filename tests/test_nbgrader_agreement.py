@@ -1,0 +1,59 @@
+"""`nbgrader autograde` and our autograder give the same points to every grade cell.
+
+A throwaway course uses the repo's own nbgrader_config.py, so this also
+proves the configuration works for an instructor's generate/autograde.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.data import REPO_ROOT
+from autograder.notebooks import source_path
+from tests import samples
+from tests.conftest import ASSIGNMENTS
+from tests.mistakes import mistakes_for
+
+
+def nbgrader(course: Path, *args):
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    done = subprocess.run([os.path.join(bin_dir, "nbgrader"), *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment):
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
+    shutil.copytree(source_path(assignment).parent, course / "source" / assignment)
+    nbgrader(course, "generate_assignment", assignment)
+
+    students = {"reference": samples.student_notebook(assignment), "untouched": samples.release_notebook(assignment)}
+    students.update({f"mistake-{m}": samples.with_mistakes(assignment, m) for m in mistakes_for(assignment)})
+    for student, notebook in students.items():
+        samples.write(notebook, course / "submitted" / student, assignment)
+    nbgrader(course, "autograde", assignment, "--create")
+
+    ours_by_student = {
+        "reference": graded(assignment, "reference"),
+        "untouched": graded(assignment, "release"),
+        **{f"mistake-{m}": graded(assignment, f"mistake:{m}") for m in mistakes_for(assignment)},
+    }
+    disagreements = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, ours in ours_by_student.items():
+            theirs = gradebook.find_submission_notebook(assignment, assignment, student)
+            nbgrader_points = {grade.name: grade.score for grade in theirs.grades if grade.name.startswith("test_")}
+            our_points = {test["grade_id"]: test["score"] for test in ours.tests}
+            if nbgrader_points != our_points:
+                disagreements.append(f"{student}: nbgrader {nbgrader_points} vs ours {our_points}")
+    assert not disagreements, "\n".join(disagreements)

@@ -1,0 +1,56 @@
+"""release/ is nbgrader's output, and every notebook follows the grading conventions."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from autograder.exercises import exercises_for
+from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
+from autograder.release import generate
+from tests.samples import RELEASE_DIR
+
+
+def test_committed_release_matches_a_fresh_generation(tmp_path):
+    fresh = generate(tmp_path)
+    committed = sorted(p.relative_to(RELEASE_DIR) for p in RELEASE_DIR.rglob("*.ipynb"))
+    assert committed == sorted(p.relative_to(tmp_path) for p in fresh), "release/ has extra or missing notebooks"
+    for path in fresh:
+        relative = path.relative_to(tmp_path)
+        stale = json.loads((RELEASE_DIR / relative).read_text()) != json.loads(path.read_text())
+        assert not stale, f"release/{relative} differs from a fresh generation: run `make release` and commit it"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_release_holds_no_solutions_or_hidden_tests(assignment):
+    text = (RELEASE_DIR / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
+        assert marker not in text, f"release/{assignment} leaks {marker!r}"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assignment):
+    cells = [c for c in read(source_path(assignment)).cells if c.cell_type == "code"]
+    solutions = [(i, c) for i, c in enumerate(cells) if nbgrader_meta(c).get("solution")]
+    assert solutions, "no solution cells"
+    for i, cell in solutions:
+        name = grade_id(cell)
+        assert re.search(rf"^def {name}\(", cell.source, re.M), f"solution cell {name!r} must define {name}()"
+        test = cells[i + 1]
+        meta = nbgrader_meta(test)
+        assert grade_id(test) == f"test_{name}" and meta.get("grade") and meta.get("locked"), \
+            f"{name}: the next code cell must be the locked grade cell test_{name}"
+        assert meta.get("points", 0) > 0
+        assert f'check("{name}", {name})' in test.source
+        assert f'check("{name}", {name}, hidden=True)' in test.source
+    graded = {grade_id(c) for _, c in solutions}
+    assert graded == set(exercises_for(assignment)), "notebook and autograder/exercises disagree on the graded functions"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_exercise_has_public_and_hidden_cases(assignment):
+    for exercise in exercises_for(assignment).values():
+        assert exercise.public() and exercise.hidden(), exercise.name
+        for index in range(len(exercise.cases)):
+            exercise.expected(index)  # the reference itself must run on every case
