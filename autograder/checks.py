@@ -219,7 +219,10 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
             case = exercise.cases[index]
             hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
             hint_line = f"\n    Hint: {hint}" if hint else ""
-            if case.hidden and kind not in ("missing", "error", "timeout"):
+            if case.hidden and kind == "error":
+                first_public = (f"{exercise.signature} raised {outcome.get('error_type', 'an exception')} "
+                                f"on a hidden case ({case.label}).{hint_line}")
+            elif case.hidden and kind not in ("missing", "timeout"):
                 first_public = (f"{exercise.signature} failed a hidden case ({case.label}): "
                                 f"{_KIND_WORDS.get(kind, kind)}.{hint_line}")
             else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autograder import notebooks, runner
 from autograder.exercises import exercises_for
-from autograder.judge import run_judge
+from autograder.judge import JudgeFailed, run_judge
 from autograder.report import Report, unscored
 
 PROBE_SLACK = 60.0  # seconds on top of the per-call limits, for the probe's own start-up and writing
@@ -41,7 +41,12 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
         path, assignment = find_notebook(submission, assignment)
         if assignment not in notebooks.assignments():
             raise notebooks.NotANotebook(f"unknown assignment {assignment!r}")
-        repaired = notebooks.repair(notebooks.read(path), assignment)
+        try:
+            repaired = notebooks.repair(notebooks.read(path), assignment)
+        except (notebooks.NotANotebook, OSError):
+            raise
+        except Exception as error:  # malformed cells: nbformat accepts more than repair can use
+            raise notebooks.NotANotebook(f"{path.name} has malformed cells ({type(error).__name__}: {error})") from None
     except (notebooks.NotANotebook, OSError) as error:
         cells = notebooks.grade_cells(assignment) if assignment in notebooks.assignments() else []
         return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started)
@@ -58,7 +63,21 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
             "failure": execution.failure,
             "missing_solutions": repaired.missing_solutions,
         }
-        tests = run_judge(assignment, outbox, context)
+        try:
+            tests = run_judge(assignment, outbox, context)
+        except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
+            return unscored(str(submission), assignment, notebooks.grade_cells(assignment),
+                            f"grader error, please tell the instructor: {error}", time.perf_counter() - started)
+    # A grade cell the judge could not score still appears, at 0, with the reason.
+    scored = {t["grade_id"] for t in tests}
+    for cell in notebooks.grade_cells(assignment):
+        if cell.grade_id not in scored:
+            message = "not scored: the grader's probe left unreadable results"
+            tests.append({"grade_id": cell.grade_id, "function": cell.function, "status": "error", "score": 0.0,
+                          "max_score": cell.points, "output": message, "detail": message,
+                          "cases_passed": 0, "cases_total": 0})
+    order = [cell.grade_id for cell in notebooks.grade_cells(assignment)]
+    tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors
     if execution.failure:
         notes.insert(0, f"execution stopped early: {execution.failure}")

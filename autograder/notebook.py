@@ -27,7 +27,7 @@ def checks_for(assignment: str):
         outcomes = []
         for index in indices:
             args, kwargs = exercise.inputs(index)
-            outcomes.append(probe.roundtrip(probe.call(fn, args, kwargs, namespace, exercise.spies)))
+            outcomes.append(probe.roundtrip(probe.call(fn, args, kwargs, namespace, exercise.spies, exercise.timeout)))
         result = verdict(exercise, indices, outcomes)
         if not result.passed:
             raise CheckFailed("\n" + result.message)

@@ -119,23 +119,36 @@ def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
     old_handler = None
     if timeout:
         old_handler = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    started = time.perf_counter()
-    try:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn"):
-            warnings.simplefilter("always")
-            outcome["value"] = fn(*call_args, **call_kwargs)
-        outcome["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught][:5]
-    except ProbeTimeout:
-        outcome = {**outcome, "status": "timeout", "error": f"did not return within {timeout:g} s"}
-    except BaseException as error:  # SystemExit and KeyboardInterrupt are the student's fault too
-        frames = traceback.format_exception(type(error), error, error.__traceback__)
-        outcome = {**outcome, "status": "error", "error": f"{type(error).__name__}: {error}"[:500],
-                   "traceback": "".join(frames[-3:])[-1500:]}
-    finally:
+        # Re-fires every 0.5 s, so a bare `except:` in a loop cannot swallow it for good.
+        signal.setitimer(signal.ITIMER_REAL, timeout, 0.5)
+
+    def disarm():
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught, \
+                np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+            warnings.simplefilter("always")
+            outcome["value"] = fn(*call_args, **call_kwargs)
+        disarm()
+        outcome["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught
+                               if issubclass(w.category, RuntimeWarning)][:5]
+    except ProbeTimeout:
+        disarm()
+        outcome = {**outcome, "status": "timeout", "error": f"did not return within {timeout:g} s"}
+    except KeyboardInterrupt:
+        # The runner's cell timeout interrupts the kernel: stop, do not move on to the next case.
+        disarm()
+        raise
+    except BaseException as error:  # SystemExit is the student's fault too
+        disarm()
+        frames = traceback.format_exception(type(error), error, error.__traceback__)
+        outcome = {**outcome, "status": "error", "error": f"{type(error).__name__}: {error}"[:500],
+                   "error_type": type(error).__name__, "traceback": "".join(frames[-3:])[-1500:]}
+    finally:
+        disarm()
         for name, original in originals.items():
             namespace[name] = original
     outcome["seconds"] = time.perf_counter() - started
@@ -181,7 +194,12 @@ def run_plan(namespace, plan_path, outbox):
         kwargs = decode(entry["kwargs"], inputs)
         outcome = call(fn, args, kwargs, namespace, entry.get("spies", ()), entry.get("timeout"))
         if "value" in outcome:
-            outcome["value"] = encode(outcome["value"], arrays, entry["id"])
+            try:
+                outcome["value"] = encode(outcome["value"], arrays, entry["id"])
+            except Exception as error:
+                outcome.pop("value")
+                outcome.update(status="error", error_type=type(error).__name__,
+                               error=f"its result could not be read ({type(error).__name__}: {str(error)[:200]})")
         records[entry["id"]] = outcome
     os.makedirs(outbox, exist_ok=True)
     # Write to temporary names and rename, so a half-written outbox is never read.

@@ -59,9 +59,10 @@ def probe_cell(plan: Path, outbox: Path):
     # student's namespace, and reads the student's functions from globals().
     code = (
         "def __autograder_probe():\n"
+        "    import builtins  # students may shadow exec, compile or globals\n"
         "    namespace = {'__name__': 'autograder_probe'}\n"
-        f"    exec(compile({PROBE_SOURCE!r}, 'autograder-probe', 'exec'), namespace)\n"
-        f"    return namespace['run_plan'](globals(), {str(plan)!r}, {str(outbox)!r})\n"
+        f"    builtins.exec(builtins.compile({PROBE_SOURCE!r}, 'autograder-probe', 'exec'), namespace)\n"
+        f"    return namespace['run_plan'](builtins.globals(), {str(plan)!r}, {str(outbox)!r})\n"
         "__autograder_probe()\n"
     )
     return nbformat.v4.new_code_cell(code)

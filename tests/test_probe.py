@@ -87,3 +87,37 @@ def test_float32_answers_are_held_to_float32_precision_not_float64():
     student = np.where(z > 0, z, np.float32(0.01) * z)  # rounds differently from the float64 reference
     assert compare(exact, student, "leaky_relu(...)", 1e-7, 1e-12) is None
     assert compare(exact, student * np.float32(1.001), "leaky_relu(...)", 1e-7, 1e-12)[0] == "values"
+
+
+def test_swallowing_the_time_limit_once_does_not_escape_it():
+    def swallows_once():
+        try:
+            while True:
+                pass
+        except BaseException:  # the student's code, not ours
+            pass
+        while True:
+            pass
+    outcome = probe.call(swallows_once, [], {}, timeout=0.3)
+    assert outcome["status"] == "timeout"
+
+
+def test_an_interrupt_from_the_runner_stops_the_checks_instead_of_moving_on():
+    def interrupted():
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        probe.call(interrupted, [], {})
+
+
+def test_only_numerical_runtime_warnings_count_and_underflow_is_ignored():
+    import warnings as w
+
+    def noisy(z):
+        w.warn("a library's deprecation", DeprecationWarning)
+        return np.exp(z)  # underflows to 0 for -1000: not a problem
+    old = np.seterr(all="warn")
+    try:
+        outcome = probe.call(noisy, [np.array([-1000.0])], {})
+    finally:
+        np.seterr(**old)
+    assert outcome["warnings"] == []

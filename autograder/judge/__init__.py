@@ -34,7 +34,10 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
             "--context", str(context_path), "--results", str(results_path),
         ]
         env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+        try:
+            done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise JudgeFailed(f"the judge did not finish within {timeout:g} s") from None
         if not results_path.exists():
             raise JudgeFailed(f"the judge wrote no results (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
         return json.loads(results_path.read_text())

@@ -28,17 +28,19 @@ def context(request):
 def outcomes(request, context):
     """What the probe recorded, decoded; an empty dict when it wrote nothing."""
     outbox = Path(request.config.getoption("--outbox"))
+    # Everything in the outbox was written by the student's kernel: anything unreadable means no results.
     try:
         records = json.loads((outbox / probe.OUTCOMES_FILE).read_text())
         with np.load(outbox / probe.ARRAYS_FILE, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError) as error:
-        context.setdefault("failure", None)
-        context["failure"] = context["failure"] or f"the probe left no readable results ({error})"
+        for record in records.values():
+            if "value" in record:
+                record["value"] = probe.decode(record["value"], arrays)
+        if not all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in records.values()):
+            raise ValueError("malformed records")
+    except Exception as error:
+        context["failure"] = context.get("failure") or f"the probe left no readable results ({type(error).__name__})"
         return {}
-    for record in records.values():
-        if "value" in record:
-            record["value"] = probe.decode(record["value"], arrays)
     return records
 
 
