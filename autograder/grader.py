@@ -51,7 +51,8 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
         cells = notebooks.grade_cells(assignment) if assignment in notebooks.assignments() else []
         return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started)
 
-    exercises = [exercises_for(assignment)[cell.function] for cell in notebooks.grade_cells(assignment)]
+    cells = notebooks.grade_cells(assignment)
+    exercises = [exercises_for(assignment)[cell.function] for cell in cells]
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)
         plan = runner.write_plan(exercises, workdir / "plan")
@@ -66,17 +67,17 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
         try:
             tests = run_judge(assignment, outbox, context)
         except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
-            return unscored(str(submission), assignment, notebooks.grade_cells(assignment),
+            return unscored(str(submission), assignment, cells,
                             f"grader error, please tell the instructor: {error}", time.perf_counter() - started)
     # A grade cell the judge could not score still appears, at 0, with the reason.
     scored = {t["grade_id"] for t in tests}
-    for cell in notebooks.grade_cells(assignment):
+    for cell in cells:
         if cell.grade_id not in scored:
             message = "not scored: the grader's probe left unreadable results"
             tests.append({"grade_id": cell.grade_id, "function": cell.function, "status": "error", "score": 0.0,
                           "max_score": cell.points, "output": message, "detail": message,
                           "cases_passed": 0, "cases_total": 0})
-    order = [cell.grade_id for cell in notebooks.grade_cells(assignment)]
+    order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors
     if execution.failure:

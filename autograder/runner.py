@@ -29,7 +29,6 @@ class Execution:
     seconds: float = 0.0
     cell_errors: list[str] = field(default_factory=list)
     failure: str | None = None   # why execution stopped early, if it did
-    probe_ran: bool = False
 
 
 def write_plan(exercises: list[Exercise], folder: Path) -> Path:
@@ -110,7 +109,6 @@ def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: fl
                 if error and index != last:
                     result.cell_errors.append(f"cell {index}: {error}")
                 if index == last:
-                    result.probe_ran = error is None
                     if error:
                         result.failure = f"the grader's probe failed: {error}"
     except DeadKernelError:
