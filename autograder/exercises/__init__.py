@@ -9,6 +9,9 @@ from autograder.checks import Exercise
 MODULES = {
     "01_neuron": "autograder.exercises.a01_neuron",
     "02_activations": "autograder.exercises.a02_activations",
+    "03_forward_pass": "autograder.exercises.a03_forward_pass",
+    "04_losses": "autograder.exercises.a04_losses",
+    "05_backprop": "autograder.exercises.a05_backprop",
 }
 
 

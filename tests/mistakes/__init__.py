@@ -25,6 +25,9 @@ class Mistake:
 MODULES = {
     "01_neuron": "tests.mistakes.a01_neuron",
     "02_activations": "tests.mistakes.a02_activations",
+    "03_forward_pass": "tests.mistakes.a03_forward_pass",
+    "04_losses": "tests.mistakes.a04_losses",
+    "05_backprop": "tests.mistakes.a05_backprop",
 }
 
 
