@@ -17,9 +17,11 @@ def main(argv=None) -> int:
     one.add_argument("--assignment", help="assignment name, when the file name does not say it")
     one.add_argument("--json", type=Path, help="write Gradescope's results.json here")
     one.add_argument("--detail", action="store_true", help="show the instructor's detail, hidden cases included")
+    one.add_argument("--quick", action="store_true",
+                     help="train on a subset and score against the quick targets (autograder/targets.py)")
     args = parser.parse_args(argv)
 
-    report = grade(args.submission, args.assignment)
+    report = grade(args.submission, args.assignment, quick=args.quick)
     print(report.table(detail=args.detail))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,9 @@ class Case:
     make: Callable[[np.random.Generator], tuple]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     hidden: bool = False
+    # Further calls with the same arguments and these keyword changes; the
+    # case's value is then the list of all results (to compare them).
+    repeat_with: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Exercise:
     signature: str                      # "relu(z)": names the function and its arguments in messages
     reference: Callable[..., Any]       # the right answer, computed independently (PyTorch in float64)
     cases: tuple[Case, ...]
+    # For answers with no single right value (random initialisation):
+    # assess(args, kwargs, value) -> None, or (problem kind, explanation).
+    assess: Callable[..., Any] | None = None
     hints: Mapping[str, str] = field(default_factory=dict)
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
@@ -75,9 +81,15 @@ class Exercise:
         rng = np.random.default_rng(zlib.crc32(f"{self.name}/{index}".encode()))
         return list(case.make(rng)), dict(case.kwargs)
 
-    def expected(self, index: int):
+    def calls(self, index: int) -> tuple[list, list[dict]]:
+        """The arguments, and the keyword arguments of each call the case makes."""
         args, kwargs = self.inputs(index)
-        return self.reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        return args, [kwargs] + [{**kwargs, **more} for more in self.cases[index].repeat_with]
+
+    def expected(self, index: int):
+        args, kwargs_list = self.calls(index)
+        values = [self.reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
+        return values[0] if len(values) == 1 else values
 
 
 # ------------------------------------------------------------------ verdicts
@@ -88,10 +100,17 @@ class Verdict:
     detail: str            # for the instructor: the full story, hidden cases included
     cases_passed: int = 0
     cases_total: int = 0
+    fraction: float | None = None  # of the points; None: all or nothing by status
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def share(self) -> float:
+        if self.fraction is not None:
+            return self.fraction
+        return 1.0 if self.passed else 0.0
 
 
 def _fmt(value) -> str:
@@ -189,7 +208,12 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
                                     "the caller's array must be left as it was"))
     if exercise.forbid_warnings and outcome.get("warnings"):
         problems.append(("warning", f"{exercise.signature} triggered {outcome['warnings'][0]}"))
-    if not problems:
+    if not problems and exercise.assess is not None:
+        args, kwargs = exercise.inputs(index)
+        problem = exercise.assess(args, kwargs, outcome.get("value"))
+        if problem:
+            problems.append(problem)
+    elif not problems:
         problem = compare(exercise.expected(index), outcome.get("value"), f"{name}(...)",
                           exercise.rtol, exercise.atol)
         if problem:

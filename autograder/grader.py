@@ -9,6 +9,7 @@ from autograder import notebooks, runner
 from autograder.exercises import exercises_for
 from autograder.judge import JudgeFailed, run_judge
 from autograder.report import Report, unscored
+from autograder.training import Training
 
 PROBE_SLACK = 60.0  # seconds on top of the per-call limits, for the probe's own start-up and writing
 
@@ -34,7 +35,13 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
     return submission, chosen
 
 
-def grade(submission: Path, assignment: str | None = None, cell_timeout: float = runner.CELL_TIMEOUT) -> Report:
+def grade(submission: Path, assignment: str | None = None, cell_timeout: float = runner.CELL_TIMEOUT,
+          quick: bool = False) -> Report:
+    """Grade one notebook (or an nbgrader submission folder holding one).
+
+    ``quick`` trains on a subset and scores against the quick targets of
+    autograder.targets; the report says so.
+    """
     submission = Path(submission)
     started = time.perf_counter()
     try:
@@ -57,12 +64,16 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
         workdir = Path(tmp)
         plan = runner.write_plan(exercises, workdir / "plan")
         outbox = workdir / "outbox"
-        probe_timeout = sum(e.timeout * len(e.cases) for e in exercises) + PROBE_SLACK
-        execution = runner.execute(repaired.notebook, workdir, plan, outbox, probe_timeout, cell_timeout)
+        probe_timeout = sum(e.timeout * len(e.cases) for e in exercises if not isinstance(e, Training)) + PROBE_SLACK
+        budgets = {f"test_{e.name}": e.target(quick).budget_s for e in exercises if isinstance(e, Training)}
+        execution = runner.execute(repaired.notebook, workdir, plan, outbox, probe_timeout, cell_timeout,
+                                   cell_timeouts=budgets, quick=quick)
         context = {
             "assignment": assignment,
             "failure": execution.failure,
             "missing_solutions": repaired.missing_solutions,
+            "quick": quick,
+            "cell_errors": execution.errors_by_grade_id,
         }
         try:
             tests = run_judge(assignment, outbox, context)
@@ -80,6 +91,9 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors
+    for exercise in exercises:
+        if isinstance(exercise, Training):
+            notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe()}")
     if execution.failure:
         notes.insert(0, f"execution stopped early: {execution.failure}")
     return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started)

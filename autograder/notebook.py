@@ -9,6 +9,7 @@ from __future__ import annotations
 from autograder import probe
 from autograder.checks import verdict
 from autograder.exercises import exercises_for
+from autograder.training import Training, training_verdict
 
 
 class CheckFailed(AssertionError):
@@ -21,13 +22,16 @@ def checks_for(assignment: str):
 
     def check(name: str, fn, hidden: bool = False) -> None:
         exercise = exercises[name]
+        if isinstance(exercise, Training):
+            return _check_training(exercise, fn, hidden)
         chosen = exercise.hidden() if hidden else exercise.public()
         indices = [index for index, _ in chosen]
         namespace = getattr(fn, "__globals__", {})
         outcomes = []
         for index in indices:
-            args, kwargs = exercise.inputs(index)
-            outcomes.append(probe.roundtrip(probe.call(fn, args, kwargs, namespace, exercise.spies, exercise.timeout)))
+            args, kwargs_list = exercise.calls(index)
+            outcome = probe.call_case(fn, args, kwargs_list, namespace, exercise.spies, exercise.timeout)
+            outcomes.append(probe.roundtrip(outcome))
         result = verdict(exercise, indices, outcomes)
         if not result.passed:
             raise CheckFailed("\n" + result.message)
@@ -35,3 +39,13 @@ def checks_for(assignment: str):
         print(f"\u2714 {exercise.signature}: all {len(indices)} {kind} checks passed.")
 
     return check
+
+
+def _check_training(training: Training, value, hidden: bool) -> None:
+    """Public: accuracy on the validation set the notebook holds. Hidden (nbgrader's
+    autograde on the instructor's machine only): accuracy on the test split."""
+    outcome = probe.roundtrip({"status": "ok", "value": value})
+    result = training_verdict(training, outcome, "test" if hidden else "validation")
+    if not result.passed:
+        raise CheckFailed("\n" + result.message)
+    print(f"\u2714 {result.message}")

@@ -24,11 +24,43 @@ class ProbeTimeout(BaseException):
     """BaseException so that a student's ``except Exception`` cannot swallow it."""
 
 
+class FunctionRef:
+    """A scalar test function passed as an argument, such as numerical_gradient's ``f``.
+
+    Plans carry only its name; the kernel and the judge each build it from
+    this table, so no code travels between them.
+    """
+    FUNCTIONS = {
+        "sum_of_cubes": lambda x: np.sum(x ** 3),
+        "sin_times_square": lambda x: np.sum(np.sin(x) * x ** 2),
+        "log_sum_exp": lambda x: np.log(np.sum(np.exp(x))),
+    }
+
+    def __init__(self, name):
+        if name not in self.FUNCTIONS:
+            raise ValueError(f"unknown test function {name!r}")
+        self.name = name
+
+    def __call__(self, x):
+        return float(self.FUNCTIONS[self.name](np.asarray(x, dtype=np.float64)))
+
+    def __eq__(self, other):
+        return isinstance(other, FunctionRef) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"<function {self.name}>"
+
+
 # ---------------------------------------------------------------- encoding
 def encode(value, arrays, prefix):
     """A JSON tree for ``value``; numeric arrays go into ``arrays`` by key."""
     if value is None:
         return {"t": "none"}
+    if isinstance(value, FunctionRef):
+        return {"t": "fn", "name": value.name}
     if isinstance(value, bool):
         return {"t": "py", "type": "bool", "v": value}
     if isinstance(value, int):
@@ -62,6 +94,8 @@ def decode(tree, arrays):
     kind = tree["t"]
     if kind == "none":
         return None
+    if kind == "fn":
+        return FunctionRef(tree["name"])
     if kind == "py":
         return tree["v"]
     if kind == "ndarray":
@@ -160,6 +194,31 @@ def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
     return outcome
 
 
+def call_case(fn, args, kwargs_list, namespace=None, spies=(), timeout=None):
+    """One case: usually one call; several calls (same args, each kwargs in turn)
+    when the case compares results, as "the same seed gives the same parameters".
+
+    The outcome of several calls holds the list of their values; the first
+    call that fails decides the outcome.
+    """
+    if len(kwargs_list) == 1:
+        return call(fn, args, kwargs_list[0], namespace, spies, timeout)
+    values, combined = [], {"status": "ok", "mutated": [], "warnings": [], "calls": {}, "seconds": 0.0}
+    for kwargs in kwargs_list:
+        outcome = call(fn, args, kwargs, namespace, spies, timeout)
+        if outcome["status"] != "ok":
+            return outcome
+        values.append(outcome.pop("value"))
+        combined["mutated"] += [m for m in outcome["mutated"] if m not in combined["mutated"]]
+        combined["warnings"] += outcome["warnings"]
+        combined["seconds"] += outcome["seconds"]
+        for name, count in outcome["calls"].items():
+            before = combined["calls"].get(name, 0)
+            combined["calls"][name] = None if count is None or before is None else before + count
+    combined["value"] = values
+    return combined
+
+
 def roundtrip(outcome):
     """Encode then decode, so in-notebook checks see exactly what the judge sees."""
     arrays = {}
@@ -173,6 +232,16 @@ def roundtrip(outcome):
 
 
 # -------------------------------------------------------------- grading run
+def _read_variable(namespace, name, arrays, key):
+    if name not in namespace:
+        return {"status": "missing", "error": f"the notebook left no variable named {name}"}
+    try:
+        return {"status": "ok", "value": encode(namespace[name], arrays, key)}
+    except Exception as error:
+        return {"status": "error", "error_type": type(error).__name__,
+                "error": f"{name} could not be read ({type(error).__name__}: {str(error)[:200]})"}
+
+
 def run_plan(namespace, plan_path, outbox):
     """Run every call in the grader's plan and write the outcomes to ``outbox``.
 
@@ -185,14 +254,17 @@ def run_plan(namespace, plan_path, outbox):
         inputs = {key: stored[key] for key in stored.files}
     arrays, records = {}, {}
     for entry in plan["calls"]:
+        if "read" in entry:  # a variable the notebook leaves behind, such as a trained model
+            records[entry["id"]] = _read_variable(namespace, entry["read"], arrays, entry["id"])
+            continue
         fn = namespace.get(entry["fn"])
         if not callable(fn):
             state = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
             records[entry["id"]] = {"status": "missing", "error": f"{entry['fn']} {state}"}
             continue
         args = decode(entry["args"], inputs)
-        kwargs = decode(entry["kwargs"], inputs)
-        outcome = call(fn, args, kwargs, namespace, entry.get("spies", ()), entry.get("timeout"))
+        kwargs_list = [decode(kwargs, inputs) for kwargs in entry["kwargs"]]
+        outcome = call_case(fn, args, kwargs_list, namespace, entry.get("spies", ()), entry.get("timeout"))
         if "value" in outcome:
             try:
                 outcome["value"] = encode(outcome["value"], arrays, entry["id"])

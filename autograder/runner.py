@@ -19,6 +19,8 @@ from nbclient.exceptions import DeadKernelError
 
 from autograder import probe
 from autograder.checks import Exercise
+from autograder.targets import QUICK_ENV
+from autograder.training import Training
 
 PROBE_SOURCE = Path(probe.__file__).read_text()
 CELL_TIMEOUT = 60  # seconds for one notebook cell
@@ -28,21 +30,25 @@ CELL_TIMEOUT = 60  # seconds for one notebook cell
 class Execution:
     seconds: float = 0.0
     cell_errors: list[str] = field(default_factory=list)
+    errors_by_grade_id: dict[str, str] = field(default_factory=dict)
     failure: str | None = None   # why execution stopped early, if it did
 
 
-def write_plan(exercises: list[Exercise], folder: Path) -> Path:
+def write_plan(exercises: list[Exercise | Training], folder: Path) -> Path:
     """The calls the probe will make, with their inputs as a pickle-free npz."""
     inputs, calls = {}, []
     for exercise in exercises:
+        if isinstance(exercise, Training):
+            calls.append({"id": f"{exercise.name}/trained", "read": exercise.variable})
+            continue
         for index in range(len(exercise.cases)):
-            args, kwargs = exercise.inputs(index)
+            args, kwargs_list = exercise.calls(index)
             call_id = f"{exercise.name}/{index}"
             calls.append({
                 "id": call_id,
                 "fn": exercise.name,
                 "args": probe.encode(args, inputs, call_id + "/args"),
-                "kwargs": probe.encode(kwargs, inputs, call_id + "/kwargs"),
+                "kwargs": [probe.encode(kwargs, inputs, f"{call_id}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)],
                 "spies": list(exercise.spies),
                 "timeout": exercise.timeout,
             })
@@ -75,8 +81,14 @@ def _cell_error(cell) -> str | None:
 
 
 def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: float,
-            cell_timeout: float = CELL_TIMEOUT) -> Execution:
-    """Run every cell, then the probe; the kernel is shut down afterwards."""
+            cell_timeout: float = CELL_TIMEOUT, cell_timeouts: dict[str, float] | None = None,
+            quick: bool = False) -> Execution:
+    """Run every cell, then the probe; the kernel is shut down afterwards.
+
+    ``cell_timeouts`` gives some cells, by grade_id, a limit of their own
+    (a training cell's budget); ``quick`` puts the kernel in quick mode.
+    """
+    cell_timeouts = cell_timeouts or {}
     result = Execution()
     notebook.cells.append(probe_cell(plan, outbox))
     client = NotebookClient(
@@ -85,11 +97,10 @@ def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: fl
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell ran longer than {cell_timeout:g} s"},
         resources={"metadata": {"path": str(workdir)}},
         record_timing=False,
     )
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", QUICK_ENV: "1" if quick else "0"}
     # Unix sockets in the private work folder rather than TCP on localhost:
     # no other local user can connect to the kernel.
     client.km = client.create_kernel_manager()
@@ -102,12 +113,16 @@ def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: fl
             for index, cell in enumerate(notebook.cells):
                 if cell.cell_type != "code":
                     continue
-                if index == last:
-                    client.timeout = int(probe_timeout)
+                cid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                limit = probe_timeout if index == last else cell_timeouts.get(cid, cell_timeout)
+                client.timeout = int(limit)
+                client.error_on_timeout = {"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {limit:g} s"}
                 client.execute_cell(cell, index)
                 error = _cell_error(cell)
                 if error and index != last:
-                    result.cell_errors.append(f"cell {index}: {error}")
+                    result.cell_errors.append(f"cell {index}{f' ({cid})' if cid else ''}: {error}")
+                    if cid:
+                        result.errors_by_grade_id[cid] = error
                 if index == last:
                     if error:
                         result.failure = f"the grader's probe failed: {error}"

@@ -33,7 +33,7 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
             "--assignment", assignment, "--outbox", str(outbox),
             "--context", str(context_path), "--results", str(results_path),
         ]
-        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR", "WORKBOOK_DATA") if key in os.environ}
         try:
             done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -26,7 +26,7 @@ class Recorder:
             "grade_id": cell.grade_id,
             "function": cell.function,
             "status": verdict.status,
-            "score": cell.points if verdict.passed else 0.0,
+            "score": round(cell.points * verdict.share, 6),
             "max_score": cell.points,
             "output": verdict.message,
             "detail": verdict.detail,

@@ -11,6 +11,7 @@ from autograder import probe
 from autograder.checks import Verdict, verdict
 from autograder.exercises import exercises_for
 from autograder.notebooks import grade_cells
+from autograder.training import Training, training_verdict
 
 
 def pytest_generate_tests(metafunc):
@@ -47,7 +48,11 @@ def outcomes(request, context):
 def test_grade_cell(cell, context, outcomes, record):
     exercise = exercises_for(context["assignment"])[cell.function]
     indices = list(range(len(exercise.cases)))
-    if cell.function in context.get("missing_solutions", []):
+    if isinstance(exercise, Training) and cell.function not in context.get("missing_solutions", []):
+        missing = {"status": "missing", "error": context.get("failure") or "the probe did not reach it"}
+        result = training_verdict(exercise, outcomes.get(f"{cell.function}/trained", missing), "test",
+                                  context.get("quick", False), context.get("cell_errors", {}).get(cell.grade_id))
+    elif cell.function in context.get("missing_solutions", []):
         message = (f"The solution cell {cell.function!r} is missing from the notebook, so {exercise.signature} "
                    "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it.")
         result = Verdict("error", message, message, 0, len(indices))

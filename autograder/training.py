@@ -1,0 +1,76 @@
+"""Training exercises: graded on held-out accuracy, with tiered points.
+
+The notebook's locked test cell trains the student's network and leaves it
+in a variable. The probe hands that variable over as plain data, and the
+judge computes the predictions and the accuracy itself on the test split,
+whose labels the student's kernel never loads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from autograder import data
+from autograder.checks import Verdict
+from autograder.targets import Target, target_for
+
+
+class NotAModel(ValueError):
+    """The trained variable does not have the structure the exercise asks for."""
+
+
+@dataclass(frozen=True)
+class Training:
+    signature: str                      # "train_mlp(X, y, ...)", as messages name it
+    assignment: str                     # the key of its targets in autograder.targets
+    variable: str                       # what the locked test cell leaves behind, e.g. "trained_params"
+    # predict(value, images uint8 (N, 28, 28)) -> int class indices (N,); raises NotAModel
+    predict: Callable[[Any, np.ndarray], np.ndarray]
+    hints: Mapping[str, str] = field(default_factory=dict)
+    cases: tuple = ()                   # none: the judge evaluates, the probe only reads the variable
+
+    @property
+    def name(self) -> str:
+        return self.signature.split("(")[0]
+
+    def target(self, quick: bool | None = None) -> Target:
+        return target_for(self.assignment, quick)
+
+    def accuracy(self, value, split: str) -> float:
+        held_out = data.validation_split() if split == "validation" else data.load_fashion_mnist(split)
+        predictions = np.asarray(self.predict(value, held_out.images))
+        if predictions.shape != held_out.labels.shape:
+            raise NotAModel(f"it gives predictions of shape {predictions.shape} for {len(held_out.labels)} images")
+        return float(np.mean(predictions == held_out.labels))
+
+
+def training_verdict(training: Training, outcome: Mapping, split: str, quick: bool | None = None,
+                     cell_error: str | None = None) -> Verdict:
+    """Score the trained network left in the notebook on ``split`` ("test" in the judge)."""
+    target = training.target(quick)
+    status = outcome.get("status")
+    if status != "ok":
+        why = cell_error or outcome.get("error") or "the probe did not reach it"
+        text = (f"{training.signature} was not graded: {training.variable} was not left by the cell "
+                f"test_{training.name} ({why}).")
+        return Verdict("timeout" if "longer than" in why else "error", text, text, 0, 1, 0.0)
+    try:
+        accuracy = training.accuracy(outcome.get("value"), split)
+    except NotAModel as problem:
+        hint = training.hints.get("model", "")
+        text = f"{training.variable} is not a trained network the grader can evaluate: {problem}." + (
+            f"\n    Hint: {hint}" if hint else "")
+        return Verdict("failed", text, text, 0, 1, 0.0)
+    share = target.fraction(accuracy)
+    where = "validation" if split == "validation" else "held-out test"
+    head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
+    if share == 1.0:
+        text = f"{head}: full points."
+        return Verdict("passed", text, text, 1, 1, 1.0)
+    tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
+    hint = training.hints.get("accuracy", "")
+    text = (f"{head}: {share:.0%} of the points (tiers: {tiers})."
+            + (f"\n    Hint: {hint}" if hint else ""))
+    return Verdict("failed", text, text, 0, 1, share)
