@@ -32,6 +32,10 @@ demo: setup release
 test: setup
 	$(PY) -m pytest
 
+# Speed and accuracy figures, printed (never asserted in tests).
+benchmark: setup
+	$(PY) -m benchmarks.mlp_numpy_vs_torch
+
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=release
 

@@ -60,7 +60,7 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
         accuracy = training.accuracy(outcome.get("value"), split)
     except NotAModel as problem:
         hint = training.hints.get("model", "")
-        text = f"{training.variable} is not a trained network the grader can evaluate: {problem}." + (
+        text = f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}." + (
             f"\n    Hint: {hint}" if hint else "")
         return Verdict("failed", text, text, 0, 1, 0.0)
     share = target.fraction(accuracy)

@@ -33,14 +33,18 @@ def test_untouched_release_earns_zero_without_crashing(graded, assignment):
 
 @pytest.mark.parametrize("assignment,mistake", MISTAKES, ids=[f"{a}:{m}" for a, m in MISTAKES])
 def test_mistake_loses_exactly_its_points(graded, assignment, mistake):
-    expected_lost = {f"test_{g}" for g in mistakes_for(assignment)[mistake].lost}
+    spec = mistakes_for(assignment)[mistake]
+    expected_lost = {f"test_{g}" for g in spec.lost} | {f"test_{g}" for g in spec.partial}
+    kept = {f"test_{g}": share for g, share in spec.partial.items()}
     report = graded(assignment, f"mistake:{mistake}")
     lost = {t["grade_id"] for t in report.tests if t["score"] < t["max_score"]}
     assert lost == expected_lost, report.table(detail=True)
-    assert report.score == sum(p for g, p in points(assignment).items() if g not in expected_lost)
+    assert report.score == pytest.approx(sum(p * kept.get(g, 0.0) if g in expected_lost else p
+                                             for g, p in points(assignment).items())), report.table(detail=True)
     for test in report.tests:
         if test["grade_id"] in expected_lost:
-            assert test["score"] == 0 and test["status"] in ("failed", "error", "timeout")
+            assert test["score"] == pytest.approx(test["max_score"] * kept.get(test["grade_id"], 0.0))
+            assert test["status"] in ("failed", "error", "timeout")
             assert test["function"] in test["output"], "the message must name the function"
         else:
             assert test["status"] == "passed" and test["score"] == test["max_score"]
@@ -51,4 +55,5 @@ def test_every_graded_function_has_two_realistic_mistakes(assignment):
     per_cell = {cell.function: 0 for cell in grade_cells(assignment)}
     for mistake in mistakes_for(assignment).values():
         per_cell[mistake.grade_id] += 1
+        assert set(mistake.partial).isdisjoint(mistake.lost), "a grade cell is lost either wholly or partly"
     assert all(count >= 2 for count in per_cell.values()), per_cell

@@ -2,6 +2,8 @@
 
 A throwaway course uses the repo's own nbgrader_config.py, so this also
 proves the configuration works for an instructor's generate/autograde.
+One difference is by design: nbgrader scores a test cell all or nothing,
+so a training exercise that earns a partial tier with us gets 0 there.
 """
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from nbgrader.api import Gradebook
 
 from autograder.data import REPO_ROOT
 from autograder.notebooks import source_path
+from autograder.targets import QUICK_ENV
 from tests import samples
-from tests.conftest import ASSIGNMENTS
+from tests.conftest import ASSIGNMENTS, QUICK
 from tests.mistakes import mistakes_for
 
 
 def nbgrader(course: Path, *args):
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], QUICK_ENV: "1" if QUICK else "0"}
     done = subprocess.run([os.path.join(bin_dir, "nbgrader"), *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -53,7 +56,9 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
         for student, ours in ours_by_student.items():
             theirs = gradebook.find_submission_notebook(assignment, assignment, student)
             nbgrader_points = {grade.name: grade.score for grade in theirs.grades if grade.name.startswith("test_")}
-            our_points = {test["grade_id"]: test["score"] for test in ours.tests}
+            # A partial tier (0 < score < max) is ours alone; nbgrader gives such a cell 0.
+            our_points = {test["grade_id"]: test["score"] if test["score"] in (0, test["max_score"]) else 0.0
+                          for test in ours.tests}
             if nbgrader_points != our_points:
                 disagreements.append(f"{student}: nbgrader {nbgrader_points} vs ours {our_points}")
     assert not disagreements, "\n".join(disagreements)

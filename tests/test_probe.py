@@ -121,3 +121,41 @@ def test_only_numerical_runtime_warnings_count_and_underflow_is_ignored():
     finally:
         np.seterr(**old)
     assert outcome["warnings"] == []
+
+
+def test_test_functions_travel_by_name_and_are_rebuilt_on_each_side():
+    f = probe.FunctionRef("sum_of_cubes")
+    tree = json.loads(json.dumps(probe.encode([f, np.ones(2)], {}, "a")))
+    assert tree["items"][0] == {"t": "fn", "name": "sum_of_cubes"}
+    back = probe.decode(tree["items"][0], {})
+    assert back == f and back(np.array([1.0, 2.0])) == 9.0
+    with pytest.raises(ValueError):
+        probe.FunctionRef("os.system")
+
+
+def test_a_case_with_repeated_calls_returns_every_result():
+    def init(n, seed=0):
+        return np.random.default_rng(seed).standard_normal(n)
+    outcome = probe.call_case(init, [3], [{"seed": 0}, {"seed": 0}, {"seed": 1}])
+    first, again, other = outcome["value"]
+    assert outcome["status"] == "ok" and np.array_equal(first, again) and not np.array_equal(first, other)
+
+    def fails_second_time(n, seed=0):
+        if seed:
+            raise ValueError("no")
+        return n
+    assert probe.call_case(fails_second_time, [3], [{}, {"seed": 1}])["status"] == "error"
+
+
+def test_the_plan_can_read_a_variable_the_notebook_left(tmp_path):
+    np.savez(tmp_path / "inputs.npz")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"inputs": str(tmp_path / "inputs.npz"), "calls": [
+        {"id": "train/trained", "read": "trained_params"}, {"id": "other/trained", "read": "absent"}]}))
+    namespace = {"trained_params": [(np.eye(2), np.zeros(2))]}
+    probe.run_plan(namespace, plan, tmp_path / "outbox")
+    records = json.loads((tmp_path / "outbox" / probe.OUTCOMES_FILE).read_text())
+    with np.load(tmp_path / "outbox" / probe.ARRAYS_FILE, allow_pickle=False) as stored:
+        value = probe.decode(records["train/trained"]["value"], {k: stored[k] for k in stored.files})
+    assert np.array_equal(value[0][0], np.eye(2))
+    assert records["other/trained"] == {"status": "missing", "error": "the notebook left no variable named absent"}

@@ -9,6 +9,7 @@ import pytest
 from autograder.exercises import exercises_for
 from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
 from autograder.release import generate
+from autograder.training import Training
 from tests.samples import RELEASE_DIR
 
 
@@ -42,8 +43,13 @@ def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assign
         assert grade_id(test) == f"test_{name}" and meta.get("grade") and meta.get("locked"), \
             f"{name}: the next code cell must be the locked grade cell test_{name}"
         assert meta.get("points", 0) > 0
-        assert f'check("{name}", {name})' in test.source
-        assert f'check("{name}", {name}, hidden=True)' in test.source
+        exercise = exercises_for(assignment).get(name)
+        # A training exercise's test cell trains, then checks the network it leaves behind.
+        checked = exercise.variable if isinstance(exercise, Training) else name
+        if isinstance(exercise, Training):
+            assert re.search(rf"^{checked} = {name}\(", test.source, re.M), f"test_{name} must train: {checked} = {name}(...)"
+        assert f'check("{name}", {checked})' in test.source
+        assert f'check("{name}", {checked}, hidden=True)' in test.source
     graded = {grade_id(c) for _, c in solutions}
     assert graded == set(exercises_for(assignment)), "notebook and autograder/exercises disagree on the graded functions"
 
@@ -51,6 +57,12 @@ def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assign
 @pytest.mark.parametrize("assignment", assignments())
 def test_every_exercise_has_public_and_hidden_cases(assignment):
     for exercise in exercises_for(assignment).values():
+        if isinstance(exercise, Training):  # scored on the test split, against autograder.targets
+            assert exercise.target(quick=False) and exercise.target(quick=True)
+            continue
         assert exercise.public() and exercise.hidden(), exercise.name
         for index in range(len(exercise.cases)):
-            exercise.expected(index)  # the reference itself must run on every case
+            expected = exercise.expected(index)  # the reference itself must run on every case
+            if exercise.assess is not None:
+                args, kwargs = exercise.inputs(index)
+                assert exercise.assess(args, kwargs, expected) is None, f"{exercise.name}: case {index} rejects the reference"

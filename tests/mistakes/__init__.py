@@ -2,12 +2,15 @@
 
 A ``Mistake`` names the grade cell it replaces, the code a student might
 write there, and the grade cells it must lose (usually just its own; a
-broken building block also breaks what is built on it).
+broken building block also breaks what is built on it). A training
+exercise can lose part of its points: ``partial`` maps it to the fraction
+it keeps, in the test suite's quick mode.
 """
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -16,10 +19,14 @@ class Mistake:
     code: str
     why: str
     loses: tuple[str, ...] = ()
+    partial: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def lost(self) -> tuple[str, ...]:
-        return self.loses or (self.grade_id,)
+        """Grade cells that lose all their points."""
+        if self.loses:
+            return self.loses
+        return () if self.grade_id in self.partial else (self.grade_id,)
 
 
 MODULES = {
