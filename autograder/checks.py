@@ -205,7 +205,7 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         names = exercise.arg_names
         changed = ", ".join(names[int(p)] if p.isdigit() and int(p) < len(names) else p for p in outcome["mutated"])
         problems.append(("mutated", f"{exercise.signature} changed its input {changed} in place; "
-                                    "the caller's array must be left as it was"))
+                                    "the caller's argument must be left as it was"))
     if exercise.forbid_warnings and outcome.get("warnings"):
         problems.append(("warning", f"{exercise.signature} triggered {outcome['warnings'][0]}"))
     if not problems and exercise.assess is not None:
@@ -272,4 +272,5 @@ _KIND_WORDS = {
     "mutated": "the input was changed in place",
     "warning": "a numerical warning (overflow or invalid value)",
     "spies": "not built on the functions it should use",
+    "seed": "the seed is not used as it should be",
 }
