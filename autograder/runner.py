@@ -24,6 +24,10 @@ from autograder.training import Training
 
 PROBE_SOURCE = Path(probe.__file__).read_text()
 CELL_TIMEOUT = 60  # seconds for one notebook cell
+# BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
+# and collapse: the numpy MLP trained 7x slower with 2 threads than with 1
+# while other processes shared the 2 cores.
+KERNEL_THREADS = 1
 
 
 @dataclass
@@ -100,7 +104,8 @@ def execute(notebook, workdir: Path, plan: Path, outbox: Path, probe_timeout: fl
         resources={"metadata": {"path": str(workdir)}},
         record_timing=False,
     )
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", QUICK_ENV: "1" if quick else "0"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", QUICK_ENV: "1" if quick else "0",
+           **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
     # Unix sockets in the private work folder rather than TCP on localhost:
     # no other local user can connect to the kernel.
     client.km = client.create_kernel_manager()
