@@ -214,8 +214,15 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         if problem:
             problems.append(problem)
     elif not problems:
-        problem = compare(exercise.expected(index), outcome.get("value"), f"{name}(...)",
-                          exercise.rtol, exercise.atol)
+        expected, actual = exercise.expected(index), outcome.get("value")
+        problem = None
+        if exercise.output_names and isinstance(expected, tuple) and isinstance(actual, (tuple, list)) \
+                and len(actual) == len(expected) == len(exercise.output_names):
+            # Name the parts ("dW") rather than their positions ("[1]").
+            for part, e, a in zip(exercise.output_names, expected, actual):
+                problem = problem or compare(e, a, part, exercise.rtol, exercise.atol)
+        else:
+            problem = compare(expected, actual, f"{name}(...)", exercise.rtol, exercise.atol)
         if problem:
             problems.append(problem)
     if not problems:

@@ -53,6 +53,9 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
     status = outcome.get("status")
     if status != "ok":
         why = cell_error or outcome.get("error") or "the probe did not reach it"
+        if why.startswith("NotImplementedError"):
+            text = f"{training.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            return Verdict("error", text, text, 0, 1, 0.0)
         text = (f"{training.signature} was not graded: {training.variable} was not left by the cell "
                 f"test_{training.name} ({why}).")
         return Verdict("timeout" if "longer than" in why else "error", text, text, 0, 1, 0.0)
