@@ -11,14 +11,20 @@ Accuracy is computed the grader's way (autograder.exercises.a05_backprop).
 """
 from __future__ import annotations
 
-import argparse
-import inspect
 import os
-import platform
-import re
-import time
 
-import numpy as np
+# One BLAS thread, as in the grader's kernel (autograder/runner.py); set
+# OPENBLAS_NUM_THREADS=2 to compare. This must happen before numpy loads.
+THREADS = os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", THREADS)
+
+import argparse  # noqa: E402
+import inspect  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 from autograder.data import load_fashion_mnist, train_validation
 from autograder.exercises import exercises_for
@@ -69,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
+    torch.set_num_threads(int(THREADS))
     target = target_for("05_backprop", args.quick)
     X_train, y_train, _, _ = train_validation(train_size=target.train_size)
     test = load_fashion_mnist("test")
@@ -78,7 +85,7 @@ def main() -> None:
     defaults = {k: p.default for k, p in inspect.signature(train_mlp).parameters.items()
                 if p.default is not inspect.Parameter.empty and k != "history"}
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads)")
+          f"({torch.get_num_threads()} threads), numpy BLAS threads {THREADS}; load average {os.getloadavg()[0]:.1f}")
     print(f"Data: {len(X_train)} training examples; test split {len(test.labels)}; target: {target.describe()}")
     print(f"Reference hyperparameters (train_mlp's defaults): {defaults}\n")
 
