@@ -26,6 +26,7 @@ def test_untouched_release_earns_zero_without_crashing(graded, assignment):
     report = graded(assignment, "release")
     assert report.error is None, report.error
     assert report.score == 0 and report.max_score == sum(points(assignment).values())
+    assert not [note for note in report.notes if "locked cell" in note], report.notes
     for test in report.tests:
         assert test["status"] == "error", report.table()
         assert "not implemented yet" in test["output"], test["output"]
