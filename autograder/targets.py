@@ -27,10 +27,6 @@ class Target:
             return 1.0
         return next((share for floor, share in self.tiers if accuracy >= floor), 0.0)
 
-    @property
-    def floor(self) -> float:
-        return min(floor for floor, _ in self.tiers) if self.tiers else self.accuracy
-
     def describe(self) -> str:
         tiers = ", ".join(f"{share:.0%} of the points from {floor:.2f}" for floor, share in self.tiers)
         data = "the full training split" if self.train_size is None else f"{self.train_size} training examples"
