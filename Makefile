@@ -8,9 +8,21 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup data release demo test lab benchmark clean
+.PHONY: setup sandbox data release demo test lab benchmark clean
 
-setup: $(STAMP) data
+setup: $(STAMP) sandbox data
+
+# The grader runs student code only under bubblewrap. Installs Debian's
+# bubblewrap where it can (root with apt); elsewhere it says what to install.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's bubblewrap"; \
+	    apt-get update -qq >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "bubblewrap (bwrap) is missing: the grader will refuse to grade until it is installed (apt-get install bubblewrap)"; \
+	  fi; }
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

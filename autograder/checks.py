@@ -59,6 +59,7 @@ class Exercise:
     forbid_warnings: bool = False       # numerical warnings (overflow, invalid) fail the case
     output_names: tuple[str, ...] = ()  # names for the parts of a tuple result
     timeout: float = 10.0               # seconds per call in the grader
+    harness: str | None = None          # probe.HARNESSES: how a PyTorch exercise is called and measured
 
     @property
     def name(self) -> str:
@@ -88,7 +89,11 @@ class Exercise:
 
     def expected(self, index: int):
         args, kwargs_list = self.calls(index)
-        values = [self.reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
+        # Imported here: the kernel-side copy of this module has no probe. The judge measures
+        # the reference through the same harness as the probe measures the student's function.
+        from autograder.probe import harnessed
+        reference = harnessed(self.reference, self.harness)
+        values = [reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
         return values[0] if len(values) == 1 else values
 
 
@@ -154,6 +159,8 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
             if problem:
                 return problem
         return None
+    if isinstance(expected, str):
+        return None if actual == expected else ("values", f"{where}: expected {expected!r}, got {_fmt(actual)}")
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
         if not isinstance(actual, np.ndarray):
             return "type", f"{where} should be a numpy array, got {_type_name(actual)}: {_fmt(actual)}"
@@ -280,4 +287,9 @@ _KIND_WORDS = {
     "warning": "a numerical warning (overflow or invalid value)",
     "spies": "not built on the functions it should use",
     "seed": "the seed is not used as it should be",
+    "probabilities": "probabilities where logits are expected",
+    "layers": "not the layers asked for",
+    "dropout": "no dropout in training mode",
+    "range": "the values are not in the range asked for",
+    "device": "the result is on another device",
 }

@@ -1,17 +1,21 @@
-"""Grade one submission: repair, execute in a kernel, judge in a clean process."""
+"""Grade one submission: repair, execute in a sandboxed kernel, judge in a clean process."""
 from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from autograder import notebooks, runner
 from autograder.exercises import exercises_for
 from autograder.judge import JudgeFailed, run_judge
 from autograder.report import Report, unscored
+from autograder.sandbox import Limits, SandboxUnavailable, check_available
+from autograder.sandbox import make as make_sandbox
+from autograder.targets import QUICK_ENV, grading_device
 from autograder.training import Training
 
-PROBE_SLACK = 60.0  # seconds on top of the per-call limits, for the probe's own start-up and writing
+__all__ = ["grade", "find_notebook", "Limits", "SandboxUnavailable"]
 
 
 def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
@@ -35,13 +39,22 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
     return submission, chosen
 
 
-def grade(submission: Path, assignment: str | None = None, cell_timeout: float = runner.CELL_TIMEOUT,
-          quick: bool = False) -> Report:
+def grade(submission: Path, assignment: str | None = None, cell_timeout: float | None = None,
+          quick: bool = False, sandbox: bool = True, limits: Limits | None = None) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one).
 
     ``quick`` trains on a subset and scores against the quick targets of
-    autograder.targets; the report says so.
+    autograder.targets; the report says so. ``sandbox=False`` runs the
+    kernel without bubblewrap, for trusted work only; otherwise a machine
+    without bubblewrap raises SandboxUnavailable, which says how to install
+    it. ``limits`` (autograder.sandbox.Limits) sets memory, time and output
+    limits; ``cell_timeout``, when given, overrides its per-cell limit.
     """
+    if sandbox:
+        check_available()  # refuse before touching the submission: no silent fallback
+    limits = limits or Limits()
+    if cell_timeout is not None:
+        limits = replace(limits, cell_timeout=cell_timeout)
     submission = Path(submission)
     started = time.perf_counter()
     try:
@@ -60,23 +73,28 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
 
     cells = notebooks.grade_cells(assignment)
     exercises = [exercises_for(assignment)[cell.function] for cell in cells]
+    trainings = [e for e in exercises if isinstance(e, Training)]
+    # Only a target with a GPU budget needs to know (and to import torch to ask).
+    device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
+    budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
+    env = {**runner.KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)
-        plan = runner.write_plan(exercises, workdir / "plan")
-        outbox = workdir / "outbox"
-        probe_timeout = sum(e.timeout * len(e.cases) for e in exercises if not isinstance(e, Training)) + PROBE_SLACK
-        budgets = {f"test_{e.name}": e.target(quick).budget_s for e in exercises if isinstance(e, Training)}
-        execution = runner.execute(repaired.notebook, workdir, plan, outbox, probe_timeout, cell_timeout,
-                                   cell_timeouts=budgets, quick=quick)
+        results = workdir / "results"  # the grader's own: the kernel never sees it
+        with make_sandbox(workdir, limits, env, enabled=sandbox) as host:
+            execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets)
+            execution.notes += host.notes
         context = {
             "assignment": assignment,
             "failure": execution.failure,
             "missing_solutions": repaired.missing_solutions,
             "quick": quick,
             "cell_errors": execution.errors_by_grade_id,
+            "collected": execution.collected,
+            "outcomes": execution.outcomes,
         }
         try:
-            tests = run_judge(assignment, outbox, context)
+            tests = run_judge(assignment, results, context)
         except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
             return unscored(str(submission), assignment, cells,
                             f"grader error, please tell the instructor: {error}", time.perf_counter() - started)
@@ -90,10 +108,12 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float =
                           "cases_passed": 0, "cases_total": 0})
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
-    notes = repaired.notes + execution.cell_errors
+    notes = repaired.notes + execution.cell_errors + execution.notes
     for exercise in exercises:
         if isinstance(exercise, Training):
-            notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe()}")
+            notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe(device)}")
     if execution.failure:
-        notes.insert(0, f"execution stopped early: {execution.failure}")
+        notes.insert(0, f"not every function could be checked: {execution.failure}")
+    if not sandbox:
+        notes.append("graded without the sandbox (--no-sandbox): for trusted work only")
     return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started)

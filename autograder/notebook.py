@@ -6,7 +6,9 @@ decide nothing: the grade comes from the judge, in a process of its own.
 """
 from __future__ import annotations
 
-from autograder import probe
+import sys
+
+from autograder import data, probe
 from autograder.checks import verdict
 from autograder.exercises import exercises_for
 from autograder.training import Training, training_verdict
@@ -30,7 +32,8 @@ def checks_for(assignment: str):
         outcomes = []
         for index in indices:
             args, kwargs_list = exercise.calls(index)
-            outcome = probe.call_case(fn, args, kwargs_list, namespace, exercise.spies, exercise.timeout)
+            outcome = probe.call_case(probe.harnessed(fn, exercise.harness), args, kwargs_list, namespace,
+                                      exercise.spies, exercise.timeout)
             outcomes.append(probe.roundtrip(outcome))
         result = verdict(exercise, indices, outcomes)
         if not result.passed:
@@ -44,8 +47,17 @@ def checks_for(assignment: str):
 def _check_training(training: Training, value, hidden: bool) -> None:
     """Public: accuracy on the validation set the notebook holds. Hidden (nbgrader's
     autograde on the instructor's machine only): accuracy on the test split."""
+    split = "test" if hidden else "validation"
+    if training.predicts_in_kernel:  # a torch model: predict here, as the probe does under the grader
+        images = data.load_images("test") if hidden else data.validation_split().images
+        normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
+        try:
+            value = probe.model_predictions(value, images, normalize if callable(normalize) else None)
+        except Exception as error:
+            raise CheckFailed(f"\n{training.signature}: {training.variable} could not make predictions "
+                              f"({type(error).__name__}: {error})") from None
     outcome = probe.roundtrip({"status": "ok", "value": value})
-    result = training_verdict(training, outcome, "test" if hidden else "validation")
+    result = training_verdict(training, outcome, split)
     if not result.passed:
         raise CheckFailed("\n" + result.message)
     print(f"\u2714 {result.message}")

@@ -97,7 +97,7 @@ def repair(submission, assignment: str) -> Repaired:
     source = read(source_path(assignment))
     notes, missing = [], []
     locked = {}
-    solutions = []
+    solutions = {}
     for cell in source.cells:
         meta = nbgrader_meta(cell)
         if meta.get("locked") or meta.get("grade"):
@@ -108,24 +108,50 @@ def repair(submission, assignment: str) -> Repaired:
                 restored.execution_count = None
             locked[meta["grade_id"]] = restored
         elif meta.get("solution"):
-            solutions.append(meta["grade_id"])
+            solutions[meta["grade_id"]] = cell
 
-    cells, seen = [], set()
+    cells, seen, copies = [], set(), {}
     for cell in submission.cells:
         cid = grade_id(cell)
         if cid in locked:
             if cid in seen:
                 notes.append(f"cell {cid!r} appeared more than once; the copy was dropped")
                 continue
-            # nbgrader's release drops the newline that stripping the hidden tests leaves.
-            if strip_hidden_tests(cell.source).strip() != locked[cid].source.strip():
+            if cell.cell_type != locked[cid].cell_type:
+                notes.append(f"locked cell {cid!r} was turned into a {cell.cell_type} cell; "
+                             "it was restored from source")
+            elif strip_hidden_tests(cell.source).strip() != locked[cid].source.strip():
                 notes.append(f"locked cell {cid!r} was edited; it was restored from source")
             cells.append(copy.deepcopy(locked[cid]))
             seen.add(cid)
-        else:
-            cells.append(cell)
-            if cid:
-                seen.add(cid)
+            continue
+        if cid in solutions and cell.cell_type != "code":
+            # As nbgrader's autograde does: the cell keeps its text, and runs as code again.
+            notes.append(f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; "
+                         "it was run as a code cell")
+            cell = nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.get("metadata", {})))
+        if cid in solutions:
+            copies[cid] = copies.get(cid, 0) + 1
+        cells.append(cell)
+        if cid:
+            seen.add(cid)
+    for cid, count in copies.items():
+        if count > 1:
+            notes.append(f"solution cell {cid!r} appears {count} times; every copy was run, so the last "
+                         "definition counts")
+
+    # A solution cell whose metadata was cleared is found by the function it defines.
+    for cid in solutions:
+        if cid in seen:
+            continue
+        defines = re.compile(rf"^def {re.escape(cid)}\s*\(", re.M)
+        match = next((c for c in cells if c.cell_type == "code" and grade_id(c) not in locked
+                      and grade_id(c) not in solutions and defines.search(c.source)), None)
+        if match is not None:
+            match.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(nbgrader_meta(solutions[cid]))
+            seen.add(cid)
+            notes.append(f"the solution cell {cid!r} had lost its nbgrader metadata; the cell that defines "
+                         f"{cid}() was graded in its place")
 
     # Put back deleted locked cells after their predecessor in source order.
     order = [grade_id(c) for c in source.cells if grade_id(c)]

@@ -18,6 +18,10 @@ import numpy as np
 
 OUTCOMES_FILE = "outcomes.json"
 ARRAYS_FILE = "arrays.npz"
+# Written as each call goes, so that the grader knows what finished if the
+# kernel dies or hangs: "started-KEY" just before a call, then KEY.npz and
+# KEY.json (the JSON last: its presence means the call's result is complete).
+STARTED_PREFIX = "started-"
 
 
 class ProbeTimeout(BaseException):
@@ -52,6 +56,130 @@ class FunctionRef:
 
     def __repr__(self):
         return f"<function {self.name}>"
+
+
+# ---------------------------------------------------------- torch harnesses
+# A harness runs a student's function the way a PyTorch exercise needs (a
+# model to build and run, a loader and an optimizer to hand over) and
+# returns what it did as data. The probe applies it to the student's
+# function in the kernel, the judge to the reference, so both are measured
+# the same way; plans carry only the harness's name and plain arguments.
+def _torch():
+    import torch  # only the PyTorch lessons load it here
+    return torch
+
+
+def tiny_mlp(seed, dropout):
+    """The small seeded network the train_epoch and evaluate checks run on."""
+    torch = _torch()
+    nn = torch.nn
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 10))
+
+
+def _loader(x, labels, batch_size):
+    torch = _torch()
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(labels))
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+
+
+def _params(model):
+    return [p.detach().cpu().numpy().copy() for p in model.parameters()]
+
+
+def module_outputs(factory, x, seed):
+    """Build a model with ``factory()`` (a function or an nn.Module class) and run it on ``x``:
+    twice in eval mode, then once in training mode."""
+    torch = _torch()
+    torch.manual_seed(seed)
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        return {"module": False, "type": f"{type(model).__module__}.{type(model).__qualname__}"}
+    inputs = torch.from_numpy(x)
+    with torch.no_grad():
+        model.eval()
+        first, again = model(inputs), model(inputs)
+        model.train()
+        torch.manual_seed(seed)
+        trained = model(inputs)
+    return {"module": True, "eval": first, "eval_again": again, "train": trained, "params": _params(model),
+            "layers": [type(m).__name__ for m in model.modules()]}
+
+
+def train_epoch_run(train_epoch, x, labels, batch_size, lr, seed, dropout=0.5):
+    """train_epoch once over (x, labels) on tiny_mlp, handed over in eval mode: (its loss, the parameters after)."""
+    torch = _torch()
+    model = tiny_mlp(seed, dropout)
+    model.eval()  # train_epoch must switch dropout on itself
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    torch.manual_seed(seed + 1)
+    loss = train_epoch(model, _loader(x, labels, batch_size), optimizer, "cpu")
+    return loss, _params(model)
+
+
+def evaluate_run(evaluate, x, labels, batch_size, seed, dropout=0.5):
+    """evaluate over (x, labels) on tiny_mlp, handed over in training mode: (its accuracy, the parameters after)."""
+    torch = _torch()
+    model = tiny_mlp(seed, dropout)
+    model.train()  # evaluate must switch dropout off itself
+    torch.manual_seed(seed + 1)
+    accuracy = evaluate(model, _loader(x, labels, batch_size), "cpu")
+    return accuracy, _params(model)
+
+
+def device_choice(get_device, cuda, mps):
+    """get_device() while torch reports these accelerators: the type of device it picks."""
+    torch = _torch()
+    saved = torch.cuda.is_available, torch.backends.mps.is_available
+    torch.cuda.is_available, torch.backends.mps.is_available = (lambda: cuda), (lambda: mps)
+    try:
+        device = get_device()
+    finally:
+        torch.cuda.is_available, torch.backends.mps.is_available = saved
+    if isinstance(device, (str, torch.device)):
+        try:
+            return torch.device(device).type
+        except RuntimeError:
+            return str(device)
+    return device
+
+
+def on_tensors(fn, *arrays):
+    """``fn`` called on tensors that share memory with the arrays (so in-place edits show)."""
+    torch = _torch()
+    return fn(*[torch.from_numpy(a) for a in arrays])
+
+
+HARNESSES = {"module_outputs": module_outputs, "train_epoch_run": train_epoch_run,
+             "evaluate_run": evaluate_run, "device_choice": device_choice, "on_tensors": on_tensors}
+
+
+def harnessed(fn, harness):
+    """``fn`` as the probe calls it: through the named harness, if any."""
+    if not harness:
+        return fn
+    procedure = HARNESSES[harness]
+    return lambda *args, **kwargs: procedure(fn, *args, **kwargs)
+
+
+def model_predictions(model, images, normalize=None, batch_size=1000):
+    """Class indices that a trained model gives uint8 images (N, 28, 28), in eval mode.
+
+    ``normalize`` is the notebook's own preprocessing (uint8 tensor in, float
+    tensor out); without it, the course's [0, 255] -> [-1, 1].
+    """
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"it is a {type(model).__name__}, not a torch.nn.Module")
+    device = next(iter(model.parameters()), torch.zeros(0)).device
+    model.eval()
+    predicted = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size][:, None]))
+            batch = normalize(batch) if normalize is not None else (batch.float() / 255 - 0.5) / 0.5
+            predicted.append(model(batch.to(device)).argmax(dim=1).cpu())
+    return torch.cat(predicted).numpy().astype(np.int64)
 
 
 # ---------------------------------------------------------------- encoding
@@ -242,42 +370,88 @@ def _read_variable(namespace, name, arrays, key):
                 "error": f"{name} could not be read ({type(error).__name__}: {str(error)[:200]})"}
 
 
-def run_plan(namespace, plan_path, outbox):
+def _replace_into(folder, name, write):
+    """Write a file under a temporary name and rename it, so that a half-written file is never read."""
+    temporary = os.path.join(folder, name + ".tmp")
+    with open(temporary, "wb") as handle:
+        write(handle)
+    os.replace(temporary, os.path.join(folder, name))
+
+
+def _save_call(outbox, key, record, arrays, nonce):
+    if nonce is not None:
+        record = {**record, "nonce": nonce}
+    _replace_into(outbox, f"{key}.npz", lambda handle: np.savez(handle, **arrays))
+    _replace_into(outbox, f"{key}.json", lambda handle: handle.write(json.dumps(record).encode()))
+
+
+def run_plan(namespace, plan_path, outbox, nonce=None):
     """Run every call in the grader's plan and write the outcomes to ``outbox``.
 
     The plan holds its inputs as an npz beside it; the judge never reads
-    them back, it regenerates its own.
+    them back, it regenerates its own. Each call's outcome is written as
+    soon as it is known (see STARTED_PREFIX), tagged with ``nonce``, and all
+    of them together at the end. After a call runs out of time, the other
+    cases of the same function are not run: they could only time out too.
     """
     with open(plan_path) as handle:
         plan = json.load(handle)
     with np.load(plan["inputs"], allow_pickle=False) as stored:
         inputs = {key: stored[key] for key in stored.files}
-    arrays, records = {}, {}
-    for entry in plan["calls"]:
-        if "read" in entry:  # a variable the notebook leaves behind, such as a trained model
-            records[entry["id"]] = _read_variable(namespace, entry["read"], arrays, entry["id"])
-            continue
-        fn = namespace.get(entry["fn"])
-        if not callable(fn):
-            state = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
-            records[entry["id"]] = {"status": "missing", "error": f"{entry['fn']} {state}"}
-            continue
-        args = decode(entry["args"], inputs)
-        kwargs_list = [decode(kwargs, inputs) for kwargs in entry["kwargs"]]
-        outcome = call_case(fn, args, kwargs_list, namespace, entry.get("spies", ()), entry.get("timeout"))
-        if "value" in outcome:
-            try:
-                outcome["value"] = encode(outcome["value"], arrays, entry["id"])
-            except Exception as error:
-                outcome.pop("value")
-                outcome.update(status="error", error_type=type(error).__name__,
-                               error=f"its result could not be read ({type(error).__name__}: {str(error)[:200]})")
-        records[entry["id"]] = outcome
     os.makedirs(outbox, exist_ok=True)
+    arrays, records, timed_out = {}, {}, {}
+    for position, entry in enumerate(plan["calls"]):
+        key = str(entry.get("key", position))
+        open(os.path.join(outbox, STARTED_PREFIX + key), "w").close()
+        call_arrays = {}
+        if "predict" in entry:  # a trained torch model: its predictions on the grader's images
+            outcome = _predict_with_variable(namespace, entry, inputs, call_arrays)
+        elif "read" in entry:  # a variable the notebook leaves behind, such as trained parameters
+            outcome = _read_variable(namespace, entry["read"], call_arrays, entry["id"])
+        elif entry["fn"] in timed_out:
+            outcome = {"status": "timeout", "error": timed_out[entry["fn"]], "not_run": True}
+        else:
+            outcome = _run_entry(namespace, entry, inputs, call_arrays)
+            if outcome["status"] == "timeout":
+                timed_out[entry["fn"]] = f"was not run: an earlier case {outcome['error']}"
+        _save_call(outbox, key, outcome, call_arrays, nonce)
+        records[entry["id"]] = outcome
+        arrays.update(call_arrays)
     # Write to temporary names and rename, so a half-written outbox is never read.
-    np.savez(os.path.join(outbox, ARRAYS_FILE + ".tmp.npz"), **arrays)
-    with open(os.path.join(outbox, OUTCOMES_FILE + ".tmp"), "w") as handle:
-        json.dump(records, handle)
-    os.replace(os.path.join(outbox, ARRAYS_FILE + ".tmp.npz"), os.path.join(outbox, ARRAYS_FILE))
-    os.replace(os.path.join(outbox, OUTCOMES_FILE + ".tmp"), os.path.join(outbox, OUTCOMES_FILE))
+    _replace_into(outbox, ARRAYS_FILE, lambda handle: np.savez(handle, **arrays))
+    _replace_into(outbox, OUTCOMES_FILE, lambda handle: handle.write(json.dumps(records).encode()))
     return len(records)
+
+
+def _predict_with_variable(namespace, entry, inputs, arrays):
+    name = entry["read"]
+    if name not in namespace:
+        return {"status": "missing", "error": f"the notebook left no variable named {name}"}
+    normalize = namespace.get(entry["predict"].get("normalize") or "")
+    images = inputs[entry["predict"]["images"]]
+    outcome = call(lambda: model_predictions(namespace[name], images, normalize if callable(normalize) else None),
+                   [], {}, timeout=entry.get("timeout"))
+    if outcome["status"] == "error":
+        outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
+    if "value" in outcome:
+        outcome["value"] = encode(outcome["value"], arrays, entry["id"])
+    return outcome
+
+
+def _run_entry(namespace, entry, inputs, arrays):
+    fn = namespace.get(entry["fn"])
+    if not callable(fn):
+        state = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
+        return {"status": "missing", "error": f"{entry['fn']} {state}"}
+    args = decode(entry["args"], inputs)
+    kwargs_list = [decode(kwargs, inputs) for kwargs in entry["kwargs"]]
+    outcome = call_case(harnessed(fn, entry.get("harness")), args, kwargs_list, namespace, entry.get("spies", ()),
+                        entry.get("timeout"))
+    if "value" in outcome:
+        try:
+            outcome["value"] = encode(outcome["value"], arrays, entry["id"])
+        except Exception as error:
+            outcome.pop("value")
+            outcome.update(status="error", error_type=type(error).__name__,
+                           error=f"its result could not be read ({type(error).__name__}: {str(error)[:200]})")
+    return outcome

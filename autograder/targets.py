@@ -17,9 +17,19 @@ QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick 
 class Target:
     accuracy: float                  # held-out test accuracy for full points
     tiers: tuple[tuple[float, float], ...]  # (accuracy at least, fraction of the points), best first
-    budget_s: float                  # seconds the training cell may run under the grader
+    budget_s: float                  # seconds the training cell may run under the grader, on a CPU
     train_size: int | None = None    # examples to train on; None: the whole training split
     mode: str = "full"
+    epochs: int | None = None        # overrides the notebook's default epochs (quick mode); None: keep them
+    gpu_budget_s: float | None = None  # the budget where the grader has a CUDA GPU; None: budget_s
+
+    def budget(self, device: str = "cpu") -> float:
+        """Seconds for the training cell on ``device`` ("cuda" or "cpu")."""
+        return self.gpu_budget_s if device == "cuda" and self.gpu_budget_s is not None else self.budget_s
+
+    def train_args(self) -> dict:
+        """Keyword arguments the locked training cell adds to the student's defaults."""
+        return {} if self.epochs is None else {"epochs": self.epochs}
 
     def fraction(self, accuracy: float) -> float:
         """Fraction of the points that ``accuracy`` earns: full at the target, tiers below it."""
@@ -27,11 +37,13 @@ class Target:
             return 1.0
         return next((share for floor, share in self.tiers if accuracy >= floor), 0.0)
 
-    def describe(self) -> str:
+    def describe(self, device: str = "cpu") -> str:
         tiers = ", ".join(f"{share:.0%} of the points from {floor:.2f}" for floor, share in self.tiers)
         data = "the full training split" if self.train_size is None else f"{self.train_size} training examples"
+        data += "" if self.epochs is None else f", {self.epochs} epochs"
+        where = "" if self.gpu_budget_s is None else f" on {'a GPU' if device == 'cuda' else 'a CPU'}"
         return (f"{self.mode} mode ({data}): full points at test accuracy {self.accuracy:.2f} or more"
-                f"{'; ' + tiers if tiers else ''}; the training cell may take {self.budget_s:g} s")
+                f"{'; ' + tiers if tiers else ''}; the training cell may take {self.budget(device):g} s{where}")
 
 
 TARGETS: dict[tuple[str, str], Target] = {
@@ -49,3 +61,12 @@ def target_for(assignment: str, quick: bool | None = None) -> Target:
     """The target that applies now: quick mode when asked, or when the grader set QUICK_ENV."""
     mode = "quick" if (quick_mode() if quick is None else quick) else "full"
     return TARGETS[assignment, mode]
+
+
+def grading_device() -> str:
+    """"cuda" where the grader's machine has a CUDA GPU the kernel can use, else "cpu"."""
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,9 +1,12 @@
 """Training exercises: graded on held-out accuracy, with tiered points.
 
 The notebook's locked test cell trains the student's network and leaves it
-in a variable. The probe hands that variable over as plain data, and the
-judge computes the predictions and the accuracy itself on the test split,
-whose labels the student's kernel never loads.
+in a variable. For a numpy network the probe hands that variable over as
+plain data, and the judge computes the predictions itself. A PyTorch model
+cannot leave the kernel as data without running its code, so the probe
+computes its predictions in the kernel, on the test images the grader puts
+in the plan (``predicts_in_kernel``). Either way the judge computes the
+accuracy on the test split, whose labels the student's kernel never sees.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ class Training:
     predict: Callable[[Any, np.ndarray], np.ndarray]
     hints: Mapping[str, str] = field(default_factory=dict)
     cases: tuple = ()                   # none: the judge evaluates, the probe only reads the variable
+    predicts_in_kernel: bool = False    # a torch model: the probe predicts, and ``predict`` checks the result
+    normalize: str | None = None        # the notebook function that preprocesses images for the model
 
     @property
     def name(self) -> str:
@@ -77,3 +82,10 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
     text = (f"{head}: {share:.0%} of the points (tiers: {tiers})."
             + (f"\n    Hint: {hint}" if hint else ""))
     return Verdict("failed", text, text, 0, 1, share)
+
+
+def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
+    """``predict`` for a model that the probe ran in the kernel: the value is already its predictions."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":
+        raise NotAModel("the probe could not compute its predictions")
+    return value

@@ -1,8 +1,14 @@
 """The judge: a clean pytest process that scores what the probe recorded.
 
 It imports numpy, torch and the autograder, and nothing of the student's:
-its inputs are a JSON file and a pickle-free npz written by the kernel,
-plus the grader's own context file. Every point is decided here.
+its inputs are, per probed call, a JSON record and a pickle-free npz that
+the sandboxed kernel wrote (and the grader moved into its own folder), plus
+the grader's own context file: which records to read and the nonce each
+must carry, and the outcomes the grader decided itself (a call that ended
+or hung the kernel). Every point is decided here, in a process student
+code never touches, so nothing the student redefines in the kernel
+(check, assert helpers, numpy or torch comparisons, builtins, the probe,
+the exit code) can change a verdict.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ class JudgeFailed(RuntimeError):
 
 
 def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600) -> list[dict]:
+    """Score every grade cell from the records in ``outbox`` (the grader's results folder)."""
     with tempfile.TemporaryDirectory(prefix="judge-") as tmp:
         context_path = Path(tmp) / "context.json"
         context_path.write_text(json.dumps(context))

@@ -1,7 +1,10 @@
 """One judge test per grade cell: every case, public and hidden, must pass."""
 from __future__ import annotations
 
+import builtins
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,24 +28,73 @@ def context(request):
     return json.loads(Path(request.config.getoption("--context")).read_text())
 
 
+MAX_RECORD_BYTES = 16 << 20    # one call's JSON record
+MAX_ARRAY_BYTES = 1 << 30      # one call's arrays, uncompressed
+SAFE_ERRORS = {name for name in dir(builtins)
+               if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)}
+SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {"LinAlgError", "KernelDied"}
+BY_GRADER = "_by_grader"  # marks outcomes the grader wrote, whose words need no screening
+TIMEOUT_TEXT = re.compile(r"(was not run: an earlier case )?did not return within [0-9.]+ s")
+
+
+def _load_arrays(path: Path) -> dict:
+    """A pickle-free npz the kernel wrote: plain stored members only, so no zip bomb either."""
+    if not path.exists():
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if any(m.compress_type != zipfile.ZIP_STORED for m in members) or \
+                sum(m.file_size for m in members) > MAX_ARRAY_BYTES:
+            raise ValueError("compressed or oversized arrays")
+    with np.load(path, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def _load_record(folder: Path, key: str, nonce: str) -> dict:
+    path = folder / f"{key}.json"
+    if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
+        raise ValueError("not a plain record")
+    record = json.loads(path.read_text())
+    # The nonce travels only in the probe cell's code: a file forged by other code in the kernel lacks it.
+    if not isinstance(record, dict) or record.pop("nonce", None) != nonce or not isinstance(record.get("status"), str):
+        raise ValueError("not written by the grader's probe")
+    record.pop(BY_GRADER, None)
+    if "value" in record:
+        record["value"] = probe.decode(record["value"], _load_arrays(folder / f"{key}.npz"))
+    return record
+
+
 @pytest.fixture(scope="module")
 def outcomes(request, context):
-    """What the probe recorded, decoded; an empty dict when it wrote nothing."""
-    outbox = Path(request.config.getoption("--outbox"))
-    # Everything in the outbox was written by the student's kernel: anything unreadable means no results.
-    try:
-        records = json.loads((outbox / probe.OUTCOMES_FILE).read_text())
-        with np.load(outbox / probe.ARRAYS_FILE, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-        for record in records.values():
-            if "value" in record:
-                record["value"] = probe.decode(record["value"], arrays)
-        if not all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in records.values()):
-            raise ValueError("malformed records")
-    except Exception as error:
-        context["failure"] = context.get("failure") or f"the probe left no readable results ({type(error).__name__})"
-        return {}
+    """What the probe recorded, decoded, plus the outcomes the grader decided itself."""
+    folder = Path(request.config.getoption("--outbox"))
+    records = {}
+    # Everything in these files was written by the student's kernel: anything unreadable counts as no result.
+    for call_id, where in context.get("collected", {}).items():
+        try:
+            records[call_id] = _load_record(folder, str(where["key"]), where["nonce"])
+        except Exception as error:
+            records[call_id] = {"status": "missing", BY_GRADER: True,
+                                "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
+                                         f"one was unreadable or forged: {type(error).__name__})"}
+    # Decided by the grader: the call ended or hung the kernel.
+    records.update({call_id: {**outcome, BY_GRADER: True} for call_id, outcome in context.get("outcomes", {}).items()})
     return records
+
+
+def _public(exercise, index: int, outcome: dict) -> dict:
+    """The outcome as a hidden case's message may use it: the kernel's own words could carry its inputs."""
+    if not exercise.cases[index].hidden or outcome.get(BY_GRADER):
+        return outcome
+    status, safe = outcome.get("status"), dict(outcome)
+    if status == "error":
+        safe["error_type"] = outcome.get("error_type") if outcome.get("error_type") in SAFE_ERRORS else "an exception"
+        safe["error"] = f"{safe['error_type']} on a hidden case"
+    elif status == "timeout" and not TIMEOUT_TEXT.fullmatch(str(outcome.get("error", ""))):
+        safe["error"] = "did not return within its time limit"
+    elif status == "missing":
+        safe["error"] = f"{exercise.name} was not defined, or not a function"
+    return safe
 
 
 def test_grade_cell(cell, context, outcomes, record):
@@ -57,8 +109,14 @@ def test_grade_cell(cell, context, outcomes, record):
                    "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it.")
         result = Verdict("error", message, message, 0, len(indices))
     else:
-        missing = {"status": "missing",
+        missing = {"status": "missing", BY_GRADER: True,
                    "error": f"{cell.function} was never called: {context.get('failure') or 'the probe did not reach it'}"}
-        result = verdict(exercise, indices, [outcomes.get(f"{cell.function}/{i}", missing) for i in indices])
+        raw = [outcomes.get(f"{cell.function}/{i}", missing) for i in indices]
+        result = verdict(exercise, indices, raw)
+        public = [_public(exercise, i, o) for i, o in zip(indices, raw)]
+        if public != raw:  # the student sees the grader's words; the instructor's detail keeps the kernel's
+            shown = verdict(exercise, indices, public)
+            result = Verdict(result.status, shown.message, result.detail, result.cases_passed,
+                             result.cases_total, result.fraction)
     record(cell, result)
     assert result.passed, result.detail

@@ -18,13 +18,13 @@ class Mistake:
     grade_id: str
     code: str
     why: str
-    loses: tuple[str, ...] = ()
+    loses: tuple[str, ...] | None = None  # None: its own grade cell (unless it is only partly lost)
     partial: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def lost(self) -> tuple[str, ...]:
         """Grade cells that lose all their points."""
-        if self.loses:
+        if self.loses is not None:
             return self.loses
         return () if self.grade_id in self.partial else (self.grade_id,)
 
@@ -35,6 +35,8 @@ MODULES = {
     "03_forward_pass": "tests.mistakes.a03_forward_pass",
     "04_losses": "tests.mistakes.a04_losses",
     "05_backprop": "tests.mistakes.a05_backprop",
+    "06_pytorch_mlp": "tests.mistakes.a06_pytorch_mlp",
+    "07_cnn_gpu": "tests.mistakes.a07_cnn_gpu",
 }
 
 

@@ -1,0 +1,327 @@
+"""The sandbox a student's kernel runs in: bubblewrap plus resource limits.
+
+The kernel is started as
+
+    prlimit <limits> -- [choom -n 1000 --] bwrap <namespaces, mounts> -- [setpriv <drop to uid>] -- python -m ipykernel ...
+
+so that it has:
+- no network (its own, empty network namespace), its own PID, IPC and UTS namespaces;
+- a read-only system: /usr, the Python install and the venv, nothing else of the host;
+- a private, size-capped tmpfs as cwd, HOME and TMPDIR (/scratch);
+- the training images and labels and the test images, bound file by file from
+  the verified cache: never the test labels (the judge, outside, keeps those);
+- ``autograder`` as a small kernel-side package (data, targets, checks, and a
+  ``notebook.checks_for`` that only says the grader checks the cell): the
+  exercises (hidden cases, references), the judge, source/, the gradebook,
+  other submissions and the repo itself are simply not mounted;
+- two writable folders shared with the grader: the kernel's IPC sockets and
+  connection file (at the same path inside and out), and the exchange folder
+  where the grader puts the plan right before the probe runs and the probe
+  leaves its results;
+- limits on memory, address space, CPU time, processes, file size; and,
+  where the machine allows it, one memory cgroup for all of the kernel's
+  processes together (autograder/memory_cgroup.py).
+
+Run as root, bwrap keeps only the capabilities setpriv needs to drop to an
+unprivileged uid of its own: root is exempt from RLIMIT_NPROC, so a fork
+bomb is bounded only once the kernel is not root. Each grading picks its own
+uid, so two workers' process limits do not share one pool. Run as an
+ordinary user, bwrap makes a user namespace instead, where the process
+limit counts only the sandbox's own processes.
+
+There is no silent fallback: without bubblewrap, ``check_available`` says
+how to install it, and only an explicit ``sandbox=False`` (CLI:
+``--no-sandbox``) runs a kernel without it.
+"""
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from autograder import data
+from autograder.memory_cgroup import MemoryCgroup
+
+HERE = Path(__file__).resolve().parent
+SHIM_DIR = HERE / "kernel_shim"
+# Modules the notebooks import, copied into the kernel-side package. They hold
+# no hidden cases and no references: those live in exercises/, never mounted.
+SHARED_MODULES = ("data.py", "targets.py", "checks.py")
+# The data a notebook may read. The test labels are deliberately absent.
+DATA_FILES = (data.SPLIT_FILES["train"][0], data.SPLIT_FILES["train"][1], data.SPLIT_FILES["test"][0])
+
+BWRAP_ENV = "WORKBOOK_BWRAP"  # path of the bwrap binary; by default the one on PATH
+INSTALL_HINT = "apt-get install bubblewrap"
+
+# Paths as the kernel sees them.
+SCRATCH = "/scratch"
+INSIDE = "/grader"
+LIB_INSIDE = f"{INSIDE}/lib"
+DATA_INSIDE = f"{INSIDE}/data"
+EXCHANGE_INSIDE = f"{INSIDE}/exchange"
+
+UID_BASE, UID_SPAN = 61000, 4000  # unprivileged uids for kernels when the grader runs as root
+_uids = itertools.count()
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run here, so untrusted work is not graded."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit a grading runs under. The defaults keep a 24 GB machine safe with two workers."""
+    memory: int = 6 * GiB           # RLIMIT_DATA: heap and private memory, per process
+    memory_total: int = 8 * GiB     # the cgroup: all of the sandbox's processes together
+    # RLIMIT_AS also catches shared mappings, which RLIMIT_DATA does not count.
+    # It must stay well above memory: importing torch alone maps about 3.4 GB.
+    address_space: int = 14 * GiB
+    cpu_seconds: int = 1800         # RLIMIT_CPU, per process (the kernel: all its cells together)
+    processes: int = 256            # RLIMIT_NPROC for the kernel's uid; threads count too
+    file_size: int = 256 * MiB      # RLIMIT_FSIZE: the largest file the kernel may write
+    scratch: int = 512 * MiB        # size of the tmpfs at /scratch
+    cell_timeout: float = 60        # seconds for one notebook cell
+    notebook_timeout: float = 900   # seconds for all of a notebook's cells in one run (the probe has its own)
+    call_timeout: float | None = None  # caps every exercise's per-call limit (the tests use short ones)
+    cell_output: int = 1 * MiB      # output kept per cell; the rest is dropped, with a note
+    notebook_output: int = 5 * MiB  # output kept per notebook
+    message: int = 8 * MiB          # largest message the grader accepts from the kernel (zmq MAXMSGSIZE)
+
+
+def bwrap_path() -> str | None:
+    configured = os.environ.get(BWRAP_ENV)
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("bwrap")
+
+
+def _tools() -> dict[str, str]:
+    """The programs the kernel command needs; raises with an install hint when one is missing."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "The grader runs student code only inside a bubblewrap sandbox, and bubblewrap (bwrap) is not "
+            f"installed{' at ' + os.environ[BWRAP_ENV] if os.environ.get(BWRAP_ENV) else ''}. "
+            f"Install it with `{INSTALL_HINT}` (Debian/Ubuntu; `make setup` does it when run as root), "
+            "or pass --no-sandbox (API: sandbox=False) to grade trusted work without it.")
+    tools = {"bwrap": bwrap}
+    for name in ("prlimit", "setpriv") if os.geteuid() == 0 else ("prlimit",):
+        found = shutil.which(name)
+        if found is None:
+            raise SandboxUnavailable(f"{name} (from util-linux) is missing; the sandbox needs it to set limits")
+        tools[name] = found
+    tools["choom"] = shutil.which("choom") or ""  # optional: makes the OOM killer pick sandboxed processes first
+    return tools
+
+
+@lru_cache(maxsize=None)
+def _smoke_test(bwrap: str) -> str | None:
+    """Start a trivial sandbox once per process: bwrap can be installed yet refused (no user namespaces)."""
+    uid = _next_uid() if os.geteuid() == 0 else None
+    command = kernel_command(["true"], {}, uid=uid, binds=[], limits=Limits(), tools=_tools())
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        return (f"bubblewrap is installed but cannot create a sandbox here (exit {done.returncode}: "
+                f"{done.stderr.strip()[:300]}). It needs user namespaces, or root.")
+    return None
+
+
+def check_available() -> None:
+    """Raise SandboxUnavailable, saying how to fix it, unless a sandbox can run here."""
+    tools = _tools()
+    problem = _smoke_test(tools["bwrap"])
+    if problem:
+        raise SandboxUnavailable(problem + " Or pass --no-sandbox (API: sandbox=False) for trusted work.")
+
+
+def _next_uid() -> int:
+    return UID_BASE + (os.getpid() * 16 + next(_uids)) % UID_SPAN
+
+
+def build_kernel_lib(folder: Path) -> Path:
+    """The ``autograder`` package as the kernel sees it: the shim notebook module and the shared modules."""
+    package = folder / "autograder"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text('"""The kernel-side autograder: the grade is decided outside this kernel."""\n')
+    for name in SHARED_MODULES:
+        shutil.copyfile(HERE / name, package / name)
+    shutil.copyfile(SHIM_DIR / "notebook.py", package / "notebook.py")
+    # data.py finds its manifest at ../datasets/manifest.json, as in the repo.
+    (folder / "datasets").mkdir(exist_ok=True)
+    shutil.copyfile(data.MANIFEST_PATH, folder / "datasets" / "manifest.json")
+    for path in [folder, package, folder / "datasets", *package.iterdir(), *(folder / "datasets").iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
+
+
+def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits,
+                   tools: dict[str, str]) -> list[str]:
+    """``argv`` wrapped: limits, namespaces, mounts, environment, and the drop to ``uid`` when root.
+
+    ``binds`` are (host path, path inside, "ro" or "rw").
+    """
+    cpu = int(limits.cpu_seconds)
+    prlimit = [tools["prlimit"], f"--data={limits.memory}", f"--as={limits.address_space}",
+               f"--cpu={cpu}:{cpu + 5}", f"--nproc={limits.processes}", f"--fsize={limits.file_size}",
+               "--core=0", "--"]
+    choom = [tools["choom"], "-n", "1000", "--"] if tools.get("choom") else []
+    # No --unshare-all: as root it would add a user namespace, where setpriv could not switch uid.
+    bwrap = [tools["bwrap"], "--die-with-parent", "--new-session",
+             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+             "--hostname", "sandbox"]
+    if uid is not None:  # root: keep only what setpriv needs to drop to an unprivileged uid
+        bwrap += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+    else:
+        bwrap += ["--unshare-user"]
+    made: set[str] = set()
+
+    def parents(path: str) -> list[str]:
+        # bwrap creates missing parents 0700, which an unprivileged kernel could not enter.
+        out, parts = [], Path(path).parts
+        for i in range(2, len(parts)):
+            parent = str(Path(*parts[:i]))
+            if parent not in made:
+                made.add(parent)
+                out += ["--perms", "0755", "--dir", parent]
+        return out
+
+    bwrap += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            bwrap += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            bwrap += ["--ro-bind", top, top]
+    debian_data = data.manifest()["debian_path"]
+    if os.path.isdir(debian_data):  # Debian's dataset package holds the test labels: hide it
+        bwrap += ["--tmpfs", debian_data]
+    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/nsswitch.conf", "/etc/mime.types"):
+        if os.path.exists(path):
+            bwrap += parents(path) + ["--ro-bind", path, path]
+    for root in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+        if not root.startswith("/usr/") and os.path.isdir(root):  # the Python install and the venv
+            bwrap += parents(root) + ["--ro-bind", root, root]
+    bwrap += ["--proc", "/proc", "--dev", "/dev"]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # a CUDA GPU, for the lessons that train on one
+        bwrap += ["--dev-bind", device, device]
+    bwrap += ["--perms", "01777", "--size", str(limits.scratch), "--tmpfs", SCRATCH]
+    for host, inside, mode in binds:
+        bwrap += parents(inside) + ["--ro-bind" if mode == "ro" else "--bind", str(host), inside]
+    bwrap += ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+    for key, value in sorted(env.items()):
+        bwrap += ["--setenv", key, value]
+    bwrap += ["--"]
+    drop = []
+    if uid is not None:
+        drop = [tools["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return prlimit + choom + bwrap + drop + list(argv)
+
+
+class Sandbox:
+    """One submission's sandbox: its folders on the host and the command that starts its kernel."""
+    enabled = True
+
+    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str]):
+        self.tools = _tools()
+        self.limits = limits
+        self.cgroup = MemoryCgroup.create(limits.memory_total)
+        self.notes = [] if self.cgroup else [
+            f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
+            "grader make no memory cgroup for the sandbox as a whole"]
+        self.uid = _next_uid() if os.geteuid() == 0 else None
+        self.kernel_dir = workdir / "kernel"  # sockets and connection file, at the same path inside
+        self.kernel_dir.mkdir(mode=0o700)
+        self.own(self.kernel_dir)
+        # The plan, written by the grader, which the kernel may read but not replace; the
+        # runner makes exchange/outbox, the one folder the kernel writes results into.
+        self.exchange = workdir / "exchange"
+        self.exchange.mkdir(mode=0o755)
+        self.exchange_inside = EXCHANGE_INSIDE
+        self.cwd = None  # bwrap sets the kernel's: /scratch
+        lib = build_kernel_lib(workdir / "lib")
+        passwd = workdir / "passwd"  # so that getpass and pwd find the kernel's user
+        uid = self.uid if self.uid is not None else os.getuid()
+        passwd.write_text(f"student:x:{uid}:{uid}:student:{SCRATCH}:/bin/sh\n")
+        passwd.chmod(0o644)
+        self.binds = [(lib, LIB_INSIDE, "ro"), (passwd, "/etc/passwd", "ro"),
+                      (self.kernel_dir, str(self.kernel_dir), "rw"), (self.exchange, EXCHANGE_INSIDE, "rw")]
+        try:
+            folder = data.locate(DATA_FILES)
+            self.binds += [(folder / name, f"{DATA_INSIDE}/{name}", "ro") for name in DATA_FILES]
+        except data.DatasetUnavailable:
+            pass  # a notebook that loads data gets the data module's own error, inside
+        self.env = {
+            **env,
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": SCRATCH, "TMPDIR": SCRATCH, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8",
+            "PYTHONPATH": LIB_INSIDE,             # the kernel-side autograder wins over the venv's editable install
+            "PYTHONDONTWRITEBYTECODE": "1",
+            data.ENV_VAR: DATA_INSIDE,
+            "MPLCONFIGDIR": f"{SCRATCH}/.config/matplotlib",
+            "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/.jupyter",
+        }
+
+    def own(self, path: Path) -> None:
+        """Hand a grader-made file or folder to the kernel's uid, so that the kernel can use it."""
+        if self.uid is not None:
+            os.chown(path, self.uid, self.uid)
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        command = kernel_command(argv, self.env, uid=self.uid, binds=self.binds, limits=self.limits, tools=self.tools)
+        return (self.cgroup.join_prefix() if self.cgroup else []) + command
+
+    def close(self) -> None:
+        if self.cgroup:
+            self.cgroup.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Unsandboxed:
+    """The same interface for trusted work (``sandbox=False``): the kernel runs as the grader's user."""
+    enabled = False
+
+    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str]):
+        self.limits = limits
+        self.uid = None
+        self.notes = []
+        self.kernel_dir = workdir / "kernel"
+        self.exchange = workdir / "exchange"
+        self.cwd = str(workdir / "scratch")
+        for folder in (self.kernel_dir, self.exchange, Path(self.cwd)):
+            folder.mkdir(mode=0o700)
+        self.exchange_inside = str(self.exchange)
+        self.env = {**os.environ, **env}
+
+    def own(self, path: Path) -> None:
+        pass
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        return list(argv)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def make(workdir: Path, limits: Limits, env: dict[str, str], enabled: bool = True):
+    """The sandbox for one submission, or the trusted stand-in when ``enabled`` is False."""
+    return (Sandbox if enabled else Unsandboxed)(workdir, limits, env)

