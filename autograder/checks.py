@@ -160,7 +160,8 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
                 return problem
         return None
     if isinstance(expected, str):
-        return None if actual == expected else ("values", f"{where}: expected {expected!r}, got {_fmt(actual)}")
+        right = isinstance(actual, str) and actual == expected
+        return None if right else ("values", f"{where}: expected {expected!r}, got {_fmt(actual)}")
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
         if not isinstance(actual, np.ndarray):
             return "type", f"{where} should be a numpy array, got {_type_name(actual)}: {_fmt(actual)}"

@@ -144,7 +144,7 @@ def repair(submission, assignment: str) -> Repaired:
     for cid in solutions:
         if cid in seen:
             continue
-        defines = re.compile(rf"^def {re.escape(cid)}\s*\(", re.M)
+        defines = re.compile(rf"^(def {re.escape(cid)}\s*\(|class {re.escape(cid)}\b)", re.M)
         match = next((c for c in cells if c.cell_type == "code" and grade_id(c) not in locked
                       and grade_id(c) not in solutions and defines.search(c.source)), None)
         if match is not None:

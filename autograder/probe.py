@@ -1,7 +1,7 @@
 """Call student functions and record what happened, as plain data.
 
 This is the only grader code that runs inside a student's kernel. It must
-stay standalone (stdlib and numpy only): the runner injects its source text
+stay standalone (stdlib and numpy; torch only inside the PyTorch harnesses): the runner injects its source text
 into the kernel, so it cannot import the rest of the autograder. The judge
 reads what it writes with ``allow_pickle=False``, so only numbers, strings
 and numeric arrays ever leave the kernel.
@@ -89,21 +89,32 @@ def _params(model):
 
 def module_outputs(factory, x, seed):
     """Build a model with ``factory()`` (a function or an nn.Module class) and run it on ``x``:
-    twice in eval mode, then once in training mode."""
+    twice in eval mode, then once in training mode (None if that fails, as BatchNorm1d does
+    on one example). ``ran`` names the torch.nn layers whose forward ran in eval mode: a
+    layer the model holds but never uses does not count."""
     torch = _torch()
     torch.manual_seed(seed)
     model = factory()
     if not isinstance(model, torch.nn.Module):
         return {"module": False, "type": f"{type(model).__module__}.{type(model).__qualname__}"}
-    inputs = torch.from_numpy(x)
+    ran = []
+    hooks = [m.register_forward_hook(lambda m, i, o: ran.append(type(m).__name__))
+             for m in model.modules() if type(m).__module__.startswith("torch.nn.modules")]
+    inputs = torch.from_numpy(x).to(next(iter(model.parameters()), torch.zeros(0)).device)
     with torch.no_grad():
         model.eval()
-        first, again = model(inputs), model(inputs)
+        first = model(inputs)
+        for hook in hooks:
+            hook.remove()
+        again = model(inputs)
         model.train()
         torch.manual_seed(seed)
-        trained = model(inputs)
+        try:
+            trained = model(inputs)
+        except Exception:
+            trained = None
     return {"module": True, "eval": first, "eval_again": again, "train": trained, "params": _params(model),
-            "layers": [type(m).__name__ for m in model.modules()]}
+            "ran": sorted(set(ran))}
 
 
 def train_epoch_run(train_epoch, x, labels, batch_size, lr, seed, dropout=0.5):

@@ -374,7 +374,7 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
             plan = write_plan(calls, inputs, host.exchange, host.exchange_inside)
             cell = probe_cell(plan, f"{host.exchange_inside}/outbox", nonce)
             notebook.cells.append(cell)
-            watchdog = Watchdog(outbox, {str(c["key"]): c.get("timeout") or 0 for c in calls if "fn" in c},
+            watchdog = Watchdog(outbox, {str(c["key"]): c["timeout"] for c in calls if c.get("timeout")},
                                 client.km.kill_now)
             watchdog.start()
             limit = sum(c.get("timeout") or 0 for c in calls) + PROBE_SLACK

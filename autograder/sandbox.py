@@ -144,7 +144,8 @@ def check_available() -> None:
 
 
 def _next_uid() -> int:
-    return UID_BASE + (os.getpid() * 16 + next(_uids)) % UID_SPAN
+    # The span's last uid is never picked: the fork-bomb test claims it.
+    return UID_BASE + (os.getpid() * 16 + next(_uids)) % (UID_SPAN - 1)
 
 
 def build_kernel_lib(folder: Path) -> Path:
@@ -170,7 +171,11 @@ def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, bin
     ``binds`` are (host path, path inside, "ro" or "rw").
     """
     cpu = int(limits.cpu_seconds)
-    prlimit = [tools["prlimit"], f"--data={limits.memory}", f"--as={limits.address_space}",
+    gpus = sorted(glob.glob("/dev/nvidia*"))
+    # The CUDA driver reserves far more address space than any cap would allow; with a
+    # GPU, RLIMIT_DATA and the memory cgroup still bound what the kernel really uses.
+    address_space = [] if gpus else [f"--as={limits.address_space}"]
+    prlimit = [tools["prlimit"], f"--data={limits.memory}", *address_space,
                f"--cpu={cpu}:{cpu + 5}", f"--nproc={limits.processes}", f"--fsize={limits.file_size}",
                "--core=0", "--"]
     choom = [tools["choom"], "-n", "1000", "--"] if tools.get("choom") else []
@@ -210,7 +215,7 @@ def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, bin
         if not root.startswith("/usr/") and os.path.isdir(root):  # the Python install and the venv
             bwrap += parents(root) + ["--ro-bind", root, root]
     bwrap += ["--proc", "/proc", "--dev", "/dev"]
-    for device in sorted(glob.glob("/dev/nvidia*")):  # a CUDA GPU, for the lessons that train on one
+    for device in gpus:  # a CUDA GPU, for the lessons that train on one
         bwrap += ["--dev-bind", device, device]
     bwrap += ["--perms", "01777", "--size", str(limits.scratch), "--tmpfs", SCRATCH]
     for host, inside, mode in binds:

@@ -25,6 +25,19 @@ def sample_notebook_path(assignment: str, sample: str, folder):
     return samples.write(samples.with_mistakes(assignment, mistake), folder, assignment)
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist, keep each assignment's tests on one worker, so that its
+    session-scoped gradings are shared (the nbgrader agreement test reuses them),
+    and keep the adversarial corpus together (its last test reads what the others
+    recorded)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "assignment" in params:
+            item.add_marker(pytest.mark.xdist_group(params["assignment"]))
+        elif item.nodeid.startswith("tests/adversarial/"):
+            item.add_marker(pytest.mark.xdist_group("adversarial"))
+
+
 # Training exercises are graded in quick mode here (autograder/targets.py holds
 # both modes' targets); the demo and the benchmarks use the full data.
 QUICK = True

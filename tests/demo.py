@@ -24,16 +24,19 @@ STUDENTS = {
     "untouched": None,
     "ada": {"01_neuron": ["step_is_one_at_zero"], "02_activations": ["softmax_no_max_shift"],
             "03_forward_pass": ["init_lecun_std"], "04_losses": ["cross_entropy_log_of_softmax"],
-            "05_backprop": ["train_lr_too_small"]},
+            "05_backprop": ["train_lr_too_small"], "06_pytorch_mlp": ["softmax_output"],
+            "07_cnn_gpu": ["zero_to_one"]},
     "grace": {"01_neuron": ["xor_gate_not_equal", "and_gate_returns_ints"],
               "02_activations": ["relu_returns_bool", "sigmoid_naive"],
               "03_forward_pass": ["forward_softmax_output", "predict_argmax_axis0"],
               "04_losses": ["one_hot_int", "accuracy_percent"],
-              "05_backprop": ["numgrad_forward_difference", "dense_db_averaged"]},
+              "05_backprop": ["numgrad_forward_difference", "dense_db_averaged"],
+              "06_pytorch_mlp": ["no_eval", "one_epoch"], "07_cnn_gpu": ["always_cuda"]},
     "linus": {"01_neuron": ["weighted_sum_forgets_bias"],
               "02_activations": ["softmax_axis0", "relu_grad_one_at_zero", "leaky_relu_mutates_input"],
               "03_forward_pass": ["dense_transposed_W"], "04_losses": ["mse_summed", "cross_entropy_summed"],
-              "05_backprop": ["ce_backward_not_divided_by_n", "sgd_in_place"]},
+              "05_backprop": ["ce_backward_not_divided_by_n", "sgd_in_place"],
+              "06_pytorch_mlp": ["no_zero_grad"], "07_cnn_gpu": ["cuda_or_cpu_only", "too_small"]},
 }
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from autograder import probe
 from autograder.exercises import exercises_for
 from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
 from autograder.release import generate
@@ -37,7 +38,8 @@ def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assign
     assert solutions, "no solution cells"
     for i, cell in solutions:
         name = grade_id(cell)
-        assert re.search(rf"^def {name}\(", cell.source, re.M), f"solution cell {name!r} must define {name}()"
+        assert re.search(rf"^(def {name}\(|class {name}\b)", cell.source, re.M), \
+            f"solution cell {name!r} must define {name}"
         test = cells[i + 1]
         meta = nbgrader_meta(test)
         assert grade_id(test) == f"test_{name}" and meta.get("grade") and meta.get("locked"), \
@@ -65,4 +67,5 @@ def test_every_exercise_has_public_and_hidden_cases(assignment):
             expected = exercise.expected(index)  # the reference itself must run on every case
             if exercise.assess is not None:
                 args, kwargs = exercise.inputs(index)
-                assert exercise.assess(args, kwargs, expected) is None, f"{exercise.name}: case {index} rejects the reference"
+                seen = probe.roundtrip({"status": "ok", "value": expected})["value"]  # as the judge sees it
+                assert exercise.assess(args, kwargs, seen) is None, f"{exercise.name}: case {index} rejects the reference"

@@ -12,6 +12,8 @@ MODULES = {
     "03_forward_pass": "autograder.exercises.a03_forward_pass",
     "04_losses": "autograder.exercises.a04_losses",
     "05_backprop": "autograder.exercises.a05_backprop",
+    "06_pytorch_mlp": "autograder.exercises.a06_pytorch_mlp",
+    "07_cnn_gpu": "autograder.exercises.a07_cnn_gpu",
 }
 
 

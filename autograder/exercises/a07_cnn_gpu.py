@@ -1,0 +1,183 @@
+"""07_cnn_gpu: picking a device, normalising on the device, a small CNN, and training it fast.
+
+get_device runs while the probe makes torch report chosen accelerators
+(probe.device_choice), so its logic is checked on any machine. normalize
+runs on tensors that share memory with the grader's copies, so in-place
+edits show. SimpleCNN is checked on what it builds and what it outputs; its
+weights are random, so there is no reference output to match. The trained
+model's test predictions are computed in the kernel, through the
+notebook's own normalize.
+"""
+import numpy as np
+
+from autograder import data
+from autograder.checks import Case, Exercise, _fmt
+from autograder.exercises.a06_pytorch_mlp import logits_problem, tensor_problem, what
+from autograder.training import Training, predictions_from_kernel
+
+CONV_LAYERS = ("Conv2d",)
+POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+
+
+def _torch():
+    import torch
+    return torch
+
+
+# ---------------------------------------------------------------- get_device
+def _get_device_ref():
+    torch = _torch()
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _machine(cuda: bool, mps: bool):
+    return lambda rng: (cuda, mps)
+
+
+get_device = Exercise(
+    signature="get_device()",
+    reference=_get_device_ref,
+    harness="device_choice",
+    cases=(
+        Case("a machine with no accelerator", _machine(False, False)),
+        Case("a machine with an NVIDIA GPU", _machine(True, False)),
+        Case("a Mac with Apple silicon (mps)", _machine(False, True), hidden=True),
+        Case("a machine that reports both", _machine(True, True), hidden=True),
+    ),
+    hints={
+        "values": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
+                  "otherwise \"cpu\". Return torch.device(...) or its name.",
+        "default": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
+                   "otherwise \"cpu\".",
+    },
+)
+
+
+# ----------------------------------------------------------------- normalize
+def _normalize_ref(images):
+    return (images.float() / 255 - 0.5) / 0.5
+
+
+def _assess_normalize(args, kwargs, value):
+    images, = args
+    call = f"normalize(images) for uint8 images of shape {images.shape}"
+    problem = tensor_problem(value, call, images.shape)
+    if problem:
+        return problem
+    expected = data.normalize(images)
+    actual = value["array"]
+    if value["device"] != "cpu":
+        return "device", f"{call} moved the images to {value['device']}; keep them on the device they came on"
+    if np.allclose(actual, images / 255, atol=1e-6):
+        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not to [-1, 1]"
+    if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
+        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
+    return None
+
+
+def _pixels(*shape):
+    def make(rng):
+        images = rng.integers(0, 256, size=shape).astype(np.uint8)
+        images.flat[:2] = (0, 255)  # both ends of the range
+        return (images,)
+    return make
+
+
+normalize = Exercise(
+    signature="normalize(images)",
+    reference=_normalize_ref,
+    harness="on_tensors",
+    assess=_assess_normalize,
+    cases=(
+        Case("a batch of 4 images (4, 1, 28, 28)", _pixels(4, 1, 28, 28)),
+        Case("images without a channel axis (3, 28, 28)", _pixels(3, 28, 28), hidden=True),
+        Case("a batch of 256 images", _pixels(256, 1, 28, 28), hidden=True),
+    ),
+    hints={
+        "range": "Divide by 255 for [0, 1], then subtract 0.5 and divide by 0.5 for [-1, 1].",
+        "dtype": "Convert with images.float() before dividing: the model's weights are float32.",
+        "mutated": "Build a new tensor, (images.float() / 255 - 0.5) / 0.5, rather than editing images in place.",
+        "default": "(images.float() / 255 - 0.5) / 0.5 maps 0 to -1 and 255 to 1.",
+    },
+)
+
+
+# ----------------------------------------------------------------- SimpleCNN
+def _simple_cnn_ref():
+    """The lesson's CNN. SimpleCNN is assessed, not compared with it: any CNN that fits the description passes."""
+    nn = _torch().nn
+    block = lambda c_in, c_out: [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),  # noqa: E731
+                                 nn.MaxPool2d(2)]
+    return nn.Sequential(*block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def _assess_cnn(args, kwargs, value):
+    x, _seed = args
+    call = "SimpleCNN()"
+    if not isinstance(value, dict) or "module" not in value:
+        return "type", f"{call} could not be run as a model: got {what(value)}"
+    if not value["module"]:
+        return "type", f"{call} should make a torch.nn.Module, got an object of type {value['type']}"
+    ran = value["ran"]  # torch.nn layers whose forward ran: held but unused ones do not count
+    used = f"(the layers its forward used: {', '.join(ran) or 'none'})"
+    if not any(layer in CONV_LAYERS for layer in ran):
+        return "layers", f"{call} does not use an nn.Conv2d layer {used}"
+    if not any(layer in POOL_LAYERS for layer in ran):
+        return "layers", f"{call} does not use a pooling layer such as nn.MaxPool2d {used}"
+    if "Linear" not in ran:
+        return "layers", f"{call} does not use an nn.Linear head {used}"
+    problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
+    if problem:
+        return problem
+    out, again = value["eval"]["array"], value["eval_again"]
+    if tensor_problem(again, "", out.shape) or not np.array_equal(again["array"], out):
+        return "values", f"{call}(x) gives a different output each time in eval mode"
+    if len(x) > 1 and np.ptp(out, axis=0).max() < 1e-6:
+        return "values", f"{call}(x) gives every image the same logits: the output does not depend on the input"
+    return None
+
+
+SimpleCNN = Exercise(
+    signature="SimpleCNN()",
+    reference=_simple_cnn_ref,
+    harness="module_outputs",
+    assess=_assess_cnn,
+    cases=(
+        Case("a batch of 4 images", lambda rng: (rng.uniform(-1, 1, (4, 1, 28, 28)).astype(np.float32), 0)),
+        Case("one image", lambda rng: (rng.uniform(-1, 1, (1, 1, 28, 28)).astype(np.float32), 1), hidden=True),
+        Case("a batch of 64 images", lambda rng: (rng.uniform(-1, 1, (64, 1, 28, 28)).astype(np.float32), 2),
+             hidden=True),
+    ),
+    hints={
+        "probabilities": "Return the logits of the last nn.Linear: F.cross_entropy applies log-softmax itself.",
+        "layers": "Two blocks of nn.Conv2d(..., kernel_size=3, padding=1), nn.ReLU() and nn.MaxPool2d(2), then "
+                  "nn.Flatten() and nn.Linear layers down to 10 classes.",
+        "shape": "After two 2x2 poolings a 28x28 image is 7x7: the first nn.Linear takes channels * 7 * 7 "
+                 "inputs. Flatten with nn.Flatten() or x.flatten(1), which keep the batch dimension.",
+        "default": "Two blocks of nn.Conv2d, nn.ReLU and nn.MaxPool2d(2), then nn.Flatten() and a linear head.",
+    },
+)
+
+
+# ----------------------------------------------------------------- train_cnn
+train_cnn = Training(
+    signature="train_cnn(images, labels, epochs=8, batch_size=256, lr=0.01, seed=0, device=None, history=None)",
+    assignment="07_cnn_gpu",
+    variable="model",
+    predict=predictions_from_kernel,
+    predicts_in_kernel=True,
+    normalize="normalize",
+    hints={
+        "model": "train_cnn must return the trained SimpleCNN.",
+        "accuracy": "First make every check above pass. Then check the recipe: torch.manual_seed(seed), "
+                    "SimpleCNN().to(device), Adam with the OneCycleLR schedule stepped after every batch, "
+                    "a fresh torch.randperm order every epoch, and the defaults. history['loss'] should fall.",
+    },
+)
+
+EXERCISES = (get_device, normalize, SimpleCNN, train_cnn)
