@@ -42,11 +42,12 @@ demo: setup release
 	$(PY) -m tests.demo
 
 # Two pytest workers: a grading mostly waits on its kernel and judge, one
-# process each, so two at a time keep two cores busy.
+# process each, so two at a time keep two cores busy. They share gradings
+# (tests/conftest.py).
 TEST_WORKERS ?= 2
 
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Speed and accuracy figures, printed (never asserted in tests).
 benchmark: setup

@@ -86,6 +86,8 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
 
 def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
     """``predict`` for a model that the probe ran in the kernel: the value is already its predictions."""
+    if isinstance(value, str):  # the probe's word for a variable that is no model
+        raise NotAModel(value)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":
         raise NotAModel("the probe could not compute its predictions")
     return value

@@ -1,6 +1,11 @@
 """Sample submissions, graded once per session and shared between test files."""
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
+from pathlib import Path
+
 import pytest
 
 from autograder.grader import grade
@@ -25,33 +30,34 @@ def sample_notebook_path(assignment: str, sample: str, folder):
     return samples.write(samples.with_mistakes(assignment, mistake), folder, assignment)
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist, keep each assignment's tests on one worker, so that its
-    session-scoped gradings are shared (the nbgrader agreement test reuses them),
-    and keep the adversarial corpus together (its last test reads what the others
-    recorded)."""
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if "assignment" in params:
-            item.add_marker(pytest.mark.xdist_group(params["assignment"]))
-        elif item.nodeid.startswith("tests/adversarial/"):
-            item.add_marker(pytest.mark.xdist_group("adversarial"))
-
-
 # Training exercises are graded in quick mode here (autograder/targets.py holds
 # both modes' targets); the demo and the benchmarks use the full data.
 QUICK = True
 
 
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder of this test run that every pytest-xdist worker sees (their basetemps' parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    reports = {}
+    """Grade a sample once per test run, whichever worker asks first; the others wait and reuse it
+    (the nbgrader agreement test reuses every grading of test_grading.py)."""
+    cache = shared_folder(tmp_path_factory) / "graded"
+    cache.mkdir(exist_ok=True)
 
     def get(assignment: str, sample: str):
-        if (assignment, sample) not in reports:
+        key = cache / f"{assignment}--{sample.replace(':', '--')}"
+        with open(f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if key.with_suffix(".pickle").exists():
+                return pickle.loads(key.with_suffix(".pickle").read_bytes())
             folder = tmp_path_factory.mktemp(sample.replace(":", "-"))
-            reports[assignment, sample] = grade(sample_notebook_path(assignment, sample, folder), assignment,
-                                           quick=QUICK)
-        return reports[assignment, sample]
+            report = grade(sample_notebook_path(assignment, sample, folder), assignment, quick=QUICK)
+            key.with_suffix(".tmp").write_bytes(pickle.dumps(report))  # our own reports: pickle is safe here
+            key.with_suffix(".tmp").rename(key.with_suffix(".pickle"))
+            return report
 
     return get

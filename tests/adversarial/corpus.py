@@ -39,7 +39,9 @@ class Attack:
     assignment: str = A
     dangerous: bool = False         # could leave damage behind: grade a correct submission right after
     absent: tuple[str, ...] = ()    # must not appear in what the student sees of the grade cells
-    call_timeout: float = 1.0       # seconds per probed call (the exercises allow 10; the corpus is in a hurry)
+    # Seconds per probed call (the exercises allow 10; the corpus is in a hurry). A wall-clock
+    # limit: at 1 s, a call that was merely descheduled on a loaded machine timed out.
+    call_timeout: float = 3.0
     cell_timeout: float = 5.0       # seconds per notebook cell
 
 

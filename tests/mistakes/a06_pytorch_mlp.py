@@ -117,6 +117,9 @@ MISTAKES = {
         "train_model", _TRAIN_MODEL.format(epochs=1, lr=0.001, returned="model"),
         "trains for one epoch only (0.7982)",
         partial={"train_model": 0.5}),
+    "returns_model_and_history": Mistake(
+        "train_model", _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="model, history"),
+        "returns the model and the history together, where the model alone is asked for"),
     "returns_a_new_model": Mistake(
         "train_model", _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="build_mlp()"),
         "trains a network, then returns a fresh, untrained one"),
