@@ -46,6 +46,15 @@ def tensor_problem(value, where: str, shape: tuple, dtype: str = "torch.float32"
     return None
 
 
+def module_problem(value, call: str):
+    """None, or a problem when the harness module_outputs could not build a torch.nn.Module with ``call``."""
+    if not isinstance(value, dict) or "module" not in value:
+        return "type", f"{call} could not be run as a model: got {what(value)}"
+    if not value["module"]:
+        return "type", f"{call} should give a torch.nn.Module, got an object of type {value['type']}"
+    return None
+
+
 def logits_problem(value, where: str, n: int):
     """None, or a problem when ``value`` is not an (n, 10) float32 tensor of logits."""
     problem = tensor_problem(value, where, (n, 10))
@@ -76,11 +85,7 @@ def _mlp_logits(x, params) -> np.ndarray:
 def _assess_build_mlp(args, kwargs, value):
     x, _seed = args
     call = "build_mlp()"
-    if not isinstance(value, dict) or "module" not in value:
-        return "type", f"{call} could not be run as a model: got {what(value)}"
-    if not value["module"]:
-        return "type", f"{call} should return a torch.nn.Module, got an object of type {value['type']}"
-    problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
+    problem = module_problem(value, call) or logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
     if problem:
         return problem
     shapes = [tuple(p.shape) for p in value["params"]]

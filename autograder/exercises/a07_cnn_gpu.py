@@ -12,7 +12,7 @@ import numpy as np
 
 from autograder import data
 from autograder.checks import Case, Exercise, _fmt
-from autograder.exercises.a06_pytorch_mlp import logits_problem, tensor_problem, what
+from autograder.exercises.a06_pytorch_mlp import logits_problem, module_problem, tensor_problem
 from autograder.training import Training, predictions_from_kernel
 
 CONV_LAYERS = ("Conv2d",)
@@ -119,10 +119,9 @@ def _simple_cnn_ref():
 def _assess_cnn(args, kwargs, value):
     x, _seed = args
     call = "SimpleCNN()"
-    if not isinstance(value, dict) or "module" not in value:
-        return "type", f"{call} could not be run as a model: got {what(value)}"
-    if not value["module"]:
-        return "type", f"{call} should make a torch.nn.Module, got an object of type {value['type']}"
+    problem = module_problem(value, call)
+    if problem:
+        return problem
     ran = value["ran"]  # torch.nn layers whose forward ran: held but unused ones do not count
     used = f"(the layers its forward used: {', '.join(ran) or 'none'})"
     if not any(layer in CONV_LAYERS for layer in ran):
