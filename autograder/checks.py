@@ -106,6 +106,7 @@ class Verdict:
     cases_passed: int = 0
     cases_total: int = 0
     fraction: float | None = None  # of the points; None: all or nothing by status
+    figures: dict | None = None    # a training exercise's accuracy, target and tiers, for feedback pages
 
     @property
     def passed(self) -> bool:

@@ -116,4 +116,4 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         notes.insert(0, f"not every function could be checked: {execution.failure}")
     if not sandbox:
         notes.append("graded without the sandbox (--no-sandbox): for trusted work only")
-    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started)
+    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started, execution.notebook)

@@ -13,6 +13,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     error: str | None = None   # set when the submission could not be graded at all
     seconds: float = 0.0
+    # The repaired notebook as it last ran, outputs included (None when it never ran): for feedback
+    # pages and nbgrader's autograded/ folder. Student-controlled content: escape it before showing it.
+    notebook: object = field(default=None, repr=False, compare=False)
 
     @property
     def score(self) -> float:

@@ -70,6 +70,7 @@ class Execution:
     # call id -> an outcome the grader decided itself (the call ended or hung the kernel)
     outcomes: dict[str, dict] = field(default_factory=dict)
     runs: int = 0
+    notebook: object = None  # the repaired notebook with the outputs of its last run (plots, for feedback)
 
 
 # ------------------------------------------------------------------ the plan
@@ -311,6 +312,7 @@ class Run:
     cells_run: int = 0              # cells the kernel started
     dropped: dict[int, int] = field(default_factory=dict)  # cell index -> output bytes dropped
     lost: set[int] = field(default_factory=set)  # cells whose output went over the message cap
+    cells: list = field(default_factory=list)  # this run's cells, with the outputs they produced
 
 
 def _clear_outbox(host) -> Path:
@@ -327,7 +329,7 @@ def _clear_outbox(host) -> Path:
 def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, skip: dict[int, str],
                 errors: dict[int, str], run: Run, nonce: str) -> None:
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
-    cells = list(notebook.cells)
+    cells = run.cells = list(notebook.cells)
     client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
                            allow_errors=True, interrupt_on_timeout=True, record_timing=False)
     client.km = SandboxedKernelManager(host, limits.message, kernel_name="python3")
@@ -527,6 +529,9 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         for index, size in run.dropped.items():
             dropped[index] = max(dropped.get(index, 0), size)
         lost |= {i for i in run.lost if i < len(notebook.cells)}
+        if run.cells_run:
+            execution.notebook = copy.deepcopy(notebook)
+            execution.notebook.cells = run.cells
         finished, started = _collect(host, [by_key[k] for k in pending], results, nonce, execution)
         before = len(pending)
         pending = [k for k in pending if k not in finished]

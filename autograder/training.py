@@ -72,16 +72,18 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
             f"\n    Hint: {hint}" if hint else "")
         return Verdict("failed", text, text, 0, 1, 0.0)
     share = target.fraction(accuracy)
+    figures = {"accuracy": round(float(accuracy), 6), "target": target.accuracy, "mode": target.mode,
+               "split": split, "tiers": [list(tier) for tier in target.tiers]}
     where = "validation" if split == "validation" else "held-out test"
     head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
     if share == 1.0:
         text = f"{head}: full points."
-        return Verdict("passed", text, text, 1, 1, 1.0)
+        return Verdict("passed", text, text, 1, 1, 1.0, figures)
     tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
     hint = training.hints.get("accuracy", "")
     text = (f"{head}: {share:.0%} of the points (tiers: {tiers})."
             + (f"\n    Hint: {hint}" if hint else ""))
-    return Verdict("failed", text, text, 0, 1, share)
+    return Verdict("failed", text, text, 0, 1, share, figures)
 
 
 def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:

@@ -33,6 +33,8 @@ class Recorder:
             "cases_passed": verdict.cases_passed,
             "cases_total": verdict.cases_total,
         }
+        if verdict.figures:
+            self.results[cell.grade_id]["figures"] = verdict.figures
 
 
 RECORDER = Recorder()
