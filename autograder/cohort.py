@@ -1,0 +1,487 @@
+"""Grade a whole cohort: every submission of an assignment, in parallel, into nbgrader's gradebook.
+
+The main process finds the submissions in nbgrader's
+``submitted/<student>/<assignment>/`` layout, skips those already graded
+unchanged, and hands the rest to workers: a local pool of processes, or a
+Dask cluster (a ``LocalCluster``, or a scheduler's address). A worker
+receives the notebooks' bytes, not a path, so it needs no shared disk; it
+grades them with ``autograder.grader.grade`` (sandbox, limits and all) and
+sends back the report. Only the main process writes: the gradebook (SQLite
+wants one writer), nbgrader's autograded/ folder, and under ``out``
+
+    records/<student>.json            everything, hidden-case detail included: the instructor's
+    students/<student>/results.json   Gradescope's format: safe to hand out
+    students/<student>/feedback.html  the student's feedback page: safe to hand out
+    cohort.csv, report.html           the cohort
+
+Every file is written whole (autograder.files). A student's record is
+written last, and it carries the fingerprint of what was graded: the
+submission's bytes and the grader's own code, notebook and settings. So an
+interrupted run leaves nothing half-done, and the next run regrades exactly
+the submissions without a current record.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder import feedback, gradebook, notebooks
+from autograder.data import REPO_ROOT
+from autograder.files import write_atomic, write_json_atomic
+from autograder.grader import grade
+from autograder.report import Report, unscored
+from autograder.sandbox import Limits, SandboxUnavailable, check_available
+
+MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger .ipynb is reported as ungradable, never shipped to a worker
+GRADER_CODE = REPO_ROOT / "autograder"
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool = False
+    sandbox: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def mode(self) -> str:
+        return "quick" if self.quick else "full"
+
+
+@dataclass
+class Submission:
+    student: str
+    folder: Path
+    fingerprint: str
+
+
+# ------------------------------------------------------------ what to grade
+def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
+    """(student, folder) for every ``<submitted>/<student>/<assignment>/`` folder, by student."""
+    if not submitted.is_dir():
+        return []
+    return sorted((entry.name, entry / assignment) for entry in submitted.iterdir()
+                  if (entry / assignment).is_dir() and not entry.name.startswith("."))
+
+
+def _digest_files(digest, paths, root: Path) -> None:
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+
+
+def grader_fingerprint(assignment: str, options: Options) -> str:
+    """What a grade depends on besides the submission: the grader's code, the assignment, the settings."""
+    digest = hashlib.sha256()
+    _digest_files(digest, [p for p in GRADER_CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts],
+                  GRADER_CODE)
+    _digest_files(digest, [notebooks.source_path(assignment)], REPO_ROOT)
+    digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
+    return digest.hexdigest()
+
+
+def submission_files(folder: Path) -> list[Path]:
+    """What nbgrader collected that grading reads: the notebooks and nbgrader's timestamp."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix == ".ipynb" or p.name == "timestamp.txt"))
+
+
+def fingerprint(folder: Path, grader: str) -> str:
+    digest = hashlib.sha256(grader.encode())
+    _digest_files(digest, submission_files(folder), folder)
+    return digest.hexdigest()
+
+
+# -------------------------------------------------------------- the worker
+def grade_job(job: dict) -> dict:
+    """Grade one submission from its files' bytes. Runs in a worker: a pool process or a Dask worker."""
+    with tempfile.TemporaryDirectory(prefix="cohort-") as tmp:
+        folder = Path(tmp) / job["student"] / job["assignment"]  # nbgrader's layout, as find_notebook expects
+        folder.mkdir(parents=True)
+        for name, data in job["files"].items():
+            (folder / name).write_bytes(data)
+        options: Options = job["options"]
+        try:
+            report = grade(folder, job["assignment"], quick=options.quick, sandbox=options.sandbox,
+                           limits=options.limits)
+        except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
+            raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None
+    report.submission = job["origin"]
+    # Messages name the submission as the instructor knows it, not this worker's temporary copy.
+    report.error = report.error and report.error.replace(str(folder), job["origin"])
+    report.notes = [note.replace(str(folder), job["origin"]) for note in report.notes]
+    return {"student": job["student"], "report": report, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def sandbox_problem() -> str | None:
+    """None when this machine can sandbox student code; otherwise why not (run on every Dask worker)."""
+    try:
+        check_available()
+    except SandboxUnavailable as error:
+        return str(error)
+    return None
+
+
+# ------------------------------------------------------------- the workers
+class LocalPool:
+    """Worker processes on this machine. Each grading's kernel and judge are processes of their own, so a
+    worker mostly waits on them; one worker per core keeps the cores busy."""
+
+    name = "local pool"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._start()
+
+    def _start(self):
+        # spawn: a worker must not inherit the main process's gradebook connection or threads
+        self.executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def describe(self) -> str:
+        return f"{self.workers} worker process{'es' if self.workers != 1 else ''} on this machine"
+
+    def check_sandbox(self) -> dict[str, str]:
+        problem = sandbox_problem()
+        return {"this machine": problem} if problem else {}
+
+    def submit(self, job):
+        return self.executor.submit(grade_job, job)
+
+    def as_completed(self, futures):
+        return concurrent.futures.as_completed(futures)
+
+    def lost_worker(self, error: BaseException) -> bool:
+        """A worker process died (killed, out of memory): its jobs deserve one more try in a fresh pool."""
+        return isinstance(error, concurrent.futures.process.BrokenProcessPool)
+
+    def restart(self):
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self._start()
+
+    def close(self, interrupted: bool = False):
+        if interrupted:
+            # The pool has no public way to stop running work. A killed worker takes its sandbox with it
+            # (bwrap --die-with-parent), so nothing of a half-graded submission keeps running.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.terminate()
+        self.executor.shutdown(wait=not interrupted, cancel_futures=True)
+
+
+class DaskPool:
+    """A Dask cluster: a LocalCluster of ``workers`` processes, or the scheduler at ``scheduler``.
+    Dask reschedules the work of a worker that died; a job that kills three workers is reported."""
+
+    def __init__(self, scheduler: str | None = None, workers: int = 1):
+        from dask.distributed import Client, LocalCluster
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler, timeout="30s")
+            self.name = f"Dask scheduler {scheduler}"
+        else:
+            # One single-threaded worker per core; no Dask memory limit, because each grading's kernel has its
+            # own (the sandbox), and Dask would restart a worker for what its kernel uses.
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                                        dashboard_address=None, silence_logs=40)
+            self.client = Client(self.cluster)
+            self.name = "Dask LocalCluster"
+
+    def describe(self) -> str:
+        workers = self.client.scheduler_info()["workers"]
+        threads = sum(w.get("nthreads", 1) for w in workers.values())
+        return f"{self.name}: {len(workers)} worker{'s' if len(workers) != 1 else ''}, {threads} thread{'s' if threads != 1 else ''}"
+
+    def check_sandbox(self) -> dict[str, str]:
+        return {worker: problem for worker, problem in self.client.run(sandbox_problem).items() if problem}
+
+    def submit(self, job):
+        return self.client.submit(grade_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student']}-{time.time_ns()}")
+
+    def as_completed(self, futures):
+        from dask.distributed import as_completed
+        return as_completed(futures)
+
+    def lost_worker(self, error: BaseException) -> bool:
+        return False  # Dask already retried it on other workers
+
+    def restart(self):
+        pass
+
+    def close(self, interrupted: bool = False):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# ------------------------------------------------------------- the results
+def report_dict(report: Report) -> dict:
+    return {"submission": report.submission, "assignment": report.assignment, "tests": report.tests,
+            "notes": report.notes, "error": report.error, "seconds": round(report.seconds, 2),
+            "score": report.score, "max_score": report.max_score}
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission in this run."""
+    student: str
+    state: str               # graded | unchanged | failed (the grader could not produce a result)
+    record: dict | None = None
+    reason: str = ""
+
+
+class Cohort:
+    """One assignment's submissions, their results folder and the course's gradebook."""
+
+    def __init__(self, assignment: str, course: Path = REPO_ROOT, submitted: Path | None = None,
+                 out: Path | None = None, options: Options | None = None):
+        if assignment not in notebooks.assignments():
+            raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(notebooks.assignments())}")
+        self.assignment = assignment
+        self.coursedir = gradebook.course(course)
+        root = Path(self.coursedir.root)
+        self.submitted = Path(submitted) if submitted else Path(self.coursedir.format_path(
+            self.coursedir.submitted_directory, ".", ".")).resolve()
+        self.out = Path(out) if out else root / "grades" / assignment
+        self.options = options or Options()
+
+    def record_path(self, student: str) -> Path:
+        return self.out / "records" / f"{student}.json"
+
+    def student_folder(self, student: str) -> Path:
+        return self.out / "students" / student
+
+    def previous(self, student: str) -> dict | None:
+        try:
+            return json.loads(self.record_path(student).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def plan(self, force: bool = False) -> tuple[list[Submission], list[Outcome]]:
+        """The submissions to grade now, and those whose current record stands."""
+        grader = grader_fingerprint(self.assignment, self.options)
+        todo, unchanged = [], []
+        for student, folder in discover(self.submitted, self.assignment):
+            submission = Submission(student, folder, fingerprint(folder, grader))
+            record = self.previous(student)
+            if not force and record and record.get("fingerprint") == submission.fingerprint:
+                unchanged.append(Outcome(student, "unchanged", record))
+            else:
+                todo.append(submission)
+        return todo, unchanged
+
+    def job(self, submission: Submission) -> dict | Report:
+        """The worker's job, or at once a 0-point report for a submission no worker should receive."""
+        files = {}
+        for path in submission_files(submission.folder):
+            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                cells = notebooks.grade_cells(self.assignment)
+                return unscored(str(submission.folder), self.assignment, cells,
+                                f"not graded: {path.name} is {path.stat().st_size / 2**20:.0f} MB, over the "
+                                f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have", 0.0)
+            files[path.name] = path.read_bytes()
+        return {"student": submission.student, "assignment": self.assignment, "files": files,
+                "origin": str(submission.folder), "options": self.options}
+
+    def save(self, submission: Submission, report: Report, worker: str) -> dict:
+        """Every output for one student; the record goes last, so it is there only if all the rest is."""
+        record = {"student": submission.student, "assignment": self.assignment,
+                  "fingerprint": submission.fingerprint,
+                  "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "mode": self.options.mode, "sandbox": self.options.sandbox, "worker": worker,
+                  "report": report_dict(report)}
+        folder = self.student_folder(submission.student)
+        write_json_atomic(folder / "results.json", report.gradescope())
+        write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook))
+        gradebook.save(self.coursedir, self.assignment, submission.student, report)
+        write_json_atomic(self.record_path(submission.student), record)
+        return record
+
+    def summarise(self, records: list[dict]) -> None:
+        write_atomic(self.out / "cohort.csv", cohort_csv(records, self.assignment))
+        write_atomic(self.out / "report.html", feedback.cohort_html(records, self.assignment))
+
+
+def cohort_csv(records: list[dict], assignment: str) -> str:
+    cells = [cell.grade_id for cell in notebooks.grade_cells(assignment)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "score", "max_score", *cells, "graded", "reason", "seconds", "graded_at", "fingerprint"])
+    for record in sorted(records, key=lambda r: r["student"]):
+        report = record["report"]
+        scores = {t["grade_id"]: t["score"] for t in report["tests"]}
+        writer.writerow([record["student"], f"{report['score']:g}", f"{report['max_score']:g}",
+                         *(f"{scores.get(c, 0):g}" for c in cells), "no" if report["error"] else "yes",
+                         report["error"] or "", report["seconds"], record["graded_at"], record["fingerprint"][:12]])
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------- the run
+@dataclass
+class Summary:
+    outcomes: list[Outcome]
+    seconds: float
+    workers: str
+    interrupted: bool = False
+
+    def count(self, state: str) -> int:
+        return sum(o.state == state for o in self.outcomes)
+
+    @property
+    def records(self) -> list[dict]:
+        return [o.record for o in self.outcomes if o.record]
+
+    def text(self, cohort: Cohort) -> str:
+        graded = [o for o in self.outcomes if o.state == "graded"]
+        lines = [f"{cohort.assignment}: {len(graded)} graded now, {self.count('unchanged')} unchanged and kept, "
+                 f"{self.count('failed')} failed, in {self.seconds:.0f} s"
+                 + (f" on {self.workers}" if self.workers else "")]
+        if graded and self.seconds > 0:
+            lines[0] += f" ({60 * len(graded) / self.seconds:.1f} submissions per minute)"
+        ungradable = [o for o in self.outcomes if o.record and o.record["report"]["error"]]
+        if ungradable:
+            lines.append("not gradable (0 points, with the reason in their feedback):")
+            lines += [f"  {o.student}: {o.record['report']['error']}" for o in ungradable]
+        failed = [o for o in self.outcomes if o.state == "failed"]
+        if failed:
+            lines.append("failed (nothing saved; run again to retry):")
+            lines += [f"  {o.student}: {o.reason}" for o in failed]
+        if not self.interrupted and self.outcomes:
+            lines.append(f"gradebook: {cohort.coursedir.db_url}")
+            lines.append(f"results: {cohort.out / 'cohort.csv'}, {cohort.out / 'report.html'}, "
+                         f"and per student {cohort.out / 'students'}/<student>/ (results.json, feedback.html)")
+        return "\n".join(lines)
+
+
+class Progress:
+    """A live bar on a terminal (graded, failed, remaining, ETA); one line per submission everywhere."""
+
+    def __init__(self, total: int, stream=None):
+        from tqdm.auto import tqdm
+        self.stream = stream or sys.stderr
+        self.graded = self.failed = 0
+        self.bar = tqdm(total=total, unit="submission", file=self.stream, dynamic_ncols=True,
+                        disable=not self.stream.isatty() or total == 0,
+                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining} ETA, {rate_fmt}]{postfix}")
+        self.total = total
+        self._update()
+
+    def _update(self):
+        self.bar.set_postfix_str(f"graded {self.graded}, failed {self.failed}, "
+                                 f"remaining {self.total - self.graded - self.failed}", refresh=False)
+
+    def done(self, line: str, failed: bool = False):
+        if failed:
+            self.failed += 1
+        else:
+            self.graded += 1
+        self._update()
+        self.bar.update(1)
+        position = f"[{self.graded + self.failed}/{self.total}]"
+        if self.bar.disable:
+            print(f"{position} {line}", file=self.stream, flush=True)
+        else:
+            self.bar.write(f"{position} {line}", file=self.stream)
+
+    def close(self):
+        self.bar.close()
+
+
+def make_pool(workers: int, scheduler: str | None = None, cluster: bool = False):
+    if scheduler:
+        return DaskPool(scheduler=scheduler)
+    if cluster:
+        return DaskPool(workers=workers)
+    return LocalPool(workers)
+
+
+def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool = False, stream=None) -> Summary:
+    """Grade every changed submission of ``cohort`` on ``pool`` (a local pool of ``workers`` by default).
+
+    Raises SandboxUnavailable, before grading anything, when a worker cannot sandbox student code.
+    """
+    started = time.perf_counter()
+    stream = stream or sys.stderr
+    todo, outcomes = cohort.plan(force)
+    if outcomes:
+        print(f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} unchanged since their last grading: "
+              "kept (--force regrades them)", file=stream)
+    own_pool = pool is None and bool(todo)
+    if own_pool:
+        pool = LocalPool(workers or os.cpu_count() or 1)
+    interrupted, described = False, ""
+    try:
+        if todo:
+            if cohort.options.sandbox:
+                problems = pool.check_sandbox()
+                if problems:
+                    raise SandboxUnavailable("; ".join(f"{where}: {why}" for where, why in problems.items()))
+            gradebook.ensure_assignment(cohort.coursedir, cohort.assignment)
+            described = pool.describe()
+            print(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
+                  f"({cohort.options.mode} mode) on {described}", file=stream, flush=True)
+            outcomes += _run(cohort, pool, todo, stream)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("\ninterrupted: every submission reported above is saved; run the same command again to grade "
+              "the rest", file=stream)
+    finally:
+        if own_pool:
+            pool.close(interrupted)
+    if not interrupted:
+        cohort.summarise([o.record for o in outcomes if o.record])
+    return Summary(sorted(outcomes, key=lambda o: o.student), time.perf_counter() - started, described, interrupted)
+
+
+def _line(student: str, report: Report) -> str:
+    if report.error:
+        return f"{student}: not gradable: {report.error}"
+    return f"{student}: {report.score:g} / {report.max_score:g} points ({report.seconds:.0f} s)"
+
+
+def _run(cohort: Cohort, pool, todo: list[Submission], stream) -> list[Outcome]:
+    outcomes = []
+    progress = Progress(len(todo), stream)
+    pending, retried = {}, set()
+    try:
+        for submission in todo:
+            job = cohort.job(submission)
+            if isinstance(job, Report):  # decided without a worker
+                outcomes.append(Outcome(submission.student, "graded", cohort.save(submission, job, "main process")))
+                progress.done(_line(submission.student, job))
+                continue
+            pending[pool.submit(job)] = (submission, job)
+        while pending:
+            resubmit = []
+            for future in pool.as_completed(list(pending)):
+                submission, job = pending.pop(future)
+                try:
+                    result = future.result()
+                except Exception as error:
+                    if submission.student not in retried and pool.lost_worker(error):
+                        retried.add(submission.student)
+                        resubmit.append((submission, job))
+                        continue
+                    reason = f"the grader failed ({type(error).__name__}: {str(error)[:300]}); nothing was saved, " \
+                             "so the next run tries again"
+                    outcomes.append(Outcome(submission.student, "failed", None, reason))
+                    progress.done(f"{submission.student}: {reason}", failed=True)
+                    continue
+                report = result["report"]
+                outcomes.append(Outcome(submission.student, "graded", cohort.save(submission, report, result["worker"])))
+                progress.done(_line(submission.student, report))
+            if resubmit:  # a worker died and took the pool with it: its jobs go again, once, to a fresh one
+                pool.restart()
+                for submission, job in resubmit:
+                    pending[pool.submit(job)] = (submission, job)
+    finally:
+        progress.close()
+    return outcomes

@@ -1,0 +1,123 @@
+"""Our grades in nbgrader's own gradebook and autograded/ folder, through nbgrader's API.
+
+After this, the formgrader, `nbgrader export` and `nbgrader generate_feedback`
+work on our gradings exactly as on `nbgrader autograde`'s, except that a
+training exercise keeps a partial tier (nbgrader's own autograde would give
+it 0). Only the cohort grader's main process calls this: SQLite wants one
+writer.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils as nbgrader_utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.files import write_atomic
+from autograder.notebooks import grade_id, nbgrader_meta
+from autograder.report import Report
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def course(root: Path) -> CourseDirectory:
+    """The course rooted at ``root``, configured by its nbgrader_config.py as nbgrader itself reads it."""
+    root = Path(root).resolve()
+    if not (root / CONFIG_FILE).is_file():
+        raise FileNotFoundError(f"{root} is not an nbgrader course: it has no {CONFIG_FILE}")
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(root)  # the config may compute it from its own path; the folder we were given wins
+    return coursedir
+
+
+def submission_folder(coursedir: CourseDirectory, student: str, assignment: str) -> Path:
+    return Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+
+
+def ensure_assignment(coursedir: CourseDirectory, assignment: str) -> None:
+    """Record the assignment in the gradebook if `nbgrader generate_assignment` never did.
+
+    nbgrader's own generate_assignment does it, into a throwaway release
+    folder, so the cells it records are exactly those nbgrader would.
+    """
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    with tempfile.TemporaryDirectory(prefix="release-") as release:
+        done = subprocess.run(
+            [os.path.join(bin_dir, "nbgrader"), "generate_assignment", assignment, "--force", "--log-level=WARN",
+             f"--CourseDirectory.root={coursedir.root}", f"--CourseDirectory.release_directory={release}"],
+            cwd=coursedir.root, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed while recording the assignment "
+                           f"in the gradebook:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def _verdict_output(test: dict):
+    text = f"{test['status']}: {test['score']:g} / {test['max_score']:g} points\n{test['output'].rstrip()}\n"
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def autograded_notebook(report: Report):
+    """The notebook as it ran, each test cell showing our verdict (never hidden inputs) as its output."""
+    notebook = copy.deepcopy(report.notebook)
+    verdicts = {test["grade_id"]: test for test in report.tests}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and grade_id(cell) in verdicts and nbgrader_meta(cell).get("grade"):
+            cell.outputs = [_verdict_output(verdicts[grade_id(cell)])]
+    return notebook
+
+
+def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report) -> None:
+    """Write one student's grades into the gradebook, and the notebook into autograded/."""
+    submitted = submission_folder(coursedir, student, assignment)
+    timestamp = coursedir.get_existing_timestamp(str(submitted)) if submitted.is_dir() else None
+    notebook = autograded_notebook(report) if report.notebook is not None else None
+    if notebook is not None:
+        folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
+        if (submitted / "timestamp.txt").is_file():
+            write_atomic(folder / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+
+    scores = {test["grade_id"]: test["score"] for test in report.tests}
+    unanswered = set()
+    if notebook is not None:
+        for cell in notebook.cells:
+            meta = nbgrader_meta(cell)
+            # nbgrader's own rule (SaveAutoGrades): a solution cell still matching its release checksum
+            if meta.get("solution") and meta.get("checksum") == nbgrader_utils.compute_checksum(cell):
+                unanswered.add(meta.get("grade_id"))
+
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook, warnings.catch_warnings():
+        # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; its own autograde does too.
+        warnings.simplefilter("ignore", SAWarning)
+        gradebook.update_or_create_student(student)
+        if timestamp:
+            gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gradebook.update_or_create_submission(assignment, student)
+        submission = gradebook.find_submission_notebook(assignment, assignment, student)
+        for grade in submission.grades:
+            grade.auto_score = scores.get(grade.name)
+            # As SaveAutoGrades: a manual grade, or a cell we did not score, needs a person's look.
+            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        for comment in submission.comments:
+            comment.auto_comment = "No response." if comment.name in unanswered else None
+        gradebook.db.commit()

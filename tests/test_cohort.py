@@ -1,0 +1,218 @@
+"""`python -m autograder grade-all`: a cohort graded in parallel into nbgrader's real gradebook.
+
+Each test builds a throwaway nbgrader course (the repo's nbgrader_config.py
+and source/) with a cohort of 02_activations submissions: the reference, two
+realistic mistakes, the untouched release, two attacks from the adversarial
+corpus and a file that is no notebook. Every student's expected points per
+grade cell follow from the mistake catalogue and the corpus, so the tests
+prove that each submission gets exactly its own grade, whatever the others do.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import cohort
+from autograder.data import REPO_ROOT
+from autograder.notebooks import grade_cells
+from autograder.sandbox import BWRAP_ENV
+from tests import samples
+from tests.adversarial.corpus import ATTACKS
+from tests.mistakes import mistakes_for
+
+A = "02_activations"
+POINTS = {cell.grade_id: cell.points for cell in grade_cells(A)}
+ATTACK = {attack.name: attack for attack in ATTACKS}
+NOT_A_NOTEBOOK = "is not a Jupyter notebook"
+
+
+def _lost_by_mistake(name: str) -> set[str]:
+    return {f"test_{function}" for function in mistakes_for(A)[name].lost}
+
+
+def _lost_by_attack(name: str) -> set[str]:
+    return {f"test_{function}" for function in ATTACK[name].lost}
+
+
+# student -> (how to write the submission, grade cells it loses)
+COHORT = {
+    "ada": (lambda folder: samples.write(samples.student_notebook(A), folder, A), set()),
+    "bob": (lambda folder: samples.write(samples.with_mistakes(A, "softmax_no_max_shift"), folder, A),
+            _lost_by_mistake("softmax_no_max_shift")),
+    "cy": (lambda folder: samples.write(samples.with_mistakes(A, "relu_returns_bool"), folder, A),
+           _lost_by_mistake("relu_returns_bool")),
+    "dee": (lambda folder: samples.write(samples.release_notebook(A), folder, A), set(POINTS)),
+    "eve": (ATTACK["os_exit_in_a_function"].build, _lost_by_attack("os_exit_in_a_function")),
+    "fox": (ATTACK["forge_the_outbox"].build, set(POINTS)),
+    "gus": (lambda folder: _write_raw(folder / A / f"{A}.ipynb", b"{not json"), set(POINTS)),
+}
+
+
+def _write_raw(path: Path, content: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+def expected_points(student: str) -> dict[str, float]:
+    lost = COHORT[student][1]
+    return {grade: 0.0 if grade in lost else points for grade, points in POINTS.items()}
+
+
+def make_course(root: Path, students) -> Path:
+    (root / "source").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(REPO_ROOT / "source" / A, root / "source" / A)
+    for student in students:
+        COHORT[student][0](root / "submitted" / student)
+    return root
+
+
+def command(course: Path, *args) -> list[str]:
+    return [sys.executable, "-m", "autograder", "grade-all", A, "--course", str(course), "--quick", *args]
+
+
+def environment(**extra) -> dict:
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], **extra}
+
+
+def grade_all(course: Path, *args, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(command(course, *args), cwd=course, env=environment(**env), capture_output=True,
+                          text=True, timeout=1800)
+
+
+def nbgrader(course: Path, *args) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"], cwd=course,
+                          env=environment(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def gradebook_points(course: Path, student: str) -> dict[str, float]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(A, A, student)
+        return {grade.name: grade.auto_score for grade in notebook.grades}
+
+
+def out(course: Path) -> Path:
+    return course / "grades" / A
+
+
+def stray_temp_files(course: Path) -> list[Path]:
+    return [p for p in course.rglob(".*.tmp")]
+
+
+def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_export(tmp_path):
+    course = make_course(tmp_path / "course", COHORT)
+    done = grade_all(course, "--cluster", "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Dask LocalCluster: 2 workers" in done.stderr
+    # The file that is no notebook is listed with its reason; the others are graded regardless.
+    assert "not gradable" in done.stdout and f"gus: not graded: " in done.stdout and NOT_A_NOTEBOOK in done.stdout
+    assert f"{len(COHORT)} graded now, 0 unchanged and kept, 0 failed" in done.stdout
+
+    # nbgrader's own gradebook holds every grade cell's points...
+    for student in COHORT:
+        assert gradebook_points(course, student) == expected_points(student), student
+    # ... so `nbgrader export` reports them.
+    nbgrader(course, "export")
+    with open(course / "grades.csv") as handle:
+        exported = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(exported) == set(COHORT)
+    for student, row in exported.items():
+        assert float(row["raw_score"]) == sum(expected_points(student).values()), student
+        assert float(row["max_score"]) == sum(POINTS.values())
+
+    # `nbgrader generate_feedback` works from the autograded/ notebooks we wrote, with our scores.
+    nbgrader(course, "generate_feedback", A)
+    page = (course / "feedback" / "bob" / A / f"{A}.html").read_text()
+    assert f"Score: {sum(expected_points('bob').values()):.1f} / {sum(POINTS.values()):.1f}" in page
+    assert not (course / "autograded" / "gus").exists()  # nothing ran, so there is no notebook to show
+
+    # Our own outputs: the cohort CSV, Gradescope JSON and feedback per student, and the cohort page.
+    with open(out(course) / "cohort.csv") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    for student in COHORT:
+        assert {g: float(rows[student][g]) for g in POINTS} == expected_points(student), student
+        results = json.loads((out(course) / "students" / student / "results.json").read_text())
+        assert results["score"] == sum(expected_points(student).values())
+        assert (out(course) / "students" / student / "feedback.html").is_file()
+    assert rows["gus"]["graded"] == "no" and NOT_A_NOTEBOOK in rows["gus"]["reason"]
+    assert rows["ada"]["graded"] == "yes" and rows["ada"]["reason"] == ""
+    assert "students/bob/feedback.html" in (out(course) / "report.html").read_text()
+
+    # Student code ran in Dask's worker processes, never in the grader's own.
+    workers = {json.loads((out(course) / "records" / f"{s}.json").read_text())["worker"] for s in COHORT if s != "gus"}
+    assert len(workers) == 2, workers
+    assert not stray_temp_files(course)
+
+
+def _records(course: Path) -> dict[str, dict]:
+    folder = out(course) / "records"
+    return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")} if folder.is_dir() else {}
+
+
+def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tmp_path):
+    students = ["ada", "bob", "dee", "gus"]
+    course = make_course(tmp_path / "course", students)
+    # Stopped (SIGTERM, as a batch system stops a job) once two students are saved.
+    running = subprocess.Popen(command(course, "--workers", "1"), cwd=course, env=environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 900
+    while len(_records(course)) < 2 and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    running.send_signal(signal.SIGTERM)
+    stdout, stderr = running.communicate(timeout=300)
+    assert running.returncode == 130, stdout[-2000:] + stderr[-2000:]
+    assert "interrupted" in stderr
+    first = _records(course)
+    assert 2 <= len(first) < len(students), "the run was not interrupted halfway"
+    assert not stray_temp_files(course)
+
+    done = grade_all(course, "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"{len(first)} submissions unchanged since their last grading: kept" in done.stderr
+    assert f"{len(students) - len(first)} graded now, {len(first)} unchanged and kept" in done.stdout
+    second = _records(course)
+    assert set(second) == set(students)
+    for student in first:  # the work of the interrupted run stands as it was
+        assert second[student] == first[student]
+    for student in students:
+        assert gradebook_points(course, student) == expected_points(student), student
+    with open(out(course) / "cohort.csv") as handle:
+        assert {row["student"] for row in csv.DictReader(handle)} == set(students)
+
+    # dee hands in the finished work: only dee is graded again.
+    samples.write(samples.student_notebook(A), course / "submitted" / "dee", A)
+    done = grade_all(course)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 graded now, 3 unchanged and kept" in done.stdout
+    assert gradebook_points(course, "dee") == POINTS
+    third = _records(course)
+    assert {s for s in students if third[s] != second[s]} == {"dee"}
+
+    # --force regrades everything; so does a change to the grader's own settings.
+    group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True))
+    assert [s.student for s in group.plan(force=False)[0]] == []
+    assert sorted(s.student for s in group.plan(force=True)[0]) == sorted(students)
+    assert len(cohort.Cohort(A, course=course, options=cohort.Options(quick=False)).plan()[0]) == len(students)
+
+
+@pytest.mark.parametrize("where", ["--workers", "--cluster"])
+def test_no_worker_grades_without_the_sandbox(tmp_path, where):
+    course = make_course(tmp_path / "course", ["ada"])
+    args = ["--cluster", "--workers", "1"] if where == "--cluster" else ["--workers", "1"]
+    done = grade_all(course, *args, **{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "not graded:" in done.stderr and "apt-get install bubblewrap" in done.stderr
+    assert not _records(course) and not (course / "gradebook.db").exists()
