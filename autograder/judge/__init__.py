@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,24 +29,99 @@ class JudgeFailed(RuntimeError):
     """The judge process itself broke: a grader bug, never the student's fault."""
 
 
-def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600) -> list[dict]:
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-I", *args]
+
+
+def _environment() -> dict[str, str]:
+    return {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR", "WORKBOOK_DATA") if key in os.environ}
+
+
+class WarmJudge:
+    """This process's judge server (autograder/judge/server.py), started on first use.
+
+    A grading process that grades many submissions (a cohort worker, a test
+    worker) then pays torch's import once. Anything odd about the server
+    (it will not start, it dies, it does not answer) retires it, and that
+    judgement falls back to a cold judge process.
+    """
+
+    STARTUP_TIMEOUT = 120
+
+    def __init__(self):
+        self.process = None
+        self.lock = threading.Lock()
+        self.broken = False
+
+    def _start(self) -> bool:
+        self.process = subprocess.Popen(_command("-m", "autograder.judge.server"), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_environment(),
+                                        cwd=tempfile.gettempdir(), text=True, bufsize=1)
+        return self._reply(self.STARTUP_TIMEOUT) == {"ready": True}
+
+    def _reply(self, timeout: float) -> dict | None:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
+
+    def _retire(self) -> None:
+        self.broken = True
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def run(self, argv: list[str], cwd: str, log: str, timeout: float) -> int | None:
+        """The judge's exit code, or None when the server could not judge (then judge cold)."""
+        with self.lock:
+            if self.broken:
+                return None
+            try:
+                if self.process is None or self.process.poll() is not None:
+                    if not self._start():
+                        self._retire()
+                        return None
+                self.process.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "log": log, "timeout": timeout}) + "\n")
+                self.process.stdin.flush()
+                reply = self._reply(timeout + 30)
+            except OSError:
+                reply = None
+            if reply is None or "exit" not in reply:
+                self._retire()
+                return None
+            return reply["exit"]
+
+
+WARM = WarmJudge()
+
+
+def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600, warm: bool = True) -> list[dict]:
     """Score every grade cell from the records in ``outbox`` (the grader's results folder)."""
     with tempfile.TemporaryDirectory(prefix="judge-") as tmp:
         context_path = Path(tmp) / "context.json"
         context_path.write_text(json.dumps(context))
         results_path = Path(tmp) / "results.json"
-        command = [
-            sys.executable, "-I", "-m", "pytest", str(TESTS),
-            "-p", "autograder.judge.plugin", "-p", "no:cacheprovider", "--noconftest",
+        argv = [
+            str(TESTS), "-p", "autograder.judge.plugin", "-p", "no:cacheprovider", "--noconftest",
             "-c", os.devnull, "--rootdir", tmp, "-q", "--no-header", "-p", "no:randomly",
             "--assignment", assignment, "--outbox", str(outbox),
             "--context", str(context_path), "--results", str(results_path),
         ]
-        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR", "WORKBOOK_DATA") if key in os.environ}
-        try:
-            done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise JudgeFailed(f"the judge did not finish within {timeout:g} s") from None
+        log = Path(tmp) / "judge.log"
+        code = WARM.run(argv, tmp, str(log), timeout) if warm else None
+        if code == -9:
+            raise JudgeFailed(f"the judge did not finish within {timeout:g} s")
+        if code is None:  # no warm judge here: a cold one, the same pytest session in a fresh process
+            try:
+                done = subprocess.run(_command("-m", "pytest", *argv), cwd=tmp, env=_environment(),
+                                      capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise JudgeFailed(f"the judge did not finish within {timeout:g} s") from None
+            code, output = done.returncode, done.stdout[-3000:] + done.stderr[-3000:]
+        else:
+            output = log.read_text(errors="replace")[-6000:] if log.exists() else ""
         if not results_path.exists():
-            raise JudgeFailed(f"the judge wrote no results (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise JudgeFailed(f"the judge wrote no results (exit {code}):\n{output}")
         return json.loads(results_path.read_text())

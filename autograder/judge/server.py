@@ -1,0 +1,82 @@
+"""A warm judge: one clean process imports torch and the checks once, then forks a judge per grading.
+
+Importing torch costs a judge about 2.5 s of CPU, more than scoring a
+notebook does; a cohort pays it on every submission. This server pays it
+once. It is started like the judge itself (``python -I``, a minimal
+environment), imports only the grader's own code, and never reads a
+submission's records: each request is judged in a forked child, which runs
+the same pytest session as the cold judge and then exits. So every verdict
+still comes from a process that has seen nothing but the grader's code and
+that one submission's records.
+
+Protocol: one JSON line per request on stdin, ``{"argv": [...], "cwd": ...,
+"timeout": ..., "log": ...}``; one JSON line per reply on stdout,
+``{"exit": code}``. EOF on stdin ends the server.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+
+def warm_up() -> None:
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+
+    import autograder.judge.plugin  # noqa: F401
+    import autograder.training  # noqa: F401
+    from autograder.exercises import exercises_for
+    from autograder.notebooks import assignments
+    for assignment in assignments():
+        exercises_for(assignment)
+
+
+def judge_in_child(request: dict) -> int:
+    """Fork, run one pytest session in the child, and return its exit code (-9 when it ran out of time)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            os.chdir(request["cwd"])
+            log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # stdin is the server's request stream
+            import pytest
+            code = int(pytest.main(request["argv"]))
+        except BaseException:  # the reply must come whatever happens; the log says what
+            import traceback
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + float(request["timeout"])
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return -9
+        time.sleep(0.01)
+
+
+def main() -> None:
+    warm_up()
+    reply = sys.stdout
+    sys.stdout = sys.stderr  # nothing but replies may reach the protocol stream
+    print(json.dumps({"ready": True}), file=reply, flush=True)
+    for line in sys.stdin:
+        code = judge_in_child(json.loads(line))
+        print(json.dumps({"exit": code}), file=reply, flush=True)
+
+
+if __name__ == "__main__":
+    main()
