@@ -12,6 +12,7 @@ from autograder.grader import grade
 from autograder.notebooks import assignments, source_path
 from tests import samples
 from tests.mistakes import mistakes_for
+from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
 ASSIGNMENTS = assignments()
 MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
@@ -19,15 +20,19 @@ MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
 
 def sample_notebook_path(assignment: str, sample: str, folder):
     """'source' and 'release' are the committed notebooks; 'reference' (the release
-    filled with the reference code) and 'mistake:<id>' are built from the release."""
+    filled with the reference code), 'mistake:<id>' and 'solution:<style>' (tests/solutions/)
+    are built from the release."""
     if sample == "source":
         return source_path(assignment)
     if sample == "release":
         return samples.RELEASE_DIR / assignment / f"{assignment}.ipynb"
     if sample == "reference":
         return samples.write(samples.student_notebook(assignment), folder, assignment)
-    mistake = sample.split(":", 1)[1]
-    return samples.write(samples.with_mistakes(assignment, mistake), folder, assignment)
+    kind, name = sample.split(":", 1)
+    if kind == "solution":
+        answers = SOLUTIONS_BY_ASSIGNMENT[assignment][name]
+        return samples.write(samples.student_notebook(assignment, answers), folder, assignment)
+    return samples.write(samples.with_mistakes(assignment, name), folder, assignment)
 
 
 # Training exercises are graded in quick mode here (autograder/targets.py holds

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -208,11 +209,42 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     assert len(cohort.Cohort(A, course=course, options=cohort.Options(quick=False)).plan()[0]) == len(students)
 
 
-@pytest.mark.parametrize("where", ["--workers", "--cluster"])
-def test_no_worker_grades_without_the_sandbox(tmp_path, where):
+@pytest.fixture
+def dask_scheduler(tmp_path):
+    """A Dask scheduler and two workers started with Dask's own commands, as on a real cluster; the
+    workers' bubblewrap is missing."""
+    bin_dir = Path(sys.executable).parent
+    with socket.socket() as probe:  # a free port: Dask's default 8786 may be taken
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    env = environment(**{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})
+    scheduler = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--port", port, "--no-dashboard"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([str(bin_dir / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "2",
+                               "--nthreads", "1", "--memory-limit", "0", "--no-dashboard"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from dask.distributed import Client
+        with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@pytest.mark.parametrize("where", ["--workers", "--cluster", "--scheduler"])
+def test_no_worker_grades_without_the_sandbox(tmp_path, where, request):
     course = make_course(tmp_path / "course", ["ada"])
-    args = ["--cluster", "--workers", "1"] if where == "--cluster" else ["--workers", "1"]
-    done = grade_all(course, *args, **{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})
+    if where == "--scheduler":  # only the remote workers lack bubblewrap: the grader's machine has it
+        args, env = ["--scheduler", request.getfixturevalue("dask_scheduler")], {}
+    else:
+        args = ["--cluster", "--workers", "1"] if where == "--cluster" else ["--workers", "1"]
+        env = {BWRAP_ENV: str(tmp_path / "no-bwrap-here")}
+    done = grade_all(course, *args, **env)
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert "not graded:" in done.stderr and "apt-get install bubblewrap" in done.stderr
+    if where == "--scheduler":
+        assert done.stderr.count("tcp://") >= 2, "the refusal names each worker that cannot sandbox"
     assert not _records(course) and not (course / "gradebook.db").exists()

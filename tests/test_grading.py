@@ -6,6 +6,9 @@ import pytest
 from autograder.notebooks import grade_cells
 from tests.conftest import ASSIGNMENTS, MISTAKES
 from tests.mistakes import mistakes_for
+from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
+
+SOLUTIONS = [(a, style) for a, styles in SOLUTIONS_BY_ASSIGNMENT.items() for style in styles]
 
 
 def points(assignment):
@@ -19,6 +22,13 @@ def test_source_notebook_earns_full_marks(graded, assignment):
     assert [t["grade_id"] for t in report.tests] == list(points(assignment))
     assert all(t["status"] == "passed" for t in report.tests), report.table(detail=True)
     assert report.score == report.max_score == sum(points(assignment).values()) > 0
+
+
+@pytest.mark.parametrize("assignment,style", SOLUTIONS, ids=[f"{a}:{s}" for a, s in SOLUTIONS])
+def test_independently_written_solutions_earn_full_marks(graded, assignment, style):
+    """tests/solutions/: correct answers in other styles than the reference also earn every point."""
+    report = graded(assignment, f"solution:{style}")
+    assert report.score == report.max_score == sum(points(assignment).values()), report.table(detail=True)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -22,3 +22,11 @@ def in_release_cell(assignment: str, cid: str, body: str) -> str:
                 if nbgrader_meta(c).get("solution") and grade_id(c) == cid)
     assert PLACEHOLDER in cell.source, f"{assignment}: {cid}'s release cell has no placeholder"
     return cell.source.replace(PLACEHOLDER, textwrap.indent(textwrap.dedent(body).strip("\n"), "    "))
+
+
+def _by_assignment() -> dict[str, dict[str, dict[str, str]]]:
+    from tests.solutions import a02_activations
+    return {a02_activations.A: a02_activations.SOLUTIONS}
+
+
+SOLUTIONS_BY_ASSIGNMENT = _by_assignment()
