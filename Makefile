@@ -8,7 +8,7 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox data release demo test lab benchmark benchmark-cnn clean
+.PHONY: setup sandbox data release demo test lab benchmark benchmark-cnn benchmark-cohort clean
 
 setup: $(STAMP) sandbox data
 
@@ -53,6 +53,10 @@ test: setup
 benchmark: setup
 	$(PY) -m benchmarks.mlp_numpy_vs_torch
 	$(PY) -m benchmarks.cnn_pipelines
+	$(PY) -m benchmarks.cohort_throughput
+
+benchmark-cohort: setup
+	$(PY) -m benchmarks.cohort_throughput
 
 benchmark-cnn: setup
 	$(PY) -m benchmarks.cnn_pipelines
