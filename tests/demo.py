@@ -1,18 +1,32 @@
-"""The demo (`make demo`): grade the sample submissions and print a score table.
+"""The demo (`make demo`): a small course graded the way an instructor grades one.
 
-Samples are built from release/ as a student would fill it in: the
-reference solutions, the untouched release, and three students with
-typical mistakes from tests/mistakes/. They are written in nbgrader's
-submitted/<student>/<assignment>/ layout under build/demo/, with a
-Gradescope results.json beside each.
+build/demo/ becomes an nbgrader course (this repo's nbgrader_config.py and
+source/) whose submitted/ folder holds five students' work on all seven
+assignments, built from release/ as a student would fill it in: the
+reference solutions, the untouched release, and three students with typical
+mistakes from tests/mistakes/. Then, per assignment:
+
+1. `grade-all` grades the cohort in parallel (one worker per core), into
+   the course's gradebook.db, with a Gradescope results.json and an HTML
+   feedback page per student, a cohort CSV and a cohort report page;
+2. `similarity` screens the cohort for copied solutions. The demo's
+   students are all built from the same reference code, so the screen
+   rightly flags the pairs whose work differs only by a mistake or two.
+
+Finally `nbgrader export` writes the course's grades.csv from the gradebook,
+and a score table is printed. Training is graded in full mode, as for a
+real class.
 """
 from __future__ import annotations
 
-import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+from autograder import cohort, similarity
 from autograder.data import REPO_ROOT
-from autograder.grader import grade
 from autograder.notebooks import assignments
 from tests import samples
 
@@ -47,29 +61,46 @@ def build(student: str, assignment: str):
     return samples.with_mistakes(assignment, *plan.get(assignment, []))
 
 
-def main() -> None:
+def make_course() -> None:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    scores = {}
+    DEMO_DIR.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", DEMO_DIR)
+    shutil.copytree(REPO_ROOT / "source", DEMO_DIR / "source")
     for student in STUDENTS:
         for assignment in assignments():
-            path = samples.write(build(student, assignment), DEMO_DIR / "submitted" / student, assignment)
-            report = grade(path.parent, assignment)
-            results = DEMO_DIR / "results" / student / f"{assignment}.json"
-            results.parent.mkdir(parents=True, exist_ok=True)
-            results.write_text(json.dumps(report.gradescope(), indent=2))
-            print(report.table(), end="\n\n", flush=True)
-            scores[student, assignment] = report
+            samples.write(build(student, assignment), DEMO_DIR / "submitted" / student, assignment)
+
+
+def main() -> None:
+    make_course()
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    totals: dict[tuple[str, str], tuple[float, float]] = {}
+    for assignment in assignments():
+        group = cohort.Cohort(assignment, course=DEMO_DIR)
+        summary = cohort.grade_all(group, workers=os.cpu_count() or 1)
+        print(summary.text(group), flush=True)
+        for record in summary.records:
+            report = record["report"]
+            totals[record["student"], assignment] = report["score"], report["max_score"]
+        loaded, skipped = similarity.load_submissions(group.submitted, assignment)
+        print(similarity.report(similarity.compare(loaded, assignment), len(loaded), skipped, assignment, top=3),
+              end="\n\n", flush=True)
+
+    subprocess.run([os.path.join(bin_dir, "nbgrader"), "export", "--log-level=WARN"], cwd=DEMO_DIR, check=True)
 
     names = assignments()
     width = max(len(s) for s in STUDENTS)
-    print("Score table (points; each grade is explained in the report above)")
+    print("Score table (points; each student's feedback page explains every grade)")
     print(f"{'student':<{width}}  " + "  ".join(f"{a:>16}" for a in names) + f"  {'total':>9}")
     for student in STUDENTS:
-        cells = [scores[student, a] for a in names]
-        row = "  ".join(f"{r.score:>9g} / {r.max_score:<4g}" for r in cells)
-        total = sum(r.score for r in cells), sum(r.max_score for r in cells)
-        print(f"{student:<{width}}  {row}  {total[0]:>4g} / {total[1]:g}")
-    print(f"\nSubmissions and Gradescope results.json files: {DEMO_DIR.relative_to(REPO_ROOT)}/")
+        cells = [totals[student, a] for a in names]
+        row = "  ".join(f"{score:>9g} / {best:<4g}" for score, best in cells)
+        print(f"{student:<{width}}  {row}  {sum(c[0] for c in cells):>4g} / {sum(c[1] for c in cells):g}")
+    here = DEMO_DIR.relative_to(REPO_ROOT)
+    print(f"\nThe demo course is {here}/: gradebook.db and nbgrader's export {here}/grades.csv; per assignment, "
+          f"{here}/grades/<assignment>/report.html (the cohort), cohort.csv, and students/<student>/ "
+          "(feedback.html, results.json); nbgrader's autograded/ notebooks for the formgrader.")
 
 
 if __name__ == "__main__":
