@@ -35,12 +35,14 @@ how to install it, and only an explicit ``sandbox=False`` (CLI:
 """
 from __future__ import annotations
 
+import fcntl
 import glob
 import itertools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -126,9 +128,13 @@ def _tools() -> dict[str, str]:
 @lru_cache(maxsize=None)
 def _smoke_test(bwrap: str) -> str | None:
     """Start a trivial sandbox once per process: bwrap can be installed yet refused (no user namespaces)."""
-    uid = _next_uid() if os.geteuid() == 0 else None
+    uid, lease = _lease_uid() if os.geteuid() == 0 else (None, None)
     command = kernel_command(["true"], {}, uid=uid, binds=[], limits=Limits(), tools=_tools())
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    finally:
+        if lease is not None:
+            lease.close()
     if done.returncode != 0:
         return (f"bubblewrap is installed but cannot create a sandbox here (exit {done.returncode}: "
                 f"{done.stderr.strip()[:300]}). It needs user namespaces, or root.")
@@ -143,9 +149,29 @@ def check_available() -> None:
         raise SandboxUnavailable(problem + " Or pass --no-sandbox (API: sandbox=False) for trusted work.")
 
 
-def _next_uid() -> int:
-    # The span's last uid is never picked: the fork-bomb test claims it.
-    return UID_BASE + (os.getpid() * 16 + next(_uids)) % (UID_SPAN - 1)
+UID_LOCKS = Path("/run/lock/workbook-sandbox-uids")
+
+
+def _lease_uid():
+    """An unprivileged uid no other sandbox on this machine holds, and the lock that holds it.
+
+    Every grading process (pool workers, Dask workers, test workers) takes its
+    uids here, so two concurrent kernels never share one RLIMIT_NPROC pool.
+    The lock is released when the returned file is closed (or the process dies).
+    """
+    folder = UID_LOCKS if UID_LOCKS.parent.is_dir() else Path(tempfile.gettempdir()) / UID_LOCKS.name
+    folder.mkdir(mode=0o700, exist_ok=True)
+    start = (os.getpid() * 16 + next(_uids)) % (UID_SPAN - 1)
+    for step in range(UID_SPAN - 1):  # the span's last uid is never leased: the fork-bomb test claims it
+        uid = UID_BASE + (start + step) % (UID_SPAN - 1)
+        lock = open(folder / str(uid), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return uid, lock
+    raise SandboxUnavailable(f"every one of the {UID_SPAN - 1} sandbox uids is in use")
 
 
 def build_kernel_lib(folder: Path) -> Path:
@@ -242,7 +268,7 @@ class Sandbox:
         self.notes = [] if self.cgroup else [
             f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
             "grader make no memory cgroup for the sandbox as a whole"]
-        self.uid = _next_uid() if os.geteuid() == 0 else None
+        self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
         self.kernel_dir = workdir / "kernel"  # sockets and connection file, at the same path inside
         self.kernel_dir.mkdir(mode=0o700)
         self.own(self.kernel_dir)
@@ -286,7 +312,10 @@ class Sandbox:
 
     def close(self) -> None:
         if self.cgroup:
-            self.cgroup.close()
+            self.cgroup.close()  # kills whatever is left, so the uid is free before its lease ends
+        if self._lease is not None:
+            self._lease.close()
+            self._lease = None
 
     def __enter__(self):
         return self
