@@ -530,7 +530,9 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         for index, size in run.dropped.items():
             dropped[index] = max(dropped.get(index, 0), size)
         lost |= {i for i in run.lost if i < len(notebook.cells)}
-        if run.cells_run:
+        if execution.runs == 1 and run.cells_run:
+            # Only the first run's outputs are kept: its cells all ran before any plan (hidden inputs
+            # included) reached the sandbox. A later run's cells could print what an earlier probe left.
             execution.notebook = copy.deepcopy(notebook)
             execution.notebook.cells = run.cells
         finished, started = _collect(host, [by_key[k] for k in pending], results, nonce, execution)
