@@ -7,6 +7,8 @@ import time
 import pytest
 
 from autograder import judge
+from autograder.grader import grade
+from tests import samples
 
 
 def _records(tmp_path, assignment: str):
@@ -44,3 +46,15 @@ def test_the_warm_judge_is_reused_and_replaced_when_it_dies(tmp_path):
     assert judge.run_judge("01_neuron", results, context) == first
     assert judge.WARM.process.pid != server and not judge.WARM.broken
     print(f"a warm judgement took {warm_seconds:.2f} s")
+
+
+def test_a_grading_judged_warm_equals_one_judged_cold(tmp_path, monkeypatch):
+    """A real submission (two mistakes) graded twice: the verdicts, messages and points are the same."""
+    path = samples.write(samples.with_mistakes("02_activations", "softmax_no_max_shift", "relu_returns_bool"),
+                         tmp_path, "02_activations")
+    warm = grade(path, "02_activations")
+    assert not judge.WARM.broken
+    monkeypatch.setattr(judge.WARM, "failures", judge.WarmJudge.MAX_FAILURES)  # this process now judges cold
+    cold = grade(path, "02_activations")
+    assert 0 < warm.score < warm.max_score
+    assert warm.tests == cold.tests

@@ -34,7 +34,9 @@ def _command(*args: str) -> list[str]:
 
 
 def _environment() -> dict[str, str]:
-    return {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR", "WORKBOOK_DATA") if key in os.environ}
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR", "WORKBOOK_DATA") if key in os.environ}
+    # One thread: judges of several workers run side by side, and each scores small arrays.
+    return {**env, **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
 
 
 class WarmJudge:
@@ -42,16 +44,22 @@ class WarmJudge:
 
     A grading process that grades many submissions (a cohort worker, a test
     worker) then pays torch's import once. Anything odd about the server
-    (it will not start, it dies, it does not answer) retires it, and that
-    judgement falls back to a cold judge process.
+    (it will not start, it dies, it does not answer) stops it, and that
+    judgement falls back to a cold judge process; the next one starts a new
+    server. After three such failures this process judges cold.
     """
 
     STARTUP_TIMEOUT = 120
+    MAX_FAILURES = 3
 
     def __init__(self):
         self.process = None
         self.lock = threading.Lock()
-        self.broken = False
+        self.failures = 0
+
+    @property
+    def broken(self) -> bool:
+        return self.failures >= self.MAX_FAILURES
 
     def _start(self) -> bool:
         self.process = subprocess.Popen(_command("-m", "autograder.judge.server"), stdin=subprocess.PIPE,
@@ -68,13 +76,14 @@ class WarmJudge:
             return None
 
     def _retire(self) -> None:
-        self.broken = True
+        self.failures += 1
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            self.process = None
 
-    def run(self, argv: list[str], cwd: str, log: str, timeout: float) -> int | None:
-        """The judge's exit code, or None when the server could not judge (then judge cold)."""
+    def run(self, argv: list[str], cwd: str, log: str, timeout: float) -> int | str | None:
+        """The judge's exit code, TIMED_OUT, or None when the server could not judge (then judge cold)."""
         with self.lock:
             if self.broken:
                 return None
@@ -91,10 +100,11 @@ class WarmJudge:
             if reply is None or "exit" not in reply:
                 self._retire()
                 return None
-            return reply["exit"]
+            return TIMED_OUT if reply.get("timed_out") else reply["exit"]
 
 
 WARM = WarmJudge()
+TIMED_OUT = "timed out"
 
 
 def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600, warm: bool = True) -> list[dict]:
@@ -111,7 +121,7 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
         ]
         log = Path(tmp) / "judge.log"
         code = WARM.run(argv, tmp, str(log), timeout) if warm else None
-        if code == -9:
+        if code == TIMED_OUT:
             raise JudgeFailed(f"the judge did not finish within {timeout:g} s")
         if code is None:  # no warm judge here: a cold one, the same pytest session in a fresh process
             try:

@@ -11,7 +11,7 @@ that one submission's records.
 
 Protocol: one JSON line per request on stdin, ``{"argv": [...], "cwd": ...,
 "timeout": ..., "log": ...}``; one JSON line per reply on stdout,
-``{"exit": code}``. EOF on stdin ends the server.
+``{"exit": code, "timed_out": bool}``. EOF on stdin ends the server.
 """
 from __future__ import annotations
 
@@ -36,12 +36,27 @@ def warm_up() -> None:
         exercises_for(assignment)
 
 
-def judge_in_child(request: dict) -> int:
-    """Fork, run one pytest session in the child, and return its exit code (-9 when it ran out of time)."""
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed when the server dies, so no judge outlives its grading."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def judge_in_child(request: dict, reply_fd: int) -> int:
+    """Fork, run one pytest session in the child, and return its exit code (None when it ran out of time)."""
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
+            _die_with_parent()
+            signal.alarm(int(request["timeout"]) + 5)  # its own deadline too, should the server be stopped
+            os.close(reply_fd)
             os.chdir(request["cwd"])
             log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(log, 1)
@@ -64,18 +79,21 @@ def judge_in_child(request: dict) -> int:
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return -9
+            return None
         time.sleep(0.01)
 
 
 def main() -> None:
+    # Replies get a descriptor of their own; fd 1 becomes stderr, so nothing an import prints reaches them.
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)
+    reply = os.fdopen(reply_fd, "w")
     warm_up()
-    reply = sys.stdout
-    sys.stdout = sys.stderr  # nothing but replies may reach the protocol stream
     print(json.dumps({"ready": True}), file=reply, flush=True)
     for line in sys.stdin:
-        code = judge_in_child(json.loads(line))
-        print(json.dumps({"exit": code}), file=reply, flush=True)
+        request = json.loads(line)
+        code = judge_in_child(request, reply_fd)
+        print(json.dumps({"exit": code, "timed_out": code is None}), file=reply, flush=True)
 
 
 if __name__ == "__main__":
