@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from autograder import cohort, similarity
+from autograder import cohort, gradebook, similarity
 from autograder.data import REPO_ROOT
 from autograder.grader import grade
 from autograder.sandbox import GiB, Limits, SandboxUnavailable
@@ -103,9 +103,10 @@ def grade_all(args) -> int:
         if todo and (args.cluster or args.scheduler):
             pool = cohort.make_pool(args.workers, args.scheduler, args.cluster)
         summary = cohort.grade_all(group, pool, workers=args.workers, force=args.force)
-    except SandboxUnavailable as error:
+    except (cohort.WorkerUnfit, cohort.CohortBusy, gradebook.GradebookError, OSError) as error:
+        # OSError: a Dask scheduler that cannot be reached (or has no worker)
         print(f"not graded: {error}", file=sys.stderr)
-        return 2  # nothing was graded: the machine needs setting up
+        return 2  # nothing was graded: the machines need setting up
     finally:
         if pool is not None:
             pool.close()

@@ -23,7 +23,9 @@ the submissions without a current record.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -35,6 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
 from autograder import feedback, gradebook, notebooks
@@ -45,6 +48,7 @@ from autograder.report import Report, unscored
 from autograder.sandbox import Limits, SandboxUnavailable, check_available
 
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger .ipynb is reported as ungradable, never shipped to a worker
+WORKER_WAIT = 120  # seconds to wait for a Dask scheduler's first worker
 GRADER_CODE = REPO_ROOT / "autograder"
 
 
@@ -78,14 +82,33 @@ def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
 def _digest_files(digest, paths, root: Path) -> None:
     for path in sorted(paths):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:  # never read whole: it is reported as too large
+            digest.update(f"{path.stat().st_size}:{path.stat().st_mtime_ns}".encode() + b"\0")
+            continue
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+
+
+# Modules that only present or ship results: changing them changes no grade, so it regrades nothing.
+PRESENTATION = {"cohort.py", "gradebook.py", "feedback.py", "files.py", "similarity.py", "__main__.py", "release.py"}
+
+
+def code_fingerprint() -> str:
+    """The grading code and what it depends on: the same on every machine that may grade for us."""
+    digest = hashlib.sha256()
+    _digest_files(digest, [p for p in GRADER_CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and not (p.parent == GRADER_CODE and p.name in PRESENTATION)], GRADER_CODE)
+    _digest_files(digest, [REPO_ROOT / "datasets" / "manifest.json"], REPO_ROOT)
+    for package in ("numpy", "torch", "nbclient", "ipykernel"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    return digest.hexdigest()
 
 
 def grader_fingerprint(assignment: str, options: Options) -> str:
-    """What a grade depends on besides the submission: the grader's code, the assignment, the settings."""
-    digest = hashlib.sha256()
-    _digest_files(digest, [p for p in GRADER_CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts],
-                  GRADER_CODE)
+    """What a grade depends on besides the submission: the grading code, the assignment, the settings."""
+    digest = hashlib.sha256(code_fingerprint().encode())
     _digest_files(digest, [notebooks.source_path(assignment)], REPO_ROOT)
     digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
     return digest.hexdigest()
@@ -123,12 +146,20 @@ def grade_job(job: dict) -> dict:
     return {"student": job["student"], "report": report, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
-def sandbox_problem() -> str | None:
-    """None when this machine can sandbox student code; otherwise why not (run on every Dask worker)."""
-    try:
-        check_available()
-    except SandboxUnavailable as error:
-        return str(error)
+class WorkerUnfit(RuntimeError):
+    """A worker may not grade: it cannot sandbox student code, or its grading code is not the instructor's."""
+
+
+def worker_problem(code: str | None = None, sandbox: bool = True) -> str | None:
+    """None when this machine may grade for us; otherwise why not. Run on every Dask worker."""
+    if sandbox:
+        try:
+            check_available()
+        except SandboxUnavailable as error:
+            return str(error)
+    if code is not None and code_fingerprint() != code:
+        return ("its grading code or packages differ from the instructor's (check out the same commit and run "
+                "`make setup` there): its grades would not be the instructor's")
     return None
 
 
@@ -150,8 +181,8 @@ class LocalPool:
     def describe(self) -> str:
         return f"{self.workers} worker process{'es' if self.workers != 1 else ''} on this machine"
 
-    def check_sandbox(self) -> dict[str, str]:
-        problem = sandbox_problem()
+    def check_workers(self, sandbox: bool = True) -> dict[str, str]:
+        problem = worker_problem(sandbox=sandbox)  # the workers run this machine's code: only the sandbox can be missing
         return {"this machine": problem} if problem else {}
 
     def submit(self, job):
@@ -187,6 +218,12 @@ class DaskPool:
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
             self.name = f"Dask scheduler {scheduler}"
+            try:  # without a worker, the run would wait for ever
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except TimeoutError:
+                self.client.close()
+                raise ConnectionError(f"the Dask scheduler at {scheduler} has no worker after {WORKER_WAIT} s: "
+                                      "start some with `dask worker " + scheduler + " --nthreads 1`") from None
         else:
             # One single-threaded worker per core; no Dask memory limit, because each grading's kernel has its
             # own (the sandbox), and Dask would restart a worker for what its kernel uses.
@@ -200,8 +237,11 @@ class DaskPool:
         threads = sum(w.get("nthreads", 1) for w in workers.values())
         return f"{self.name}: {len(workers)} worker{'s' if len(workers) != 1 else ''}, {threads} thread{'s' if threads != 1 else ''}"
 
-    def check_sandbox(self) -> dict[str, str]:
-        return {worker: problem for worker, problem in self.client.run(sandbox_problem).items() if problem}
+    def check_workers(self, sandbox: bool = True) -> dict[str, str]:
+        """Every worker now must sandbox and run the instructor's code (workers that join later are not asked:
+        start them all before grading)."""
+        problems = self.client.run(worker_problem, code_fingerprint(), sandbox)
+        return {worker: problem for worker, problem in problems.items() if problem}
 
     def submit(self, job):
         return self.client.submit(grade_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student']}-{time.time_ns()}")
@@ -268,11 +308,14 @@ class Cohort:
     def plan(self, force: bool = False) -> tuple[list[Submission], list[Outcome]]:
         """The submissions to grade now, and those whose current record stands."""
         grader = grader_fingerprint(self.assignment, self.options)
+        in_gradebook = gradebook.recorded_scores(self.coursedir, self.assignment)
         todo, unchanged = [], []
         for student, folder in discover(self.submitted, self.assignment):
             submission = Submission(student, folder, fingerprint(folder, grader))
             record = self.previous(student)
-            if not force and record and record.get("fingerprint") == submission.fingerprint:
+            # The gradebook must still hold the record's grades: it may have been reset, restored or overwritten.
+            if not force and record and record.get("fingerprint") == submission.fingerprint and \
+                    in_gradebook.get(student) == {t["grade_id"]: t["score"] for t in record["report"]["tests"]}:
                 unchanged.append(Outcome(student, "unchanged", record))
             else:
                 todo.append(submission)
@@ -301,8 +344,8 @@ class Cohort:
         folder = self.student_folder(submission.student)
         write_json_atomic(folder / "results.json", report.gradescope())
         write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook))
-        gradebook.save(self.coursedir, self.assignment, submission.student, report)
-        write_json_atomic(self.record_path(submission.student), record)
+        gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder)
+        write_json_atomic(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
         return record
 
     def summarise(self, records: list[dict]) -> None:
@@ -403,41 +446,58 @@ def make_pool(workers: int, scheduler: str | None = None, cluster: bool = False)
     return LocalPool(workers)
 
 
+class CohortBusy(RuntimeError):
+    """Another run is grading into the same results folder."""
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CohortBusy(f"another grade-all is grading into {out}; wait for it to finish") from None
+        yield
+
+
 def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool = False, stream=None) -> Summary:
     """Grade every changed submission of ``cohort`` on ``pool`` (a local pool of ``workers`` by default).
 
-    Raises SandboxUnavailable, before grading anything, when a worker cannot sandbox student code.
+    Raises WorkerUnfit, before grading anything, when a worker cannot sandbox student code or runs other
+    grading code, and CohortBusy when another run is grading the same results folder. An interruption
+    (KeyboardInterrupt, or SIGTERM made into one) ends the run with everything finished so far saved:
+    the summary says ``interrupted``.
     """
     started = time.perf_counter()
     stream = stream or sys.stderr
-    todo, outcomes = cohort.plan(force)
-    if outcomes:
-        print(f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} unchanged since their last grading: "
-              "kept (--force regrades them)", file=stream)
-    own_pool = pool is None and bool(todo)
-    if own_pool:
-        pool = LocalPool(workers or os.cpu_count() or 1)
-    interrupted, described = False, ""
-    try:
-        if todo:
-            if cohort.options.sandbox:
-                problems = pool.check_sandbox()
-                if problems:
-                    raise SandboxUnavailable("; ".join(f"{where}: {why}" for where, why in problems.items()))
-            gradebook.ensure_assignment(cohort.coursedir, cohort.assignment)
-            described = pool.describe()
-            print(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
-                  f"({cohort.options.mode} mode) on {described}", file=stream, flush=True)
-            outcomes += _run(cohort, pool, todo, stream)
-    except KeyboardInterrupt:
-        interrupted = True
-        print("\ninterrupted: every submission reported above is saved; run the same command again to grade "
-              "the rest", file=stream)
-    finally:
+    with _exclusive(cohort.out):
+        todo, outcomes = cohort.plan(force)
+        if outcomes:
+            print(f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} unchanged since their last "
+                  "grading: kept (--force regrades them)", file=stream)
+        own_pool = pool is None and bool(todo)
         if own_pool:
-            pool.close(interrupted)
-    if not interrupted:
-        cohort.summarise([o.record for o in outcomes if o.record])
+            pool = LocalPool(workers or os.cpu_count() or 1)
+        interrupted, described = False, ""
+        try:
+            if todo:
+                problems = pool.check_workers(cohort.options.sandbox)
+                if problems:
+                    raise WorkerUnfit("; ".join(f"worker {where}: {why}" for where, why in problems.items()))
+                gradebook.ensure_assignment(cohort.coursedir, cohort.assignment)
+                described = pool.describe()
+                print(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
+                      f"({cohort.options.mode} mode) on {described}", file=stream, flush=True)
+                _run(cohort, pool, todo, stream, outcomes)
+            cohort.summarise([o.record for o in outcomes if o.record])
+        except KeyboardInterrupt:
+            interrupted = True
+            print("\ninterrupted: every submission reported above is saved; run the same command again to grade "
+                  "the rest", file=stream)
+        finally:
+            if own_pool:
+                pool.close(interrupted)
     return Summary(sorted(outcomes, key=lambda o: o.student), time.perf_counter() - started, described, interrupted)
 
 
@@ -447,16 +507,37 @@ def _line(student: str, report: Report) -> str:
     return f"{student}: {report.score:g} / {report.max_score:g} points ({report.seconds:.0f} s)"
 
 
-def _run(cohort: Cohort, pool, todo: list[Submission], stream) -> list[Outcome]:
-    outcomes = []
+def _failed(student: str, stage: str, error: BaseException) -> Outcome:
+    return Outcome(student, "failed", None, f"{stage} failed ({type(error).__name__}: {str(error)[:300]}); "
+                                            "nothing of it was recorded, so the next run tries again")
+
+
+def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Outcome]) -> None:
+    """Grade ``todo``, appending each student's outcome to ``outcomes`` as soon as it is saved."""
     progress = Progress(len(todo), stream)
+
+    def finish(submission: Submission, report: Report, worker: str) -> None:
+        try:
+            record = cohort.save(submission, report, worker)
+        except Exception as error:  # a locked gradebook, a full disk: this student only
+            outcome = _failed(submission.student, "saving the results", error)
+            outcomes.append(outcome)
+            progress.done(f"{submission.student}: {outcome.reason}", failed=True)
+            return
+        outcomes.append(Outcome(submission.student, "graded", record))
+        progress.done(_line(submission.student, report))
+
     pending, retried = {}, set()
     try:
         for submission in todo:
-            job = cohort.job(submission)
+            try:
+                job = cohort.job(submission)
+            except Exception as error:  # unreadable, or removed since the plan
+                outcomes.append(_failed(submission.student, "reading the submission", error))
+                progress.done(f"{submission.student}: {outcomes[-1].reason}", failed=True)
+                continue
             if isinstance(job, Report):  # decided without a worker
-                outcomes.append(Outcome(submission.student, "graded", cohort.save(submission, job, "main process")))
-                progress.done(_line(submission.student, job))
+                finish(submission, job, "main process")
                 continue
             pending[pool.submit(job)] = (submission, job)
         while pending:
@@ -470,18 +551,13 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream) -> list[Outcome]:
                         retried.add(submission.student)
                         resubmit.append((submission, job))
                         continue
-                    reason = f"the grader failed ({type(error).__name__}: {str(error)[:300]}); nothing was saved, " \
-                             "so the next run tries again"
-                    outcomes.append(Outcome(submission.student, "failed", None, reason))
-                    progress.done(f"{submission.student}: {reason}", failed=True)
+                    outcomes.append(_failed(submission.student, "the grader", error))
+                    progress.done(f"{submission.student}: {outcomes[-1].reason}", failed=True)
                     continue
-                report = result["report"]
-                outcomes.append(Outcome(submission.student, "graded", cohort.save(submission, report, result["worker"])))
-                progress.done(_line(submission.student, report))
+                finish(submission, result["report"], result["worker"])
             if resubmit:  # a worker died and took the pool with it: its jobs go again, once, to a fresh one
                 pool.restart()
                 for submission, job in resubmit:
                     pending[pool.submit(job)] = (submission, job)
     finally:
         progress.close()
-    return outcomes

@@ -15,8 +15,9 @@ import secrets
 from pathlib import Path
 
 
-def write_atomic(path: Path | str, data: str | bytes) -> None:
-    """Replace ``path`` with ``data`` (text is written as UTF-8); missing parent folders are created."""
+def write_atomic(path: Path | str, data: str | bytes, mode: int = 0o666) -> None:
+    """Replace ``path`` with ``data`` (text is written as UTF-8); missing parent folders are created.
+    ``mode`` is filtered by the umask, as for open(); 0o600 keeps a file to its owner."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,7 +25,7 @@ def write_atomic(path: Path | str, data: str | bytes) -> None:
     # A dot name keeps it out of globs such as "*/feedback.html"; O_EXCL never clobbers another
     # writer's temp file; mode 0o666 lets the umask decide, as for any ordinary open().
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(payload)
@@ -37,7 +38,7 @@ def write_atomic(path: Path | str, data: str | bytes) -> None:
         raise
 
 
-def write_json_atomic(path: Path | str, obj) -> None:
+def write_json_atomic(path: Path | str, obj, mode: int = 0o666) -> None:
     """``obj`` as indented JSON, written with ``write_atomic``."""
     # Serialise first, so that an object JSON cannot hold raises before anything is written.
-    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n", mode)

@@ -20,6 +20,7 @@ import nbformat
 from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -28,6 +29,10 @@ from autograder.notebooks import grade_id, nbgrader_meta
 from autograder.report import Report
 
 CONFIG_FILE = "nbgrader_config.py"
+
+
+class GradebookError(RuntimeError):
+    """The gradebook could not be prepared for our grades."""
 
 
 def course(root: Path) -> CourseDirectory:
@@ -65,7 +70,7 @@ def ensure_assignment(coursedir: CourseDirectory, assignment: str) -> None:
              f"--CourseDirectory.root={coursedir.root}", f"--CourseDirectory.release_directory={release}"],
             cwd=coursedir.root, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed while recording the assignment "
+        raise GradebookError(f"nbgrader generate_assignment {assignment} failed while recording the assignment "
                            f"in the gradebook:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
 
 
@@ -74,36 +79,65 @@ def _verdict_output(test: dict):
     return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
+# What of a student's outputs the formgrader may render in the instructor's browser: no HTML, no JavaScript.
+SAFE_MIME = ("text/plain", "image/png")
+
+
+def _safe_outputs(outputs) -> list:
+    kept = []
+    for output in outputs:
+        if output.get("output_type") in ("display_data", "execute_result"):
+            data = {mime: value for mime, value in output.get("data", {}).items() if mime in SAFE_MIME}
+            if data:
+                output = copy.deepcopy(output)
+                output["data"] = data
+                kept.append(output)
+        else:
+            kept.append(output)
+    return kept
+
+
 def autograded_notebook(report: Report):
     """The notebook as it ran, each test cell showing our verdict (never hidden inputs) as its output."""
     notebook = copy.deepcopy(report.notebook)
     verdicts = {test["grade_id"]: test for test in report.tests}
     for cell in notebook.cells:
-        if cell.cell_type == "code" and grade_id(cell) in verdicts and nbgrader_meta(cell).get("grade"):
+        if cell.cell_type != "code":
+            continue
+        if grade_id(cell) in verdicts and nbgrader_meta(cell).get("grade"):
             cell.outputs = [_verdict_output(verdicts[grade_id(cell)])]
+        else:
+            cell.outputs = _safe_outputs(cell.get("outputs", []))
     return notebook
 
 
-def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report) -> None:
-    """Write one student's grades into the gradebook, and the notebook into autograded/."""
-    submitted = submission_folder(coursedir, student, assignment)
+def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report, submitted: Path) -> None:
+    """Write one student's grades into the gradebook, and the notebook into autograded/.
+
+    ``submitted`` is the folder that was graded: its timestamp.txt dates the submission.
+    """
     timestamp = coursedir.get_existing_timestamp(str(submitted)) if submitted.is_dir() else None
     notebook = autograded_notebook(report) if report.notebook is not None else None
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     if notebook is not None:
-        folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
         if (submitted / "timestamp.txt").is_file():
             write_atomic(folder / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+        else:
+            (folder / "timestamp.txt").unlink(missing_ok=True)
+    else:  # nothing ran: an older grading's notebook must not stand beside the new 0
+        (folder / f"{assignment}.ipynb").unlink(missing_ok=True)
+        (folder / "timestamp.txt").unlink(missing_ok=True)
 
     scores = {test["grade_id"]: test["score"] for test in report.tests}
-    unanswered = set()
-    if notebook is not None:
-        for cell in notebook.cells:
-            meta = nbgrader_meta(cell)
+    answered, unanswered = set(), set()
+    for cell in notebook.cells if notebook is not None else []:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
             # nbgrader's own rule (SaveAutoGrades): a solution cell still matching its release checksum
-            if meta.get("solution") and meta.get("checksum") == nbgrader_utils.compute_checksum(cell):
-                unanswered.add(meta.get("grade_id"))
+            untouched = meta.get("checksum") == nbgrader_utils.compute_checksum(cell)
+            (unanswered if untouched else answered).add(meta.get("grade_id"))
 
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook, warnings.catch_warnings():
         # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; its own autograde does too.
@@ -119,5 +153,30 @@ def save(coursedir: CourseDirectory, assignment: str, student: str, report: Repo
             # As SaveAutoGrades: a manual grade, or a cell we did not score, needs a person's look.
             grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
         for comment in submission.comments:
-            comment.auto_comment = "No response." if comment.name in unanswered else None
+            if comment.name in unanswered:
+                comment.auto_comment = "No response."
+            elif comment.name in answered:
+                comment.auto_comment = None
         gradebook.db.commit()
+    # nbgrader's own late-penalty step, with the course's configured plugin, as `nbgrader autograde` runs it.
+    resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "student": student,
+                              "db_url": coursedir.db_url}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        AssignLatePenalties(config=coursedir.config).preprocess(nbformat.v4.new_notebook(), resources)
+
+
+def recorded_scores(coursedir: CourseDirectory, assignment: str) -> dict[str, dict[str, float | None]]:
+    """student -> grade cell -> auto_score, for every submission of ``assignment`` in the gradebook."""
+    if coursedir.db_url.startswith("sqlite:///") and not Path(coursedir.db_url[len("sqlite:///"):]).exists():
+        return {}
+    scores = {}
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        try:
+            submissions = gradebook.assignment_submissions(assignment)
+        except MissingEntry:
+            return {}
+        for submission in submissions:
+            for notebook in submission.notebooks:
+                scores[submission.student.id] = {grade.name: grade.auto_score for grade in notebook.grades}
+    return scores

@@ -80,6 +80,10 @@ def main() -> None:
         group = cohort.Cohort(assignment, course=DEMO_DIR)
         summary = cohort.grade_all(group, workers=os.cpu_count() or 1)
         print(summary.text(group), flush=True)
+        if summary.interrupted:
+            sys.exit(130)  # what was graded is saved: `make demo` again would redo it all, from scratch
+        if summary.count("failed"):
+            sys.exit(f"the grader failed on {summary.count('failed')} submission(s) of {assignment}; see above")
         for record in summary.records:
             report = record["report"]
             totals[record["student"], assignment] = report["score"], report["max_score"]

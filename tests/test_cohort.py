@@ -70,12 +70,12 @@ def expected_points(student: str) -> dict[str, float]:
     return {grade: 0.0 if grade in lost else points for grade, points in POINTS.items()}
 
 
-def make_course(root: Path, students) -> Path:
+def make_course(root: Path, students, submitted: Path | None = None) -> Path:
     (root / "source").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
     shutil.copytree(REPO_ROOT / "source" / A, root / "source" / A)
     for student in students:
-        COHORT[student][0](root / "submitted" / student)
+        COHORT[student][0]((submitted or root / "submitted") / student)
     return root
 
 
@@ -114,8 +114,10 @@ def stray_temp_files(course: Path) -> list[Path]:
 
 
 def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_export(tmp_path):
-    course = make_course(tmp_path / "course", COHORT)
-    done = grade_all(course, "--cluster", "--workers", "2")
+    collected = tmp_path / "collected"  # submissions outside the course: --submitted
+    course = make_course(tmp_path / "course", COHORT, collected)
+    (collected / "ada" / A / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    done = grade_all(course, "--submitted", str(collected), "--cluster", "--workers", "2")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Dask LocalCluster: 2 workers" in done.stderr
     # The file that is no notebook is listed with its reason; the others are graded regardless.
@@ -133,6 +135,8 @@ def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_expo
     for student, row in exported.items():
         assert float(row["raw_score"]) == sum(expected_points(student).values()), student
         assert float(row["max_score"]) == sum(POINTS.values())
+    assert exported["ada"]["timestamp"] == "2026-11-20 10:00:00"  # from the folder that was graded
+    assert exported["bob"]["timestamp"] == ""
 
     # `nbgrader generate_feedback` works from the autograded/ notebooks we wrote, with our scores.
     nbgrader(course, "generate_feedback", A)
@@ -156,6 +160,8 @@ def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_expo
     workers = {json.loads((out(course) / "records" / f"{s}.json").read_text())["worker"] for s in COHORT if s != "gus"}
     assert len(workers) == 2, workers
     assert not stray_temp_files(course)
+    # Records hold hidden-case detail: for the instructor's eyes only.
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (out(course) / "records").glob("*.json"))
 
 
 def _records(course: Path) -> dict[str, dict]:
@@ -207,6 +213,9 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     assert [s.student for s in group.plan(force=False)[0]] == []
     assert sorted(s.student for s in group.plan(force=True)[0]) == sorted(students)
     assert len(cohort.Cohort(A, course=course, options=cohort.Options(quick=False)).plan()[0]) == len(students)
+    # A gradebook that lost the grades (reset, restored from an old copy) gets them again.
+    (course / "gradebook.db").unlink()
+    assert sorted(s.student for s in group.plan(force=False)[0]) == sorted(students)
 
 
 @pytest.fixture
