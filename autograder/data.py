@@ -29,6 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = REPO_ROOT / "datasets" / "manifest.json"
 CACHE_DIR = REPO_ROOT / "datasets" / "fashion-mnist"
 ENV_VAR = "WORKBOOK_DATA"
+# "1" where no network can be reached (the grader's sandbox sets it): the
+# download route could only fail there, after seconds of importing torchvision.
+OFFLINE_ENV = "WORKBOOK_OFFLINE"
 
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -96,7 +99,8 @@ def routes() -> list[tuple[str, Path | None]]:
         found.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
     found.append(("the repo cache", CACHE_DIR))
     found.append((f"Debian package {manifest()['debian_package']}", Path(manifest()["debian_path"])))
-    found.append(("torchvision download", None))
+    if os.environ.get(OFFLINE_ENV) != "1":
+        found.append(("torchvision download", None))
     return found
 
 

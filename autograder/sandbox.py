@@ -297,6 +297,7 @@ class Sandbox:
             "PYTHONPATH": LIB_INSIDE,             # the kernel-side autograder wins over the venv's editable install
             "PYTHONDONTWRITEBYTECODE": "1",
             data.ENV_VAR: DATA_INSIDE,
+            data.OFFLINE_ENV: "1",               # no network in here: never try a download
             "MPLCONFIGDIR": f"{SCRATCH}/.config/matplotlib",
             "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/.jupyter",
         }

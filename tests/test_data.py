@@ -74,3 +74,20 @@ def test_no_route_raises_one_error_naming_every_route(tmp_path, monkeypatch, fre
     for route in ("$WORKBOOK_DATA", "the repo cache", "Debian package dataset-fashion-mnist", "torchvision download",
                   "apt-get install -y dataset-fashion-mnist"):
         assert route in message, message
+
+
+def test_offline_no_download_is_tried(tmp_path, monkeypatch, fresh_locate):
+    """In the sandbox (no network) a missing file is reported at once, without torchvision's download."""
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
+    monkeypatch.setenv(data.OFFLINE_ENV, "1")
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setitem(data.manifest(), "debian_path", str(tmp_path / "no-debian"))
+    tried = []
+    monkeypatch.setattr(data, "_download_with_torchvision", lambda target: tried.append(target) or "refused")
+    with pytest.raises(data.DatasetUnavailable) as raised:
+        data.locate()
+    assert tried == [], "a download was tried offline"
+    message = str(raised.value)
+    assert "torchvision download" not in message.split("Fix it")[0], message
+    for route in ("$WORKBOOK_DATA", "the repo cache", "Debian package dataset-fashion-mnist"):
+        assert route in message, message
