@@ -66,3 +66,14 @@ def graded(tmp_path_factory):
             return report
 
     return get
+
+
+def pytest_sessionfinish(session):
+    """The adversarial corpus's table, written once at the end of the run from every worker's rows.
+
+    Here and not in tests/adversarial/: under pytest-xdist only the workers
+    collect, so the controller never loads a conftest below this one.
+    """
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
+        from tests.adversarial.test_corpus import write_table
+        write_table()

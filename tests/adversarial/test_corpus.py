@@ -27,7 +27,7 @@ from tests.adversarial.corpus import ALL, ATTACKS, A
 # Short limits keep the corpus quick: an infinite loop costs 3 s per call, 5 s per cell.
 LIMITS = Limits(cell_timeout=5, call_timeout=3, notebook_timeout=120)
 # One row per attack, written as it is graded (by whichever pytest-xdist worker);
-# tests/adversarial/conftest.py puts them together into build/adversarial-corpus.md.
+# tests/conftest.py puts them together into build/adversarial-corpus.md.
 ROWS = REPO_ROOT / "build" / "adversarial-rows"
 TABLE = REPO_ROOT / "build" / "adversarial-corpus.md"
 
