@@ -61,11 +61,16 @@ def test_a_corrupt_file_is_named_and_skipped(tmp_path, monkeypatch, fresh_locate
     assert data.locate() != folder  # the next route that verifies wins
 
 
-def test_no_route_raises_one_error_naming_every_route(tmp_path, monkeypatch, fresh_locate):
-    from torchvision.datasets import FashionMNIST
+@pytest.fixture
+def no_copy_on_disk(tmp_path, monkeypatch, fresh_locate):
+    """Every on-disk route points at an empty place; only a download is left."""
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setitem(data.manifest(), "debian_path", str(tmp_path / "no-debian"))
+
+
+def test_no_route_raises_one_error_naming_every_route(monkeypatch, no_copy_on_disk):
+    from torchvision.datasets import FashionMNIST
     # Offline on any machine: port 9 on loopback refuses the connection.
     monkeypatch.setattr(FashionMNIST, "mirrors", ["http://127.0.0.1:9/"])
     with pytest.raises(data.DatasetUnavailable) as raised:
@@ -76,12 +81,9 @@ def test_no_route_raises_one_error_naming_every_route(tmp_path, monkeypatch, fre
         assert route in message, message
 
 
-def test_offline_no_download_is_tried(tmp_path, monkeypatch, fresh_locate):
+def test_offline_no_download_is_tried(monkeypatch, no_copy_on_disk):
     """In the sandbox (no network) a missing file is reported at once, without torchvision's download."""
-    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
     monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setitem(data.manifest(), "debian_path", str(tmp_path / "no-debian"))
     tried = []
     monkeypatch.setattr(data, "_download_with_torchvision", lambda target: tried.append(target) or "refused")
     with pytest.raises(data.DatasetUnavailable) as raised:
