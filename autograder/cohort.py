@@ -57,6 +57,8 @@ class Options:
     quick: bool = False
     sandbox: bool = True
     limits: Limits = field(default_factory=Limits)
+    # Regrade only these functions (``--only``) where a student's earlier grading can keep the rest.
+    only: tuple[str, ...] | None = None
 
     @property
     def mode(self) -> str:
@@ -68,6 +70,8 @@ class Submission:
     student: str
     folder: Path
     fingerprint: str
+    # With --only: the student's earlier record, whose other scores the regraded functions join.
+    previous: dict | None = None
 
 
 # ------------------------------------------------------------ what to grade
@@ -125,6 +129,11 @@ def fingerprint(folder: Path, grader: str) -> str:
     return digest.hexdigest()
 
 
+def submission_digest(folder: Path) -> str:
+    """The submission's files alone: a partial regrade (--only) may join an earlier grading only of these."""
+    return fingerprint(folder, "")
+
+
 # -------------------------------------------------------------- the worker
 def grade_job(job: dict) -> dict:
     """Grade one submission from its files' bytes. Runs in a worker: a pool process or a Dask worker."""
@@ -136,7 +145,7 @@ def grade_job(job: dict) -> dict:
         options: Options = job["options"]
         try:
             report = grade(folder, job["assignment"], quick=options.quick, sandbox=options.sandbox,
-                           limits=options.limits)
+                           limits=options.limits, only=job.get("only"))
         except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
             raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None
     report.submission = job["origin"]
@@ -306,13 +315,23 @@ class Cohort:
             return None
 
     def plan(self, force: bool = False) -> tuple[list[Submission], list[Outcome]]:
-        """The submissions to grade now, and those whose current record stands."""
+        """The submissions to grade now, and those whose current record stands.
+
+        With ``options.only`` every submission is graded: in part where its
+        record can keep the other scores (the same files, graded without
+        error), in full where it has none.
+        """
         grader = grader_fingerprint(self.assignment, self.options)
         in_gradebook = gradebook.recorded_scores(self.coursedir, self.assignment)
         todo, unchanged = [], []
         for student, folder in discover(self.submitted, self.assignment):
             submission = Submission(student, folder, fingerprint(folder, grader))
             record = self.previous(student)
+            if self.options.only is not None:
+                if record and not record["report"]["error"] and record.get("submission") == submission_digest(folder):
+                    submission.previous = record
+                todo.append(submission)
+                continue
             # The gradebook must still hold the record's grades: it may have been reset, restored or overwritten.
             if not force and record and record.get("fingerprint") == submission.fingerprint and \
                     in_gradebook.get(student) == {t["grade_id"]: t["score"] for t in record["report"]["tests"]}:
@@ -332,15 +351,23 @@ class Cohort:
                                 f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have", 0.0)
             files[path.name] = path.read_bytes()
         return {"student": submission.student, "assignment": self.assignment, "files": files,
-                "origin": str(submission.folder), "options": self.options}
+                "origin": str(submission.folder), "options": self.options,
+                "only": list(self.options.only) if submission.previous is not None else None}
 
     def save(self, submission: Submission, report: Report, worker: str) -> dict:
         """Every output for one student; the record goes last, so it is there only if all the rest is."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = {"student": submission.student, "assignment": self.assignment,
-                  "fingerprint": submission.fingerprint,
-                  "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "mode": self.options.mode, "sandbox": self.options.sandbox, "worker": worker,
-                  "report": report_dict(report)}
+                  "fingerprint": submission.fingerprint, "submission": submission_digest(submission.folder),
+                  "graded_at": now, "mode": self.options.mode, "sandbox": self.options.sandbox, "worker": worker}
+        if submission.previous is not None and report.not_graded:  # --only: join the earlier grading
+            earlier = submission.previous
+            regraded = {"functions": [t["function"] for t in report.tests], "at": now}
+            report = joined(earlier, report)
+            # The other scores still come from the earlier grading: a later full run judges by its fingerprint.
+            record.update(fingerprint=earlier["fingerprint"], graded_at=earlier["graded_at"],
+                          regraded=[*earlier.get("regraded", []), regraded])
+        record["report"] = report_dict(report)
         folder = self.student_folder(submission.student)
         write_json_atomic(folder / "results.json", report.gradescope())
         write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook))
@@ -351,6 +378,19 @@ class Cohort:
     def summarise(self, records: list[dict]) -> None:
         write_atomic(self.out / "cohort.csv", cohort_csv(records, self.assignment))
         write_atomic(self.out / "report.html", feedback.cohort_html(records, self.assignment))
+
+
+def joined(previous: dict, partial: Report) -> Report:
+    """``partial`` (a grading of some functions) with the earlier record's scores for the rest."""
+    earlier = previous["report"]
+    new = {t["grade_id"]: t for t in partial.tests}
+    tests = [new.get(t["grade_id"], t) for t in earlier["tests"]]
+    names = ", ".join(t["function"] for t in partial.tests)
+    notes = [f"{names} regraded on {datetime.now(timezone.utc):%Y-%m-%d} (--only); the other scores are from "
+             f"the grading of {previous['graded_at'][:10]}"]
+    notes += [f"regrading failed: {partial.error}"] if partial.error else []
+    notes += [note for note in partial.notes + earlier["notes"] if note not in notes]
+    return Report(partial.submission, partial.assignment, tests, notes, None, partial.seconds, partial.notebook)
 
 
 def cohort_csv(records: list[dict], assignment: str) -> str:
@@ -489,6 +529,11 @@ def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool
                 described = pool.describe()
                 print(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
                       f"({cohort.options.mode} mode) on {described}", file=stream, flush=True)
+                if cohort.options.only is not None:
+                    part = sum(s.previous is not None for s in todo)
+                    print(f"only {', '.join(cohort.options.only)} (--only): {part} submission{'s' if part != 1 else ''} "
+                          f"regraded in part, keeping their other scores; {len(todo) - part} graded in full (no "
+                          "earlier grading of the same files, or it could not run them)", file=stream, flush=True)
                 _run(cohort, pool, todo, stream, outcomes)
             cohort.summarise([o.record for o in outcomes if o.record])
         except KeyboardInterrupt:
@@ -501,10 +546,10 @@ def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool
     return Summary(sorted(outcomes, key=lambda o: o.student), time.perf_counter() - started, described, interrupted)
 
 
-def _line(student: str, report: Report) -> str:
-    if report.error:
-        return f"{student}: not gradable: {report.error}"
-    return f"{student}: {report.score:g} / {report.max_score:g} points ({report.seconds:.0f} s)"
+def _line(student: str, report: dict) -> str:
+    if report["error"]:
+        return f"{student}: not gradable: {report['error']}"
+    return f"{student}: {report['score']:g} / {report['max_score']:g} points ({report['seconds']:.0f} s)"
 
 
 def _failed(student: str, stage: str, error: BaseException) -> Outcome:
@@ -525,7 +570,7 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
             progress.done(f"{submission.student}: {outcome.reason}", failed=True)
             return
         outcomes.append(Outcome(submission.student, "graded", record))
-        progress.done(_line(submission.student, report))
+        progress.done(_line(submission.student, record["report"]))
 
     pending, retried = {}, set()
     try:

@@ -15,7 +15,43 @@ from autograder.sandbox import make as make_sandbox
 from autograder.targets import QUICK_ENV, grading_device
 from autograder.training import Training
 
-__all__ = ["grade", "find_notebook", "Limits", "SandboxUnavailable"]
+__all__ = ["grade", "find_notebook", "select", "Limits", "SandboxUnavailable"]
+
+
+def select(assignment: str, only) -> list[notebooks.GradeCell]:
+    """The grade cells of ``assignment`` to grade: all, or those of the functions named in ``only``.
+
+    Raises ValueError naming the unknown functions, with the known ones.
+    """
+    cells = notebooks.grade_cells(assignment)
+    if only is None:
+        return cells
+    wanted = {name.strip() for name in only if name.strip()}
+    unknown = wanted - {cell.function for cell in cells}
+    if unknown or not wanted:
+        raise ValueError(f"{assignment} has no graded function {', '.join(sorted(unknown)) or '(none named)'}; "
+                         f"its graded functions are {', '.join(cell.function for cell in cells)}")
+    return [cell for cell in cells if cell.function in wanted]
+
+
+def cells_left_out(notebook, trainings_not_graded: set[str]) -> set[int]:
+    """Cells a partial grading need not run, by index in the repaired notebook.
+
+    The test cell of a training exercise that is not graded trains a network,
+    so it is left out, and so is every later cell that holds neither a
+    solution nor a test: the lesson's plots of that network would only fail.
+    Earlier cells all run (a lesson cell may define something a solution uses).
+    """
+    skipped, after = set(), False
+    for index, cell in enumerate(notebook.cells):
+        meta = notebooks.nbgrader_meta(cell)
+        cid = notebooks.grade_id(cell)
+        if meta.get("grade") and cid and cid[len("test_"):] in trainings_not_graded:
+            skipped.add(index)
+            after = True
+        elif after and cell.cell_type == "code" and not meta.get("solution") and not meta.get("grade"):
+            skipped.add(index)
+    return skipped
 
 
 def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
@@ -40,7 +76,7 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
 
 
 def grade(submission: Path, assignment: str | None = None, cell_timeout: float | None = None,
-          quick: bool = False, sandbox: bool = True, limits: Limits | None = None) -> Report:
+          quick: bool = False, sandbox: bool = True, limits: Limits | None = None, only=None) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one).
 
     ``quick`` trains on a subset and scores against the quick targets of
@@ -68,12 +104,17 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         except Exception as error:  # malformed cells: nbformat accepts more than repair can use
             raise notebooks.NotANotebook(f"{path.name} has malformed cells ({type(error).__name__}: {error})") from None
     except (notebooks.NotANotebook, OSError) as error:
-        cells = notebooks.grade_cells(assignment) if assignment in notebooks.assignments() else []
-        return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started)
+        known = assignment in notebooks.assignments()
+        cells = select(assignment, only) if known else []
+        return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started,
+                        not_graded=_not_graded(assignment, cells) if known else [])
 
-    cells = notebooks.grade_cells(assignment)
+    cells = select(assignment, only)
+    not_graded = _not_graded(assignment, cells)
     exercises = [exercises_for(assignment)[cell.function] for cell in cells]
     trainings = [e for e in exercises if isinstance(e, Training)]
+    left_out = cells_left_out(repaired.notebook, {name for name in not_graded
+                                                  if isinstance(exercises_for(assignment)[name], Training)})
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
@@ -82,13 +123,15 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         workdir = Path(tmp)
         results = workdir / "results"  # the grader's own: the kernel never sees it
         with make_sandbox(workdir, limits, env, enabled=sandbox) as host:
-            execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets)
+            execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets,
+                                       left_out=left_out)
             execution.notes += host.notes
         context = {
             "assignment": assignment,
             "failure": execution.failure,
             "missing_solutions": repaired.missing_solutions,
             "quick": quick,
+            "only": [cell.function for cell in cells] if not_graded else None,
             "cell_errors": execution.errors_by_grade_id,
             "collected": execution.collected,
             "outcomes": execution.outcomes,
@@ -97,7 +140,8 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
             tests = run_judge(assignment, results, context)
         except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
             return unscored(str(submission), assignment, cells,
-                            f"grader error, please tell the instructor: {error}", time.perf_counter() - started)
+                            f"grader error, please tell the instructor: {error}", time.perf_counter() - started,
+                            not_graded=not_graded)
     # A grade cell the judge could not score still appears, at 0, with the reason.
     scored = {t["grade_id"] for t in tests}
     for cell in cells:
@@ -116,4 +160,11 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         notes.insert(0, f"not every function could be checked: {execution.failure}")
     if not sandbox:
         notes.append("graded without the sandbox (--no-sandbox): for trusted work only")
-    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started, execution.notebook)
+    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started, execution.notebook,
+                  not_graded=not_graded)
+
+
+def _not_graded(assignment: str, cells) -> list[str]:
+    """The functions of ``assignment`` that a grading of ``cells`` leaves out, in notebook order."""
+    chosen = {cell.function for cell in cells}
+    return [cell.function for cell in notebooks.grade_cells(assignment) if cell.function not in chosen]

@@ -16,6 +16,16 @@ class Report:
     # The repaired notebook as it last ran, outputs included (None when it never ran): for feedback
     # pages and nbgrader's autograded/ folder. Student-controlled content: escape it before showing it.
     notebook: object = field(default=None, repr=False, compare=False)
+    # Functions this grading left out (``--only``): they have no test here, and keep any earlier score.
+    not_graded: list[str] = field(default_factory=list)
+
+    @property
+    def partial_note(self) -> str | None:
+        if not self.not_graded:
+            return None
+        graded = ", ".join(t["function"] for t in self.tests)
+        return (f"only {graded} {'was' if len(self.tests) == 1 else 'were'} graded (--only); not graded this "
+                f"time: {', '.join(self.not_graded)}")
 
     @property
     def score(self) -> float:
@@ -31,7 +41,8 @@ class Report:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.seconds, 2),
-            "output": "\n".join(([self.error] if self.error else []) + self.notes),
+            "output": "\n".join(([self.error] if self.error else []) + ([self.partial_note] if self.not_graded else [])
+                                + self.notes),
             "tests": [
                 {
                     "name": f"{t['grade_id']}: {t['function']}",
@@ -51,6 +62,8 @@ class Report:
                  f"{self.score:g} / {self.max_score:g} points ({self.seconds:.1f} s)"]
         if self.error:
             lines.append(f"  ERROR: {self.error}")
+        if self.not_graded:
+            lines.append(f"  note: {self.partial_note}")
         for note in self.notes:
             lines.append(f"  note: {note}")
         width = max([len(t["grade_id"]) for t in self.tests] + [10])
@@ -63,9 +76,10 @@ class Report:
         return "\n".join(lines)
 
 
-def unscored(submission: str, assignment: str | None, cells, error: str, seconds: float) -> Report:
+def unscored(submission: str, assignment: str | None, cells, error: str, seconds: float,
+             not_graded: list[str] | None = None) -> Report:
     """A submission that could not be run at all: every test listed, each at 0, with the cause."""
     tests = [{"grade_id": c.grade_id, "function": c.function, "status": "error", "score": 0.0,
               "max_score": c.points, "output": error, "detail": error, "cases_passed": 0, "cases_total": 0}
              for c in cells]
-    return Report(submission, assignment, tests, [], error, seconds)
+    return Report(submission, assignment, tests, [], error, seconds, not_graded=list(not_graded or []))

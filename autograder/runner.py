@@ -328,7 +328,7 @@ def _clear_outbox(host) -> Path:
 
 
 def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, skip: dict[int, str],
-                errors: dict[int, str], run: Run, nonce: str) -> None:
+                errors: dict[int, str], run: Run, nonce: str, left_out: frozenset[int] = frozenset()) -> None:
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
     cells = run.cells = list(notebook.cells)
     client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
@@ -344,7 +344,7 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
         with client.setup_kernel(env=host.env, cwd=host.cwd, stdout=log, stderr=log):
             deadline = time.monotonic() + limits.notebook_timeout
             for index, cell in enumerate(cells):
-                if cell.cell_type != "code" or index in skip:
+                if cell.cell_type != "code" or index in skip or index in left_out:
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -490,13 +490,14 @@ def _charge(call: dict, run: Run, pending: list[dict], execution: Execution) -> 
 
 
 def execute(notebook, host, exercises, results: Path, limits: Limits | None = None,
-            cell_timeouts: dict[str, float] | None = None) -> Execution:
+            cell_timeouts: dict[str, float] | None = None, left_out=frozenset()) -> Execution:
     """Run the notebook and probe every graded function, restarting the kernel as needed.
 
     ``host`` is the submission's sandbox (or its trusted stand-in);
     ``results`` the grader's own folder, where finished results are moved
     for the judge. ``cell_timeouts`` gives some cells, by grade_id, a limit
-    of their own (a training cell's budget).
+    of their own (a training cell's budget). ``left_out`` holds the indices
+    of cells a partial grading does not run (grader.cells_left_out).
     """
     limits = limits or Limits()
     cell_timeouts = cell_timeouts or {}
@@ -519,7 +520,7 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         run = Run()
         try:
             _run_kernel(notebook, host, [by_key[k] for k in pending], inputs, limits, cell_timeouts,
-                        skip, errors, run, nonce)
+                        skip, errors, run, nonce, frozenset(left_out))
         except Exception as error:  # a kernel that cannot start or talk is a grading failure, reported
             log = host.kernel_dir.parent / "kernel.log"
             # The kernel's own log only before any student code ran: later it could hold anything.

@@ -64,3 +64,16 @@ def test_a_folder_without_a_known_notebook_is_reported(tmp_path):
     run_cli(tmp_path, "--json", out)
     results = json.loads(out.read_text())
     assert results["score"] == 0 and "holds no notebook of a known assignment" in results["output"]
+
+
+def test_only_grades_the_named_functions_and_lists_the_others_as_not_graded(tmp_path):
+    out = tmp_path / "results.json"
+    printed = run_cli(source_path("02_activations"), "--only", "relu,softmax", "--json", out).stdout
+    results = json.loads(out.read_text())
+    assert [t["grade_id"] for t in results["tests"]] == ["test_relu", "test_softmax"]
+    assert results["score"] == results["max_score"] == 4
+    others = "relu_grad, leaky_relu, sigmoid, sigmoid_grad"
+    assert f"not graded this time: {others}" in results["output"] and f"not graded this time: {others}" in printed
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(source_path("02_activations")),
+                           "--only", "relu,tanh"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2 and "has no graded function tanh" in done.stderr and not done.stdout

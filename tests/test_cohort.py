@@ -208,6 +208,37 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     third = _records(course)
     assert {s for s in students if third[s] != second[s]} == {"dee"}
 
+    # --only relu: relu is regraded for everyone, every other score is kept from the earlier grading.
+    # (A score planted in ada's record and gradebook stands for an earlier test's verdict: it must survive.)
+    record_path = out(course) / "records" / "ada.json"
+    planted = json.loads(record_path.read_text())
+    for test in planted["report"]["tests"]:
+        test["score"] = {"test_relu": 0.0, "test_softmax": 1.5}.get(test["grade_id"], test["score"])
+    record_path.write_text(json.dumps(planted))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        for grade in book.find_submission_notebook(A, A, "ada").grades:
+            grade.auto_score = {"test_relu": 0.0, "test_softmax": 1.5}.get(grade.name, grade.auto_score)
+        book.db.commit()
+    COHORT["cy"][0](course / "submitted" / "cy")  # never graded before: graded in full
+    done = grade_all(course, "--only", "relu")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # gus's file is no notebook: nothing to keep, so gus is graded in full, as cy is.
+    assert "only relu (--only): 3 submissions regraded in part, keeping their other scores; 2 graded in full" \
+        in done.stderr
+    assert gradebook_points(course, "ada") == {**POINTS, "test_softmax": 1.5}  # relu regraded, softmax kept
+    assert gradebook_points(course, "cy") == expected_points("cy")
+    assert gradebook_points(course, "bob") == expected_points("bob")
+    assert gradebook_points(course, "dee") == POINTS  # the finished work handed in above
+    ada = json.loads(record_path.read_text())
+    assert ada["regraded"][-1]["functions"] == ["relu"] and ada["graded_at"] == planted["graded_at"]
+    assert ada["report"]["score"] == sum(POINTS.values()) - POINTS["test_softmax"] + 1.5
+    assert any("relu regraded on" in note for note in ada["report"]["notes"])
+    results = json.loads((out(course) / "students" / "ada" / "results.json").read_text())
+    assert {t["grade_id"]: t["score"] for t in results["tests"]} == {**POINTS, "test_softmax": 1.5}
+    done = grade_all(course, "--only", "relu,not_a_function")
+    assert done.returncode == 2 and "has no graded function not_a_function" in done.stderr
+    (course / "submitted" / "cy").rename(tmp_path / "cy")  # the checks below are about the first four
+
     # --force regrades everything; so does a change to the grader's own settings.
     group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True))
     assert [s.student for s in group.plan(force=False)[0]] == []
