@@ -10,8 +10,8 @@ import pytest
 
 from autograder.grader import grade
 from autograder.notebooks import assignments, source_path
-from tests import samples
-from tests.mistakes import mistakes_for
+from tests import coverage, samples
+from tests.mistakes import groups, mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
 ASSIGNMENTS = assignments()
@@ -20,8 +20,9 @@ MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
 
 def sample_notebook_path(assignment: str, sample: str, folder):
     """'source' and 'release' are the committed notebooks; 'reference' (the release
-    filled with the reference code), 'mistake:<id>' and 'solution:<style>' (tests/solutions/)
-    are built from the release."""
+    filled with the reference code), 'mistake:<id>', 'group:<n>' (the n-th group of
+    tests.mistakes.groups, every mistake of it in one notebook) and 'solution:<style>'
+    (tests/solutions/) are built from the release."""
     if sample == "source":
         return source_path(assignment)
     if sample == "release":
@@ -32,7 +33,15 @@ def sample_notebook_path(assignment: str, sample: str, folder):
     if kind == "solution":
         answers = SOLUTIONS_BY_ASSIGNMENT[assignment][name]
         return samples.write(samples.student_notebook(assignment, answers), folder, assignment)
-    return samples.write(samples.with_mistakes(assignment, name), folder, assignment)
+    return samples.write(samples.with_mistakes(assignment, *mistakes_in(assignment, sample)), folder, assignment)
+
+
+def mistakes_in(assignment: str, sample: str) -> tuple[str, ...]:
+    """The catalogue's mistakes that a sample holds."""
+    kind, _, name = sample.partition(":")
+    if kind == "group":
+        return groups(assignment)[int(name)]
+    return (name,) if kind == "mistake" else ()
 
 
 # Training exercises are graded in quick mode here (autograder/targets.py holds
@@ -61,6 +70,7 @@ def graded(tmp_path_factory):
                 return pickle.loads(key.with_suffix(".pickle").read_bytes())
             folder = tmp_path_factory.mktemp(sample.replace(":", "-"))
             report = grade(sample_notebook_path(assignment, sample, folder), assignment, quick=QUICK)
+            coverage.record(shared_folder(tmp_path_factory), "mistake", assignment, mistakes_in(assignment, sample))
             key.with_suffix(".tmp").write_bytes(pickle.dumps(report))  # our own reports: pickle is safe here
             key.with_suffix(".tmp").rename(key.with_suffix(".pickle"))
             return report
@@ -68,12 +78,34 @@ def graded(tmp_path_factory):
     return get
 
 
+@pytest.fixture(scope="session")
+def ledger(tmp_path_factory):
+    """ledger(kind, assignment, names): note catalogue entries an end-to-end grading held (tests/coverage.py)."""
+    return lambda kind, assignment, names: coverage.record(shared_folder(tmp_path_factory), kind, assignment, names)
+
+
 def pytest_sessionfinish(session):
-    """The adversarial corpus's table, written once at the end of the run from every worker's rows.
+    """Once at the end of the run, on the controller: the adversarial corpus's table, from every
+    worker's rows, and the coverage gate (tests/coverage.py).
 
     Here and not in tests/adversarial/: under pytest-xdist only the workers
     collect, so the controller never loads a conftest below this one.
     """
-    if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
-        from tests.adversarial.test_corpus import write_table
-        write_table()
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker
+        return
+    from tests.adversarial.test_corpus import write_table
+    write_table()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not coverage.whole_run(session.config):
+        if reporter:
+            reporter.write_line("coverage gate: not checked in a partial run (-k, -m, chosen files or --lf)")
+        return
+    missing = coverage.graded_nowhere(session.config._tmp_path_factory.getbasetemp())
+    if missing:
+        if reporter:
+            reporter.write_line(f"coverage gate FAILED: {len(missing)} catalogue entries were graded nowhere: "
+                                + ", ".join(missing), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter:
+        reporter.write_line(f"coverage gate: every one of the {len(coverage.catalogue())} catalogue entries "
+                            "(mistakes and attacks) was graded")

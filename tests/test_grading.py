@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.notebooks import grade_cells
+from autograder.grader import grade
+from autograder.notebooks import grade_cells, grade_id
+from tests import samples
 from tests.conftest import ASSIGNMENTS, MISTAKES
-from tests.mistakes import mistakes_for
+from tests.mistakes import group_of, groups, mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
 SOLUTIONS = [(a, style) for a, styles in SOLUTIONS_BY_ASSIGNMENT.items() for style in styles]
@@ -42,23 +44,38 @@ def test_untouched_release_earns_zero_without_crashing(graded, assignment):
         assert "not implemented yet" in test["output"], test["output"]
 
 
+def expected_scores(assignment: str, together) -> dict[str, float]:
+    """grade_id -> the points a notebook holding the mistakes ``together`` must earn (tests.mistakes.groups
+    puts no two mistakes that touch one grade cell together)."""
+    expected = points(assignment)
+    for mistake in together:
+        for function in mistake.touches:
+            expected[f"test_{function}"] *= mistake.partial.get(function, 0.0)
+    return expected
+
+
 @pytest.mark.parametrize("assignment,mistake", MISTAKES, ids=[f"{a}:{m}" for a, m in MISTAKES])
 def test_mistake_loses_exactly_its_points(graded, assignment, mistake):
-    spec = mistakes_for(assignment)[mistake]
-    expected_lost = {f"test_{g}" for g in spec.lost} | {f"test_{g}" for g in spec.partial}
-    kept = {f"test_{g}": share for g, share in spec.partial.items()}
-    report = graded(assignment, f"mistake:{mistake}")
-    lost = {t["grade_id"] for t in report.tests if t["score"] < t["max_score"]}
-    assert lost == expected_lost, report.table(detail=True)
-    assert report.score == pytest.approx(sum(p * kept.get(g, 0.0) if g in expected_lost else p
-                                             for g, p in points(assignment).items())), report.table(detail=True)
+    """Graded in one notebook with the other mistakes of its group (tests.mistakes.groups), each in a
+    function independent of this one's: its own grade cells lose exactly what it costs, and every grade
+    cell no mistake of the group touches keeps its points."""
+    catalogue = mistakes_for(assignment)
+    index = group_of(assignment, mistake)
+    together = [catalogue[name] for name in groups(assignment)[index]]
+    report = graded(assignment, f"group:{index}")
+    where = f"{mistake}, graded with {', '.join(groups(assignment)[index])}\n{report.table(detail=True)}"
+    expected = expected_scores(assignment, together)
+    own = {f"test_{function}" for function in catalogue[mistake].touches}
+    touched = {f"test_{function}" for m in together for function in m.touches}
+    assert [t["grade_id"] for t in report.tests] == list(expected), where
     for test in report.tests:
-        if test["grade_id"] in expected_lost:
-            assert test["score"] == pytest.approx(test["max_score"] * kept.get(test["grade_id"], 0.0))
-            assert test["status"] in ("failed", "error", "timeout")
+        if test["grade_id"] in own:
+            assert test["score"] == pytest.approx(expected[test["grade_id"]]), where
+            assert test["status"] in ("failed", "error", "timeout"), where
             assert test["function"] in test["output"], "the message must name the function"
-        else:
-            assert test["status"] == "passed" and test["score"] == test["max_score"]
+        elif test["grade_id"] not in touched:
+            assert test["status"] == "passed" and test["score"] == test["max_score"], where
+    assert report.score == pytest.approx(sum(expected.values())), where
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -68,3 +85,23 @@ def test_every_graded_function_has_two_realistic_mistakes(assignment):
         per_cell[mistake.grade_id] += 1
         assert set(mistake.partial).isdisjoint(mistake.lost), "a grade cell is lost either wholly or partly"
     assert all(count >= 2 for count in per_cell.values()), per_cell
+
+
+def test_a_partial_grading_judges_only_the_named_functions_and_trains_nothing(tmp_path):
+    """grade(only=...): what `grade --only` and `grade-all --only` run. The training cell of a function
+    left out, and the lesson cells after it that plot its network, do not run."""
+    assignment = "05_backprop"
+    notebook = samples.with_mistakes(assignment, "relu_backward_ge_zero")
+    report = grade(samples.write(notebook, tmp_path, assignment), assignment, quick=True,
+                   only=["relu_backward", "sgd_step"])
+    assert [(t["grade_id"], t["score"]) for t in report.tests] == [("test_relu_backward", 0.0), ("test_sgd_step", 1.0)]
+    assert report.not_graded == ["numerical_gradient", "dense_backward", "cross_entropy_backward",
+                                 "mlp_loss_and_grads", "train_mlp"]
+    assert "not graded this time: numerical_gradient" in report.table() and report.max_score == 2
+    cells = report.notebook.cells
+    trains = next(i for i, c in enumerate(cells) if grade_id(c) == "test_train_mlp")
+    assert not cells[trains].outputs and all(not c.get("outputs") for c in cells[trains:] if c.cell_type == "code")
+    assert any(c.get("outputs") for c in cells[:trains] if c.cell_type == "code")
+    assert not [note for note in report.notes if "cell" in note], report.notes
+    with pytest.raises(ValueError, match="has no graded function train"):
+        grade(samples.write(notebook, tmp_path, assignment), assignment, only=["train"])

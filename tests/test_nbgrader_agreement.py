@@ -5,9 +5,12 @@ proves the configuration works for an instructor's generate/autograde.
 One difference is by design: nbgrader scores a test cell all or nothing,
 so a training exercise that earns a partial tier with us gets 0 there.
 
-nbgrader runs every cell of every notebook, so each of its students trains
-a network again, unsandboxed and for a minute or more, in the lessons with a
-training exercise. There one mistake per grade cell takes the place of the
+The mistakes come in the groups the grader's own tests grade
+(tests.mistakes.groups: independent mistakes in one notebook), so each
+grading here is one the suite has already made. nbgrader runs every cell of
+every notebook, so each of its students trains a network again, unsandboxed
+and for a minute or more, in the lessons with a training exercise. There
+the fewest groups in which every grade cell fails take the place of the
 whole catalogue: with the reference and the untouched release, every grade
 cell still passes and fails on both sides. The grader's own tests grade the
 whole catalogue.
@@ -28,17 +31,22 @@ from autograder.notebooks import source_path
 from autograder.targets import QUICK_ENV, TARGETS
 from tests import samples
 from tests.conftest import ASSIGNMENTS, QUICK
-from tests.mistakes import mistakes_for
+from tests.mistakes import groups, mistakes_for
 
 
-def mistakes_compared(assignment: str) -> list[str]:
-    mistakes = mistakes_for(assignment)
+def groups_compared(assignment: str) -> list[int]:
+    """Indices into tests.mistakes.groups(assignment) of the groups nbgrader grades too."""
+    found = groups(assignment)
     if not any(trained == assignment for trained, _ in TARGETS):
-        return list(mistakes)
-    first_per_cell = {}
-    for name, mistake in mistakes.items():
-        first_per_cell.setdefault(mistake.grade_id, name)
-    return list(first_per_cell.values())
+        return list(range(len(found)))
+    catalogue = mistakes_for(assignment)
+    touched = [{function for name in group for function in catalogue[name].touches} for group in found]
+    chosen, uncovered = [], set().union(*touched)
+    while uncovered:  # greedy set cover: the group that fails the most cells not yet failed
+        best = max(range(len(found)), key=lambda i: (len(touched[i] & uncovered), -i))
+        chosen.append(best)
+        uncovered -= touched[best]
+    return sorted(chosen)
 
 
 def nbgrader(course: Path, *args):
@@ -58,7 +66,8 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
     nbgrader(course, "generate_assignment", assignment)
 
     students = {"reference": samples.student_notebook(assignment), "untouched": samples.release_notebook(assignment)}
-    students.update({f"mistake-{m}": samples.with_mistakes(assignment, m) for m in mistakes_compared(assignment)})
+    students.update({f"group-{n}": samples.with_mistakes(assignment, *groups(assignment)[n])
+                     for n in groups_compared(assignment)})
     for student, notebook in students.items():
         samples.write(notebook, course / "submitted" / student, assignment)
     nbgrader(course, "autograde", assignment, "--create")
@@ -66,7 +75,7 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
     ours_by_student = {
         "reference": graded(assignment, "reference"),
         "untouched": graded(assignment, "release"),
-        **{f"mistake-{m}": graded(assignment, f"mistake:{m}") for m in mistakes_compared(assignment)},
+        **{f"group-{n}": graded(assignment, f"group:{n}") for n in groups_compared(assignment)},
     }
     disagreements = []
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:

@@ -5,11 +5,19 @@ write there, and the grade cells it must lose (usually just its own; a
 broken building block also breaks what is built on it). A training
 exercise can lose part of its points: ``partial`` maps it to the fraction
 it keeps, in the test suite's quick mode.
+
+The test suite grades the catalogue in groups (``groups``): mistakes in
+functions that are independent share one notebook, and each still loses
+exactly its own points there. Two functions count as independent when no
+mistake of the catalogue in either one affects a grade cell that a mistake
+in the other affects (their ``reach``). So a mistake never shares a
+notebook with one that could change, or hide, what it costs.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping
 
 
@@ -20,6 +28,11 @@ class Mistake:
     why: str
     loses: tuple[str, ...] | None = None  # None: its own grade cell (unless it is only partly lost)
     partial: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def touches(self) -> frozenset[str]:
+        """Every grade cell (by function) this mistake costs points, wholly or in part."""
+        return frozenset({*self.lost, *self.partial})
 
     @property
     def lost(self) -> tuple[str, ...]:
@@ -42,3 +55,39 @@ MODULES = {
 
 def mistakes_for(assignment: str) -> dict[str, Mistake]:
     return importlib.import_module(MODULES[assignment]).MISTAKES
+
+
+def reach(assignment: str) -> dict[str, frozenset[str]]:
+    """function -> the grade cells that some mistake of the catalogue in that function affects (itself included)."""
+    reached: dict[str, set[str]] = {}
+    for mistake in mistakes_for(assignment).values():
+        reached.setdefault(mistake.grade_id, {mistake.grade_id}).update(mistake.touches)
+    return {function: frozenset(cells) for function, cells in reached.items()}
+
+
+@lru_cache(maxsize=None)
+def groups(assignment: str) -> tuple[tuple[str, ...], ...]:
+    """The catalogue of ``assignment`` as groups of mistakes to grade in one notebook each.
+
+    Mistakes in one group are in different functions whose reaches do not
+    overlap. Greedy, widest reach first, in catalogue order otherwise: the
+    same groups on every run and every machine.
+    """
+    mistakes = mistakes_for(assignment)
+    reached = reach(assignment)
+    order = sorted(mistakes, key=lambda name: -len(reached[mistakes[name].grade_id]))
+    found: list[list[str]] = []
+    for name in order:
+        cells = reached[mistakes[name].grade_id]
+        home = next((group for group in found
+                     if all(not cells & reached[mistakes[other].grade_id] for other in group)), None)
+        if home is None:
+            found.append([name])
+        else:
+            home.append(name)
+    return tuple(tuple(group) for group in found)
+
+
+def group_of(assignment: str, mistake: str) -> int:
+    """The index in ``groups(assignment)`` of the group that holds ``mistake``."""
+    return next(i for i, group in enumerate(groups(assignment)) if mistake in group)
