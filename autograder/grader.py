@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autograder import notebooks, runner
 from autograder.exercises import exercises_for
-from autograder.judge import JudgeFailed, run_judge
+from autograder.judge import WARM, JudgeFailed, run_judge
 from autograder.report import Report, unscored
 from autograder.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.sandbox import make as make_sandbox
@@ -119,6 +119,7 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
     env = {**runner.KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
+    WARM.prestart()  # the judge imports torch while the kernel runs, not after
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)
         results = workdir / "results"  # the grader's own: the kernel never sees it

@@ -331,8 +331,11 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
                 errors: dict[int, str], run: Run, nonce: str, left_out: frozenset[int] = frozenset()) -> None:
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
     cells = run.cells = list(notebook.cells)
+    # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
+    # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
     client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
-                           allow_errors=True, interrupt_on_timeout=True, record_timing=False)
+                           allow_errors=True, interrupt_on_timeout=True, record_timing=False,
+                           shutdown_kernel="immediate")
     client.km = SandboxedKernelManager(host, limits.message, kernel_name="python3")
     # Unix sockets in the private work folder rather than TCP on localhost: no other local user can connect.
     client.km.transport = "ipc"

@@ -54,6 +54,7 @@ class WarmJudge:
 
     def __init__(self):
         self.process = None
+        self.ready = False  # the server said it has imported everything
         self.lock = threading.Lock()
         self.failures = 0
 
@@ -61,11 +62,24 @@ class WarmJudge:
     def broken(self) -> bool:
         return self.failures >= self.MAX_FAILURES
 
-    def _start(self) -> bool:
+    def _spawn(self) -> None:
+        self.ready = False
         self.process = subprocess.Popen(_command("-m", "autograder.judge.server"), stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_environment(),
                                         cwd=tempfile.gettempdir(), text=True, bufsize=1)
-        return self._reply(self.STARTUP_TIMEOUT) == {"ready": True}
+
+    def prestart(self) -> None:
+        """Start the server now, without waiting: it imports torch while the grading's kernel runs."""
+        with self.lock:
+            if not self.broken and (self.process is None or self.process.poll() is not None):
+                self._spawn()
+
+    def _start(self) -> bool:
+        """A server that has said it is ready: the one prestarted, or a new one."""
+        if self.process is None or self.process.poll() is not None:
+            self._spawn()
+        self.ready = self.ready or self._reply(self.STARTUP_TIMEOUT) == {"ready": True}
+        return self.ready
 
     def _reply(self, timeout: float) -> dict | None:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -81,6 +95,7 @@ class WarmJudge:
             self.process.kill()
             self.process.wait()
             self.process = None
+        self.ready = False
 
     def run(self, argv: list[str], cwd: str, log: str, timeout: float) -> int | str | None:
         """The judge's exit code, TIMED_OUT, or None when the server could not judge (then judge cold)."""
@@ -88,7 +103,7 @@ class WarmJudge:
             if self.broken:
                 return None
             try:
-                if self.process is None or self.process.poll() is not None:
+                if not self.ready or self.process.poll() is not None:
                     if not self._start():
                         self._retire()
                         return None
@@ -115,7 +130,7 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
         results_path = Path(tmp) / "results.json"
         argv = [
             str(TESTS), "-p", "autograder.judge.plugin", "-p", "no:cacheprovider", "--noconftest",
-            "-c", os.devnull, "--rootdir", tmp, "-q", "--no-header", "-p", "no:randomly",
+            "-c", os.devnull, "--rootdir", tmp, "-q", "--no-header", "-p", "no:randomly", "--tb=line",
             "--assignment", assignment, "--outbox", str(outbox),
             "--context", str(context_path), "--results", str(results_path),
         ]

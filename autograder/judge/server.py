@@ -15,6 +15,7 @@ Protocol: one JSON line per request on stdin, ``{"argv": [...], "cwd": ...,
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -89,6 +90,10 @@ def main() -> None:
     os.dup2(2, 1)
     reply = os.fdopen(reply_fd, "w")
     warm_up()
+    # Everything imported so far is kept out of the garbage collector's sight: each child's pytest
+    # collects garbage at its end, and walking torch's objects would cost every judgement half a
+    # second and copy most of the server's memory pages into the child.
+    gc.freeze()
     print(json.dumps({"ready": True}), file=reply, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
