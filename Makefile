@@ -8,7 +8,7 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox data release demo test lab benchmark benchmark-cnn benchmark-cohort clean
+.PHONY: setup sandbox data release demo test test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
 
 setup: $(STAMP) sandbox data
 
@@ -49,17 +49,32 @@ TEST_WORKERS ?= 2
 test: setup
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
+# The inner loop: everything that runs no student code in the sandbox (no grading end to end).
+test-fast: setup
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not sandbox"
+
+# On a machine with a CUDA GPU, in one go (about 8 minutes): the CUDA paths, lesson 07's gradings
+# with a GPU, and the GPU benchmark of 07. Without a GPU the first step fails and says why.
+test-gpu: setup
+	$(PY) -m pytest --gpu -v tests/gpu
+	$(PY) -m pytest --gpu -n $(TEST_WORKERS) tests/test_grading.py -k 07_cnn_gpu
+	$(PY) -m benchmarks.cnn_pipelines --device cuda
+
 # Speed and accuracy figures, printed (never asserted in tests).
 benchmark: setup
 	$(PY) -m benchmarks.mlp_numpy_vs_torch
 	$(PY) -m benchmarks.cnn_pipelines
 	$(PY) -m benchmarks.cohort_throughput
+	$(PY) -m benchmarks.nbgrader_side_by_side
 
 benchmark-cohort: setup
 	$(PY) -m benchmarks.cohort_throughput
 
 benchmark-cnn: setup
 	$(PY) -m benchmarks.cnn_pipelines
+
+benchmark-nbgrader: setup
+	$(PY) -m benchmarks.nbgrader_side_by_side
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=release

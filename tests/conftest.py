@@ -10,6 +10,7 @@ import pytest
 
 from autograder.grader import grade
 from autograder.notebooks import assignments, source_path
+from autograder.targets import TARGETS
 from tests import coverage, samples
 from tests.mistakes import groups, mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
@@ -42,6 +43,32 @@ def mistakes_in(assignment: str, sample: str) -> tuple[str, ...]:
     if kind == "group":
         return groups(assignment)[int(name)]
     return (name,) if kind == "mistake" else ()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--gpu", action="store_true",
+                     help="run the tests marked gpu (make test-gpu): they fail, never skip, without a CUDA GPU")
+
+
+TRAINED = {assignment for assignment, _ in TARGETS}
+
+
+def pytest_collection_modifyitems(config, items):
+    """``training`` on every sandbox test of a lesson that trains; ``gpu`` tests only with --gpu."""
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if item.get_closest_marker("sandbox") and params.get("assignment") in TRAINED:
+            item.add_marker(pytest.mark.training)
+    if not config.getoption("--gpu"):
+        gpu = [item for item in items if item.get_closest_marker("gpu")]
+        if gpu:
+            items[:] = [item for item in items if not item.get_closest_marker("gpu")]
+            config.hook.pytest_deselected(items=gpu)
+
+
+def pytest_report_header(config):
+    if not config.getoption("--gpu"):
+        return "gpu tests: deselected (they need a CUDA GPU; make test-gpu runs them)"
 
 
 # Training exercises are graded in quick mode here (autograder/targets.py holds

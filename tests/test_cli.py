@@ -11,6 +11,8 @@ from autograder.data import REPO_ROOT
 from autograder.notebooks import grade_cells, source_path
 from tests import samples
 
+pytestmark = pytest.mark.sandbox
+
 GRADESCOPE_KEYS = {"name", "score", "max_score", "output", "visibility", "grade_id", "status"}
 
 

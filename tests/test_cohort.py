@@ -31,6 +31,8 @@ from tests import samples
 from tests.adversarial.corpus import ATTACKS
 from tests.mistakes import mistakes_for
 
+pytestmark = pytest.mark.sandbox
+
 A = "02_activations"
 POINTS = {cell.grade_id: cell.points for cell in grade_cells(A)}
 ATTACK = {attack.name: attack for attack in ATTACKS}

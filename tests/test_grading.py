@@ -17,6 +17,7 @@ def points(assignment):
     return {cell.grade_id: cell.points for cell in grade_cells(assignment)}
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebook_earns_full_marks(graded, assignment):
     report = graded(assignment, "source")
@@ -26,6 +27,7 @@ def test_source_notebook_earns_full_marks(graded, assignment):
     assert report.score == report.max_score == sum(points(assignment).values()) > 0
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("assignment,style", SOLUTIONS, ids=[f"{a}:{s}" for a, s in SOLUTIONS])
 def test_independently_written_solutions_earn_full_marks(graded, assignment, style):
     """tests/solutions/: correct answers in other styles than the reference also earn every point."""
@@ -33,6 +35,7 @@ def test_independently_written_solutions_earn_full_marks(graded, assignment, sty
     assert report.score == report.max_score == sum(points(assignment).values()), report.table(detail=True)
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_untouched_release_earns_zero_without_crashing(graded, assignment):
     report = graded(assignment, "release")
@@ -54,6 +57,7 @@ def expected_scores(assignment: str, together) -> dict[str, float]:
     return expected
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("assignment,mistake", MISTAKES, ids=[f"{a}:{m}" for a, m in MISTAKES])
 def test_mistake_loses_exactly_its_points(graded, assignment, mistake):
     """Graded in one notebook with the other mistakes of its group (tests.mistakes.groups), each in a
@@ -87,6 +91,7 @@ def test_every_graded_function_has_two_realistic_mistakes(assignment):
     assert all(count >= 2 for count in per_cell.values()), per_cell
 
 
+@pytest.mark.sandbox
 def test_a_partial_grading_judges_only_the_named_functions_and_trains_nothing(tmp_path):
     """grade(only=...): what `grade --only` and `grade-all --only` run. The training cell of a function
     left out, and the lesson cells after it that plot its network, do not run."""

@@ -48,6 +48,7 @@ def test_the_warm_judge_is_reused_and_replaced_when_it_dies(tmp_path):
     print(f"a warm judgement took {warm_seconds:.2f} s")
 
 
+@pytest.mark.sandbox
 def test_a_grading_judged_warm_equals_one_judged_cold(tmp_path, monkeypatch):
     """A real submission (two mistakes) graded twice: the verdicts, messages and points are the same."""
     path = samples.write(samples.with_mistakes("02_activations", "softmax_no_max_shift", "relu_returns_bool"),

@@ -33,6 +33,8 @@ from tests import samples
 from tests.conftest import ASSIGNMENTS, QUICK
 from tests.mistakes import groups, mistakes_for
 
+pytestmark = pytest.mark.sandbox
+
 
 def groups_compared(assignment: str) -> list[int]:
     """Indices into tests.mistakes.groups(assignment) of the groups nbgrader grades too."""

@@ -16,6 +16,8 @@ from autograder.grader import grade
 from autograder.sandbox import Limits, SandboxUnavailable
 from tests import samples
 
+pytestmark = pytest.mark.sandbox
+
 A = "02_activations"
 
 # Runs inside the sandboxed kernel; raises with every expectation that does not hold.

@@ -70,6 +70,7 @@ def assert_reference_still_full(reference):
     assert fingerprint(again) == expected, again.table(detail=True)
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack_earns_only_what_its_work_earns(attack, tmp_path, reference, ledger):
     limits = replace(LIMITS, call_timeout=attack.call_timeout, cell_timeout=attack.cell_timeout)
@@ -105,6 +106,7 @@ def test_attack_earns_only_what_its_work_earns(attack, tmp_path, reference, ledg
         assert_reference_still_full(reference)
 
 
+@pytest.mark.sandbox
 def test_a_correct_submission_after_the_whole_corpus_keeps_its_full_score(reference):
     assert_reference_still_full(reference)
 

@@ -1,0 +1,91 @@
+"""The judge's verdicts on recorded probe outboxes, without a kernel.
+
+The probe (autograder/probe.py) runs here, in the test's own process, on
+the grader's own reference code (or a catalogue mistake): it writes the
+records a sandboxed kernel would write, and the real judge scores them. So
+the judge's side of the boundary is tested on exactly the files it gets.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from autograder import probe, runner
+from autograder.exercises import exercises_for
+from autograder.judge import run_judge
+from autograder.notebooks import grade_cells
+from tests.mistakes import mistakes_for
+from tests.samples import reference_answers
+
+A = "02_activations"
+
+
+def recorded(tmp_path, answers: dict[str, str]) -> tuple:
+    """Run the probe on ``answers`` (grade_id -> code) and collect its records as the runner does."""
+    namespace = {"__name__": "__main__"}
+    exec("import numpy as np", namespace)
+    for code in answers.values():
+        exec(code, namespace)
+    exercises = list(exercises_for(A).values())
+    calls, inputs = runner.plan_calls(exercises)
+    exchange, results = tmp_path / "exchange", tmp_path / "results"
+    for folder in (exchange, results):
+        folder.mkdir()
+    plan = runner.write_plan(calls, inputs, exchange, str(exchange))
+    nonce = secrets.token_hex(16)
+    probe.run_plan(namespace, plan, str(exchange / "outbox"), nonce)
+    context = {"assignment": A, "collected": {}, "outcomes": {}, "failure": None, "missing_solutions": [],
+               "cell_errors": {}, "quick": True}
+    for call in calls:
+        key = str(call["key"])
+        (exchange / "outbox" / f"{key}.json").rename(results / f"{key}.json")
+        if (exchange / "outbox" / f"{key}.npz").exists():
+            (exchange / "outbox" / f"{key}.npz").rename(results / f"{key}.npz")
+        context["collected"][call["id"]] = {"key": key, "nonce": nonce}
+    return results, context
+
+
+def by_function(tests) -> dict[str, dict]:
+    return {t["function"]: t for t in tests}
+
+
+def test_the_reference_earns_every_point(tmp_path):
+    results, context = recorded(tmp_path, reference_answers(A))
+    tests = run_judge(A, results, context)
+    assert [t["grade_id"] for t in tests] == [c.grade_id for c in grade_cells(A)]
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in tests), tests
+
+
+@pytest.mark.parametrize("mistake", ["softmax_no_max_shift", "relu_returns_bool"])
+def test_a_mistake_loses_exactly_its_cells(tmp_path, mistake):
+    spec = mistakes_for(A)[mistake]
+    results, context = recorded(tmp_path, {**reference_answers(A), spec.grade_id: spec.code})
+    tests = by_function(run_judge(A, results, context))
+    for function, test in tests.items():
+        if function in spec.touches:
+            assert test["score"] == 0 and test["status"] == "failed" and function in test["output"], test
+        else:
+            assert test["status"] == "passed", test
+
+
+def test_a_record_with_another_nonce_or_a_link_is_not_trusted(tmp_path):
+    results, context = recorded(tmp_path, reference_answers(A))
+    relu = [where["key"] for call_id, where in context["collected"].items() if call_id.startswith("relu/")]
+    record = json.loads((results / f"{relu[0]}.json").read_text())
+    record["nonce"] = "forged"
+    (results / f"{relu[0]}.json").write_text(json.dumps(record))
+    leaky = next(where["key"] for call_id, where in context["collected"].items() if call_id.startswith("leaky_relu/"))
+    (results / f"{leaky}.json").unlink()
+    (results / f"{leaky}.json").symlink_to(results / f"{relu[1]}.json")
+    tests = by_function(run_judge(A, results, context))
+    for function in ("relu", "leaky_relu"):
+        assert tests[function]["score"] == 0 and "no result the grader can trust" in tests[function]["output"]
+    assert tests["softmax"]["status"] == "passed"
+
+
+def test_only_the_named_cells_are_judged_in_a_partial_grading(tmp_path):
+    results, context = recorded(tmp_path, reference_answers(A))
+    tests = run_judge(A, results, {**context, "only": ["softmax", "relu"]})
+    assert [t["grade_id"] for t in tests] == ["test_relu", "test_softmax"]

@@ -1,0 +1,81 @@
+"""notebooks.repair, without a kernel: locked cells come back from source, solutions stay the student's."""
+from __future__ import annotations
+
+import nbformat
+
+from autograder.notebooks import grade_id, nbgrader_meta, read, repair, source_path
+from tests import samples
+
+A = "02_activations"
+
+
+def ids(notebook) -> list[str | None]:
+    return [grade_id(cell) for cell in notebook.cells]
+
+
+def test_an_untouched_release_is_repaired_into_the_source_order_without_notes():
+    repaired = repair(samples.release_notebook(A), A)
+    assert repaired.notes == [] and repaired.missing_solutions == []
+    assert [i for i in ids(repaired.notebook) if i] == [grade_id(c) for c in read(source_path(A)).cells if grade_id(c)]
+
+
+def test_hidden_tests_never_reach_the_kernel():
+    source = read(source_path(A))
+    assert any("BEGIN HIDDEN TESTS" in cell.source for cell in source.cells)
+    repaired = repair(samples.student_notebook(A), A)
+    assert not any("HIDDEN TESTS" in cell.source or "hidden=True" in cell.source for cell in repaired.notebook.cells)
+
+
+def test_an_edited_locked_cell_is_restored_and_noted():
+    notebook = samples.student_notebook(A)
+    test = next(c for c in notebook.cells if grade_id(c) == "test_relu")
+    test.source = "pass  # no checks here"
+    repaired = repair(notebook, A)
+    restored = next(c for c in repaired.notebook.cells if grade_id(c) == "test_relu")
+    assert 'check("relu"' in restored.source
+    assert "locked cell 'test_relu' was edited; it was restored from source" in repaired.notes
+
+
+def test_a_deleted_locked_cell_is_put_back_after_its_predecessor():
+    notebook = samples.student_notebook(A)
+    notebook.cells = [c for c in notebook.cells if grade_id(c) != "test_softmax"]
+    repaired = repair(notebook, A)
+    order = ids(repaired.notebook)
+    assert order.index("test_softmax") == order.index("softmax") + 1
+    assert "locked cell 'test_softmax' was missing; it was restored from source" in repaired.notes
+
+
+def test_a_duplicated_locked_cell_is_dropped_and_a_duplicated_solution_runs_twice():
+    notebook = samples.student_notebook(A)
+    at = ids(notebook).index("relu")
+    notebook.cells.insert(at + 2, nbformat.from_dict(dict(notebook.cells[at + 1])))   # test_relu again
+    notebook.cells.insert(at + 3, nbformat.from_dict(dict(notebook.cells[at])))       # relu again
+    repaired = repair(notebook, A)
+    assert ids(repaired.notebook).count("test_relu") == 1 and ids(repaired.notebook).count("relu") == 2
+    assert "cell 'test_relu' appeared more than once; the copy was dropped" in repaired.notes
+    assert any("solution cell 'relu' appears 2 times" in note for note in repaired.notes)
+
+
+def test_a_solution_cell_made_markdown_runs_as_code_and_a_cleared_one_is_found_by_its_def():
+    notebook = samples.student_notebook(A)
+    relu = next(c for c in notebook.cells if grade_id(c) == "relu")
+    at = notebook.cells.index(relu)
+    notebook.cells[at] = nbformat.v4.new_markdown_cell(relu.source, metadata=dict(relu.metadata))
+    softmax = next(c for c in notebook.cells if grade_id(c) == "softmax")
+    softmax.metadata = {}
+    repaired = repair(notebook, A)
+    cells = {grade_id(c): c for c in repaired.notebook.cells if grade_id(c)}
+    assert cells["relu"].cell_type == "code" and nbgrader_meta(cells["softmax"]).get("solution")
+    assert any("'relu' had been turned into a markdown cell" in note for note in repaired.notes)
+    assert any("'softmax' had lost its nbgrader metadata" in note for note in repaired.notes)
+    assert repaired.missing_solutions == []
+
+
+def test_a_missing_solution_is_listed_and_every_cell_id_is_unique():
+    notebook = samples.student_notebook(A)
+    notebook.cells = [c for c in notebook.cells if grade_id(c) != "leaky_relu"]
+    repaired = repair(notebook, A)
+    assert repaired.missing_solutions == ["leaky_relu"]
+    assert "solution cell 'leaky_relu' is missing from the submission" in repaired.notes
+    cell_ids = [cell["id"] for cell in repaired.notebook.cells]
+    assert len(set(cell_ids)) == len(cell_ids)
