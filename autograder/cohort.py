@@ -31,38 +31,20 @@ import io
 import json
 import multiprocessing
 import os
-import socket
 import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from autograder import feedback, gradebook, notebooks
 from autograder.data import REPO_ROOT
 from autograder.files import write_atomic, write_json_atomic
-from autograder.grader import grade
 from autograder.report import Report, unscored
-from autograder.sandbox import Limits, SandboxUnavailable, check_available
+from autograder.worker import (MAX_NOTEBOOK_BYTES, Options, _digest_files, code_fingerprint, grade_job,
+                               worker_problem)
 
-MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger .ipynb is reported as ungradable, never shipped to a worker
 WORKER_WAIT = 120  # seconds to wait for a Dask scheduler's first worker
-GRADER_CODE = REPO_ROOT / "autograder"
-
-
-@dataclass(frozen=True)
-class Options:
-    quick: bool = False
-    sandbox: bool = True
-    limits: Limits = field(default_factory=Limits)
-    # Regrade only these functions (``--only``) where a student's earlier grading can keep the rest.
-    only: tuple[str, ...] | None = None
-
-    @property
-    def mode(self) -> str:
-        return "quick" if self.quick else "full"
 
 
 @dataclass
@@ -81,33 +63,6 @@ def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
         return []
     return sorted((entry.name, entry / assignment) for entry in submitted.iterdir()
                   if (entry / assignment).is_dir() and not entry.name.startswith("."))
-
-
-def _digest_files(digest, paths, root: Path) -> None:
-    for path in sorted(paths):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:  # never read whole: it is reported as too large
-            digest.update(f"{path.stat().st_size}:{path.stat().st_mtime_ns}".encode() + b"\0")
-            continue
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        digest.update(b"\0")
-
-
-# Modules that only present or ship results: changing them changes no grade, so it regrades nothing.
-PRESENTATION = {"cohort.py", "gradebook.py", "feedback.py", "files.py", "similarity.py", "__main__.py", "release.py"}
-
-
-def code_fingerprint() -> str:
-    """The grading code and what it depends on: the same on every machine that may grade for us."""
-    digest = hashlib.sha256()
-    _digest_files(digest, [p for p in GRADER_CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                           and not (p.parent == GRADER_CODE and p.name in PRESENTATION)], GRADER_CODE)
-    _digest_files(digest, [REPO_ROOT / "datasets" / "manifest.json"], REPO_ROOT)
-    for package in ("numpy", "torch", "nbclient", "ipykernel"):
-        digest.update(f"{package}=={metadata.version(package)}".encode())
-    return digest.hexdigest()
 
 
 def grader_fingerprint(assignment: str, options: Options) -> str:
@@ -134,42 +89,8 @@ def submission_digest(folder: Path) -> str:
     return fingerprint(folder, "")
 
 
-# -------------------------------------------------------------- the worker
-def grade_job(job: dict) -> dict:
-    """Grade one submission from its files' bytes. Runs in a worker: a pool process or a Dask worker."""
-    with tempfile.TemporaryDirectory(prefix="cohort-") as tmp:
-        folder = Path(tmp) / job["student"] / job["assignment"]  # nbgrader's layout, as find_notebook expects
-        folder.mkdir(parents=True)
-        for name, data in job["files"].items():
-            (folder / name).write_bytes(data)
-        options: Options = job["options"]
-        try:
-            report = grade(folder, job["assignment"], quick=options.quick, sandbox=options.sandbox,
-                           limits=options.limits, only=job.get("only"))
-        except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
-            raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None
-    report.submission = job["origin"]
-    # Messages name the submission as the instructor knows it, not this worker's temporary copy.
-    report.error = report.error and report.error.replace(str(folder), job["origin"])
-    report.notes = [note.replace(str(folder), job["origin"]) for note in report.notes]
-    return {"student": job["student"], "report": report, "worker": f"{socket.gethostname()}:{os.getpid()}"}
-
-
 class WorkerUnfit(RuntimeError):
     """A worker may not grade: it cannot sandbox student code, or its grading code is not the instructor's."""
-
-
-def worker_problem(code: str | None = None, sandbox: bool = True) -> str | None:
-    """None when this machine may grade for us; otherwise why not. Run on every Dask worker."""
-    if sandbox:
-        try:
-            check_available()
-        except SandboxUnavailable as error:
-            return str(error)
-    if code is not None and code_fingerprint() != code:
-        return ("its grading code or packages differ from the instructor's (check out the same commit and run "
-                "`make setup` there): its grades would not be the instructor's")
-    return None
 
 
 # ------------------------------------------------------------- the workers

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder import runner
 from autograder.data import REPO_ROOT
 from autograder.notebooks import source_path
 from autograder.targets import QUICK_ENV, TARGETS
@@ -53,7 +54,10 @@ def groups_compared(assignment: str) -> list[int]:
 
 def nbgrader(course: Path, *args):
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], QUICK_ENV: "1" if QUICK else "0"}
+    # nbgrader's kernels inherit this environment. They get our kernels' one BLAS/OpenMP thread: two
+    # test workers share two cores, and more threads than free cores made training several times slower.
+    env = {**os.environ, **{k: v for k, v in runner.KERNEL_ENV.items() if k.endswith("_NUM_THREADS")},
+           "PATH": bin_dir + os.pathsep + os.environ["PATH"], QUICK_ENV: "1" if QUICK else "0"}
     done = subprocess.run([os.path.join(bin_dir, "nbgrader"), *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
