@@ -53,8 +53,27 @@ def pytest_addoption(parser):
 TRAINED = {assignment for assignment, _ in TARGETS}
 
 
+# Tests that take minutes run first, the longest first, so that the two workers do not end on one of
+# them alone: nbgrader's agreement (it executes every student notebook again, and retrains in 05-07),
+# then the cohort runs. pytest-xdist hands the first tests out in turn, one to each worker.
+FIRST = ["test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[07_cnn_gpu]",
+         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
+         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[01_neuron]",
+         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[05_backprop]",
+         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[03_forward_pass]",
+         "test_cohort.py::test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded",
+         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader",
+         "test_cohort.py::test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_export"]
+
+
+def _rank(item) -> int:
+    return next((i for i, prefix in enumerate(FIRST) if item.nodeid.split("/")[-1].startswith(prefix)), len(FIRST))
+
+
 def pytest_collection_modifyitems(config, items):
-    """``training`` on every sandbox test of a lesson that trains; ``gpu`` tests only with --gpu."""
+    """The longest tests first; ``training`` on every sandbox test of a lesson that trains; ``gpu`` tests
+    only with --gpu."""
+    items.sort(key=_rank)  # stable: the rest keep their order
     for item in items:
         params = item.callspec.params if hasattr(item, "callspec") else {}
         if item.get_closest_marker("sandbox") and params.get("assignment") in TRAINED:

@@ -352,7 +352,9 @@ ATTACKS = [
     Attack("open_a_network_socket", "no network in the sandbox",
            _save(answers(leaky_relu=NETWORK)), ("leaky_relu",), ("Network is unreachable",)),
     Attack("delete_files_outside_scratch", "the system is read-only; the repo is not even there",
-           _save(with_cell(DELETER)), (), ("Read-only file system", "Permission denied"), dangerous=True),
+           _save(with_cell(DELETER)), (), ("Read-only file system", "Permission denied"), dangerous=True,
+           # walking /usr/lib file by file takes seconds on a cold cache: the cell must reach os.remove
+           cell_timeout=30.0),
     # ------------------------------------------------------------ damaged notebooks
     Attack("edit_locked_cells", "test cell and setup edited; they are restored, and relu is wrong",
            _save(edited(_edit_locked, relu="def relu(z):\n    return z\n")), ("relu",),
