@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from autograder import cohort, gradebook, similarity
-from autograder.data import REPO_ROOT
 from autograder.grader import grade, select
 from autograder.sandbox import GiB, Limits, SandboxUnavailable
 
@@ -58,8 +57,9 @@ def main(argv=None) -> int:
 
     many = commands.add_parser("grade-all", help="grade every submission of an assignment into the gradebook")
     many.add_argument("assignment")
-    many.add_argument("--course", type=Path, default=REPO_ROOT,
-                      help="the nbgrader course folder, holding nbgrader_config.py (default: this repository)")
+    many.add_argument("--course", type=Path,
+                      help="the nbgrader course folder, holding nbgrader_config.py (default: the current folder, "
+                           "as for nbgrader, when it holds one)")
     many.add_argument("--submitted", type=Path,
                       help="the folder of <student>/<assignment>/ submissions (default: the course's submitted/)")
     many.add_argument("--out", type=Path, help="where results go (default: <course>/grades/<assignment>/)")
@@ -93,12 +93,23 @@ def main(argv=None) -> int:
     return 0  # grading finished; the score is in the report, not the exit code
 
 
+def course_folder(given: Path | None) -> Path:
+    """The course grade-all works on: --course, or, as nbgrader does, the current folder when it is one."""
+    if given is not None:
+        return given
+    here = Path.cwd()
+    if (here / gradebook.CONFIG_FILE).is_file():
+        return here
+    raise FileNotFoundError(f"{here} is not an nbgrader course (it has no {gradebook.CONFIG_FILE}): run grade-all "
+                            "in the course folder, as nbgrader's own commands, or pass --course DIR")
+
+
 def grade_all(args) -> int:
     options = cohort.Options(quick=args.quick, sandbox=not args.no_sandbox, limits=limits_from(args),
                              only=tuple(args.only) if args.only else None)
     try:
-        group = cohort.Cohort(args.assignment, course=args.course, submitted=args.submitted, out=args.out,
-                              options=options)
+        group = cohort.Cohort(args.assignment, course=course_folder(args.course), submitted=args.submitted,
+                              out=args.out, options=options)
         if options.only:
             select(args.assignment, options.only)  # names no graded function: say so before grading anything
     except (ValueError, FileNotFoundError) as error:

@@ -82,7 +82,8 @@ def make_course(root: Path, students, submitted: Path | None = None) -> Path:
 
 
 def command(course: Path, *args) -> list[str]:
-    return [sys.executable, "-m", "autograder", "grade-all", A, "--course", str(course), "--quick", *args]
+    # No --course: grade-all runs in the course folder (cwd), and takes it for the course, as nbgrader does.
+    return [sys.executable, "-m", "autograder", "grade-all", A, "--quick", *args]
 
 
 def environment(**extra) -> dict:
@@ -290,3 +291,22 @@ def test_no_worker_grades_without_the_sandbox(tmp_path, where, request):
     if where == "--scheduler":
         assert done.stderr.count("tcp://") >= 2, "the refusal names each worker that cannot sandbox"
     assert not _records(course) and not (course / "gradebook.db").exists()
+
+
+@pytest.mark.parametrize("where", ["a folder that is no course", "the course, named with --course"])
+def test_grade_all_outside_a_course_says_so_and_grades_nothing(tmp_path, where):
+    """nbgrader's convention: the course is the current folder; elsewhere --course must name it."""
+    course = make_course(tmp_path / "course", ["ada"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    args = ["grade-all", A, "--workers", "0"]  # 0 workers: refused after the course is found, before grading
+    if where != "a folder that is no course":
+        args += ["--course", str(course)]
+    done = subprocess.run([sys.executable, "-m", "autograder", *args], cwd=elsewhere, env=environment(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    if where == "a folder that is no course":
+        assert "is not an nbgrader course (it has no nbgrader_config.py)" in done.stderr and "--course" in done.stderr
+    else:
+        assert "--workers must be at least 1" in done.stderr
+    assert not (elsewhere / "gradebook.db").exists() and not (REPO_ROOT / "grades" / A).exists()
