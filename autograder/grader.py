@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from functools import lru_cache
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,11 +55,42 @@ def cells_left_out(notebook, trainings_not_graded: set[str]) -> set[int]:
     return skipped
 
 
+@lru_cache(maxsize=None)
+def _test_ids(assignment: str) -> frozenset[str]:
+    return frozenset(cell.grade_id for cell in notebooks.grade_cells(assignment))
+
+
+def assignment_of(path: Path) -> str | None:
+    """The assignment a notebook's content belongs to: the one whose test cells it holds the most of.
+
+    None when that is not one assignment alone, or the file cannot be read as a notebook.
+    """
+    try:
+        ids = {notebooks.grade_id(cell) for cell in notebooks.read(path).cells}
+    except Exception:  # unreadable, not a notebook, malformed cells: the name must decide
+        return None
+    shared = {name: len(ids & _test_ids(name)) for name in notebooks.assignments()}
+    best = max(shared.values(), default=0)
+    found = [name for name, count in shared.items() if count == best]
+    return found[0] if best and len(found) == 1 else None
+
+
 def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
-    """The notebook to grade and its assignment, from a file or an nbgrader folder."""
+    """The notebook to grade and its assignment, from a file or an nbgrader folder.
+
+    LMS downloads and browsers rename files (``yamada_12345_02_activations.ipynb``,
+    ``02_activations (1).ipynb``, ``submission.ipynb``), so the notebook's own
+    test cells say which assignment it is; its name decides only when they
+    do not (an empty or unreadable file, or a folder with several copies).
+    """
     known = notebooks.assignments()
     if submission.is_dir():
-        candidates = sorted(submission.glob("*.ipynb"))
+        candidates = sorted(p for p in submission.glob("*.ipynb") if not p.is_symlink())
+        by_content = {p: assignment_of(p) for p in candidates}
+        matching = [p for p in candidates if by_content[p] and by_content[p] == (assignment or by_content[p])]
+        if len({by_content[p] for p in matching}) == 1:  # one assignment; of several copies, the one named after it
+            found = by_content[matching[0]]
+            return next((p for p in matching if p.stem == found), matching[0]), found
         named = [p for p in candidates if p.stem in ([assignment] if assignment else known)]
         if named:
             return named[0], named[0].stem
@@ -67,11 +99,12 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
         raise notebooks.NotANotebook(
             f"{submission} holds no notebook of a known assignment "
             f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})")
-    chosen = assignment or next((name for name in (submission.stem, submission.parent.name) if name in known), None)
+    chosen = assignment or (None if submission.is_symlink() else assignment_of(submission)) or next(
+        (name for name in (submission.stem, submission.parent.name) if name in known), None)
     if chosen is None:
         raise notebooks.NotANotebook(
-            f"cannot tell which assignment {submission.name} belongs to; name it after one of "
-            f"{', '.join(known)} or pass --assignment")
+            f"cannot tell which assignment {submission.name} belongs to: its cells are not those of one "
+            f"assignment; name it after one of {', '.join(known)} or pass --assignment")
     return submission, chosen
 
 

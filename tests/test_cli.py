@@ -79,3 +79,34 @@ def test_only_grades_the_named_functions_and_lists_the_others_as_not_graded(tmp_
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(source_path("02_activations")),
                            "--only", "relu,tanh"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2 and "has no graded function tanh" in done.stderr and not done.stdout
+
+
+@pytest.mark.parametrize("name", ["yamadataro_12345_67890_02_activations.ipynb", "02_activations (1).ipynb",
+                                  "submission.ipynb"])
+def test_a_renamed_notebook_is_graded_as_the_assignment_its_cells_belong_to(tmp_path, name):
+    """LMS downloads and browsers rename files: the notebook's test cells say which assignment it is."""
+    from autograder.grader import find_notebook
+    path = tmp_path / name
+    path.write_text(source_path("02_activations").read_text())
+    assert find_notebook(path, None) == (path, "02_activations")
+    folder = tmp_path / "ada" / "downloads"
+    folder.mkdir(parents=True)
+    (folder / name).write_text(source_path("01_neuron").read_text())
+    assert find_notebook(folder, None) == (folder / name, "01_neuron")
+    if name == "submission.ipynb":  # and end to end, through the CLI
+        out = tmp_path / "results.json"
+        run_cli(path, "--json", out)
+        results = json.loads(out.read_text())
+        assert results["score"] == results["max_score"] == sum(c.points for c in grade_cells("02_activations"))
+
+
+def test_the_name_decides_only_when_the_cells_do_not(tmp_path):
+    from autograder.grader import find_notebook
+    folder = tmp_path / "02_activations"
+    folder.mkdir()
+    (folder / "02_activations.ipynb").write_text(source_path("02_activations").read_text())
+    (folder / "02_activations-Copy1.ipynb").write_text(source_path("02_activations").read_text())
+    assert find_notebook(folder, None) == (folder / "02_activations.ipynb", "02_activations")
+    empty = tmp_path / "03_forward_pass.ipynb"
+    empty.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert find_notebook(empty, None) == (empty, "03_forward_pass")
