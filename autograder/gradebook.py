@@ -51,14 +51,16 @@ def submission_folder(coursedir: CourseDirectory, student: str, assignment: str)
 
 
 def ensure_assignment(coursedir: CourseDirectory, assignment: str) -> None:
-    """Record the assignment in the gradebook if `nbgrader generate_assignment` never did.
+    """Record the assignment and its notebook in the gradebook if `nbgrader generate_assignment` never did.
 
     nbgrader's own generate_assignment does it, into a throwaway release
-    folder, so the cells it records are exactly those nbgrader would.
+    folder, so the cells it records are exactly those nbgrader would. An
+    assignment recorded without its notebook (`nbgrader db assignment add`,
+    or the formgrader, leave it so) gets its notebook the same way.
     """
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
-            gradebook.find_assignment(assignment)
+            gradebook.find_notebook(assignment, assignment)
             return
         except MissingEntry:
             pass

@@ -98,3 +98,23 @@ def test_only_regrades_in_part_where_an_earlier_grading_of_the_same_files_ran(co
     assert submissions["cy"].previous is None  # its earlier grading could not run the file: graded in full
     group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True, only=("relu",)))
     assert group.job(submissions["ada"])["only"] == ["relu"] and group.job(submissions["cy"])["only"] is None
+
+
+def test_an_assignment_recorded_without_its_notebook_gets_it(tmp_path):
+    """What `nbgrader db assignment add` or the formgrader leave: every student failed with MissingEntry."""
+    root = tmp_path / "course"
+    (root / "source").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(REPO_ROOT / "source" / A, root / "source" / A)
+    coursedir = gradebook.course(root)
+    with gradebook.Gradebook(coursedir.db_url, coursedir.course_id) as book:
+        book.add_assignment(A)
+    gradebook.ensure_assignment(coursedir, A)
+    with gradebook.Gradebook(coursedir.db_url, coursedir.course_id) as book:
+        cells = {cell.name for cell in book.find_notebook(A, A).grade_cells}
+    assert cells == {cell.grade_id for cell in grade_cells(A)}
+    group = cohort.Cohort(A, course=root, options=cohort.Options(quick=True))
+    samples.write(samples.student_notebook(A), root / "submitted" / "ada", A)
+    (submission,) = group.plan()[0]
+    group.save(submission, report_for("ada"), "test")  # into the gradebook: no MissingEntry
+    assert gradebook.recorded_scores(coursedir, A)["ada"] == {c.grade_id: c.points for c in grade_cells(A)}
