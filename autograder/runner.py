@@ -179,6 +179,14 @@ def _output_size(content: dict) -> int:
     return len(json.dumps(content, default=str))
 
 
+ERROR_TEXT = 4000   # characters kept of an error's message and of each traceback line
+ERROR_LINES = 30    # traceback lines kept, the last ones
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters cut]"
+
+
 class GuardedClient(NotebookClient):
     """nbclient that keeps at most so much output, and notes how each cell ended."""
 
@@ -188,6 +196,8 @@ class GuardedClient(NotebookClient):
         self.kept = 0                      # output bytes kept in the whole notebook
         self.dropped: dict[int, int] = {}  # cell index -> output bytes dropped
         self.lost: set[int] = set()        # cells whose output went over the message cap
+        self.frozen = False                # True while the grader's checks run: display updates are ignored
+        self.running_cell = 0
         self.start_cell()
 
     def start_cell(self) -> None:
@@ -196,20 +206,40 @@ class GuardedClient(NotebookClient):
         self.timed_out = False
 
     def process_message(self, msg, cell, cell_index):
+        self.running_cell = cell_index
         if msg.get("msg_type") == "status" and msg.get("content", {}).get("execution_state") == "idle":
             self.idle_seen = True  # the kernel finished the cell (or honoured the interrupt)
         return super().process_message(msg, cell, cell_index)
 
-    def output(self, outs, msg, display_id, cell_index):
-        size = _output_size(msg.get("content", {}))
-        errors_kept = msg.get("msg_type") == "error"  # small, and the grader reports them
-        if not errors_kept and (self.cell_kept + size > self.limits.cell_output
-                                or self.kept + size > self.limits.notebook_output):
+    def _fits(self, size: int, cell_index: int) -> bool:
+        """Count ``size`` output bytes of the running cell against the caps; False (and noted) when over."""
+        if self.cell_kept + size > self.limits.cell_output or self.kept + size > self.limits.notebook_output:
             self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
-            return None
+            return False
         self.cell_kept += size
         self.kept += size
+        return True
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg.get("msg_type") == "error":  # always kept, for the report: but cut to a bounded size
+            content = msg["content"]
+            content["evalue"] = _cut(str(content.get("evalue", "")), ERROR_TEXT)
+            content["traceback"] = [_cut(str(line), ERROR_TEXT) for line in content.get("traceback", [])[-ERROR_LINES:]]
+            self.cell_kept += _output_size(content)
+            self.kept += _output_size(content)
+        elif not self._fits(_output_size(msg.get("content", {})), cell_index):
+            return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        """A display update rewrites every output with that id: each copy counts against the caps, and
+        during the grader's checks none is made (the outputs shown in feedback are fixed by then)."""
+        if self.frozen:
+            return
+        copies = sum(len(indices) for indices in self._display_id_map.get(display_id, {}).values())
+        if copies and not self._fits(copies * _output_size(msg.get("content", {})), self.running_cell):
+            return
+        super()._update_display_id(display_id, msg)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True
@@ -375,6 +405,9 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
             if not calls:
                 run.probe = "finished"
                 return
+            # The outputs feedback may show are fixed now, before any hidden input reaches the sandbox.
+            run.cells = copy.deepcopy(cells)
+            client.frozen = True
             # The plan reaches the sandbox only now, after every student cell has run.
             outbox = _clear_outbox(host)
             plan = write_plan(calls, inputs, host.exchange, host.exchange_inside)
