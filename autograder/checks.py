@@ -119,24 +119,34 @@ class Verdict:
         return 1.0 if self.passed else 0.0
 
 
+QUOTE_LIMIT = 200     # characters of a value, repr or type name a message quotes
+MESSAGE_LIMIT = 2000  # characters of one case's message
+
+
+def _quote(text, limit: int = QUOTE_LIMIT) -> str:
+    """Student-controlled text as a message may quote it: bounded, whatever the student returned."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 def _fmt(value) -> str:
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=6, threshold=12, edgeitems=2, separator=", ")
-        return f"{text} (dtype {value.dtype}, shape {value.shape})"
+        return f"{_quote(text, 4 * QUOTE_LIMIT)} (dtype {value.dtype}, shape {value.shape})"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, dict) and value.get("__tensor__"):
-        return f"a torch tensor (dtype {value['dtype']}, device {value['device']})"
+        return f"a torch tensor (dtype {_quote(value['dtype'], 40)}, device {_quote(value['device'], 40)})"
     if isinstance(value, dict) and value.get("__other__"):
-        return f"an object of type {value['type']}: {value['repr']}"
-    return repr(value)
+        return f"an object of type {_quote(value['type'], 80)}: {_quote(value['repr'])}"
+    return _quote(repr(value))
 
 
 def _type_name(value) -> str:
     if isinstance(value, dict) and value.get("__tensor__"):
         return "a torch tensor"
     if isinstance(value, dict) and value.get("__other__"):
-        return value["type"]
+        return _quote(value["type"], 80)
     return type(value).__name__
 
 
@@ -250,6 +260,7 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
     passed = 0
     for index, outcome in zip(indices, outcomes):
         status, kind, text = judge_case(exercise, index, outcome)
+        text = _quote(text, MESSAGE_LIMIT)
         if status == "passed":
             passed += 1
             continue

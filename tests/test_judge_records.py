@@ -89,3 +89,19 @@ def test_only_the_named_cells_are_judged_in_a_partial_grading(tmp_path):
     results, context = recorded(tmp_path, reference_answers(A))
     tests = run_judge(A, results, {**context, "only": ["softmax", "relu"]})
     assert [t["grade_id"] for t in tests] == ["test_relu", "test_softmax"]
+
+
+@pytest.mark.parametrize("value", [
+    {"t": "py", "type": "str", "v": "x" * 5_000_000},
+    {"t": "other", "type": "C" * 5_000_000, "repr": "r" * 5_000_000},
+])
+def test_what_a_message_quotes_of_a_returned_value_is_bounded(value):
+    """A returned value's repr or class name was quoted whole: 46-92 MB results and feedback pages. (The
+    probe cuts them, but the records come from the student's kernel, so the judge bounds them itself.)"""
+    from autograder.checks import MESSAGE_LIMIT, verdict
+    exercise = exercises_for(A)["relu"]
+    public = [index for index, _ in exercise.public()]
+    record = {"status": "ok", "value": probe.decode(value, {})}
+    result = verdict(exercise, public, [record for _ in public])
+    assert not result.passed
+    assert len(result.message) < MESSAGE_LIMIT + 1000 and len(result.detail) < MESSAGE_LIMIT + 1000
