@@ -9,6 +9,7 @@ writer.
 from __future__ import annotations
 
 import copy
+import html
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.files import write_atomic
-from autograder.notebooks import grade_id, nbgrader_meta
+from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
 from autograder.report import Report
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -99,12 +100,32 @@ def _safe_outputs(outputs) -> list:
     return kept
 
 
+def _lesson_texts(assignment: str | None) -> set[str]:
+    """The markdown and raw cells of the assignment's source notebook: the lesson's own text."""
+    if assignment not in assignments():
+        return set()
+    return {cell.source for cell in read(source_path(assignment)).cells if cell.cell_type != "code"}
+
+
+def _as_text(cell) -> None:
+    """A student's markdown or raw cell, made inert: nbgrader's feedback and the formgrader render markdown
+    as HTML, so its HTML is escaped (shown as text, never run) and its attachments dropped."""
+    cell.source = html.escape(cell.source, quote=False)
+    cell.pop("attachments", None)
+
+
 def autograded_notebook(report: Report):
-    """The notebook as it ran, each test cell showing our verdict (never hidden inputs) as its output."""
+    """The notebook as it ran, each test cell showing our verdict (never hidden inputs) as its output.
+
+    The lesson's own markdown stays as it is; any other markdown or raw cell is the student's, and is made
+    inert text."""
     notebook = copy.deepcopy(report.notebook)
     verdicts = {test["grade_id"]: test for test in report.tests}
+    lesson = _lesson_texts(report.assignment)
     for cell in notebook.cells:
         if cell.cell_type != "code":
+            if cell.source not in lesson or cell.get("attachments"):
+                _as_text(cell)
             continue
         if grade_id(cell) in verdicts and nbgrader_meta(cell).get("grade"):
             cell.outputs = [_verdict_output(verdicts[grade_id(cell)])]

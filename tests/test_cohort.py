@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -50,7 +51,7 @@ def _lost_by_attack(name: str) -> set[str]:
 # student -> (how to write the submission, grade cells it loses)
 COHORT = {
     "ada": (lambda folder: samples.write(samples.student_notebook(A), folder, A), set()),
-    "bob": (lambda folder: samples.write(samples.with_mistakes(A, "softmax_no_max_shift"), folder, A),
+    "bob": (lambda folder: samples.write(_with_script(samples.with_mistakes(A, "softmax_no_max_shift")), folder, A),
             _lost_by_mistake("softmax_no_max_shift")),
     "cy": (lambda folder: samples.write(samples.with_mistakes(A, "relu_returns_bool"), folder, A),
            _lost_by_mistake("relu_returns_bool")),
@@ -59,6 +60,12 @@ COHORT = {
     "fox": (ATTACK["forge_the_outbox"].build, set(POINTS)),
     "gus": (lambda folder: _write_raw(folder / A / f"{A}.ipynb", b"{not json"), set(POINTS)),
 }
+
+
+def _with_script(notebook):
+    """bob also leaves a markdown cell with a script in it: nbgrader's feedback page must not run it."""
+    notebook.cells.insert(2, nbformat.v4.new_markdown_cell('<script>alert("bob")</script>'))
+    return notebook
 
 
 def _write_raw(path: Path, content: bytes) -> Path:
@@ -145,6 +152,7 @@ def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_expo
     nbgrader(course, "generate_feedback", A)
     page = (course / "feedback" / "bob" / A / f"{A}.html").read_text()
     assert f"Score: {sum(expected_points('bob').values()):.1f} / {sum(POINTS.values()):.1f}" in page
+    assert '<script>alert("bob")' not in page  # bob's script is shown as text, never run
     assert not (course / "autograded" / "gus").exists()  # nothing ran, so there is no notebook to show
 
     # Our own outputs: the cohort CSV, Gradescope JSON and feedback per student, and the cohort page.

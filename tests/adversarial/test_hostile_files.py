@@ -64,3 +64,26 @@ def test_a_student_id_or_reason_that_is_a_formula_stays_text_in_cohort_csv():
     rows = list(csv.DictReader(io.StringIO(cohort.cohort_csv(records, A))))
     assert rows[0]["student"].startswith("'=HYPERLINK") and rows[0]["reason"] == "'@SUM(1+1)"
     assert rows[1]["student"] == "ada" and rows[1]["reason"] == ""
+
+
+SCRIPT = '<script>alert("from a student")</script> and <img src=x onerror="alert(1)">'
+
+
+def test_a_students_html_in_markdown_is_inert_in_the_autograded_notebook():
+    """nbgrader's feedback and the formgrader render autograded/'s markdown as HTML: it ran the student's."""
+    import nbformat
+
+    from autograder.gradebook import autograded_notebook
+    from autograder.report import Report
+    notebook = samples.student_notebook(A)
+    lesson = next(cell for cell in notebook.cells if cell.cell_type == "markdown" and "<" not in cell.source)
+    notebook.cells.insert(3, nbformat.v4.new_markdown_cell(SCRIPT))
+    notebook.cells.insert(4, nbformat.v4.new_raw_cell(SCRIPT))
+    attached = nbformat.v4.new_markdown_cell(lesson.source, attachments={"x.svg": {"image/svg+xml": "<svg/>"}})
+    notebook.cells.insert(5, attached)
+    shown = autograded_notebook(Report("eve", A, [], notebook=notebook))
+    texts = [cell.source for cell in shown.cells if cell.cell_type != "code"]
+    assert not any("<script" in text or "<img" in text for text in texts)
+    assert "&lt;script&gt;" in shown.cells[3].source and "&lt;script&gt;" in shown.cells[4].source
+    assert "attachments" not in shown.cells[5]
+    assert lesson.source in texts  # the lesson's own text is left as it is
