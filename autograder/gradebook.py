@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.files import write_atomic
-from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
+from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, read_regular_file, source_path
 from autograder.report import Report
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -134,19 +135,38 @@ def autograded_notebook(report: Report):
     return notebook
 
 
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?( ?(UTC|Z|[+-]\d{2}:?\d{2}))?")
+TIMESTAMP_BYTES = 64
+
+
+def read_timestamp(submitted: Path) -> str | None:
+    """The submission's ``timestamp.txt``, when it is a small regular file in nbgrader's format; else None.
+
+    The file is the student's: it is opened without following a link or
+    blocking on a FIFO, read no further than 64 bytes, and parsed only once
+    it matches the format nbgrader writes.
+    """
+    try:
+        text = read_regular_file(submitted / "timestamp.txt", TIMESTAMP_BYTES + 1).decode("ascii").strip()
+    except (OSError, ValueError):  # missing, a link, a FIFO, not text (NotANotebook is a ValueError)
+        return None
+    return text if len(text) <= TIMESTAMP_BYTES and TIMESTAMP.fullmatch(text) else None
+
+
 def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report, submitted: Path) -> None:
     """Write one student's grades into the gradebook, and the notebook into autograded/.
 
     ``submitted`` is the folder that was graded: its timestamp.txt dates the submission.
     """
-    timestamp = coursedir.get_existing_timestamp(str(submitted)) if submitted.is_dir() else None
+    text = read_timestamp(submitted) if submitted.is_dir() else None
+    timestamp = nbgrader_utils.parse_utc(text) if text else None
     notebook = autograded_notebook(report) if report.notebook is not None else None
     folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     if notebook is not None:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
-        if (submitted / "timestamp.txt").is_file():
-            write_atomic(folder / "timestamp.txt", (submitted / "timestamp.txt").read_bytes())
+        if text:
+            write_atomic(folder / "timestamp.txt", text.encode())
         else:
             (folder / "timestamp.txt").unlink(missing_ok=True)
     else:  # nothing ran: an older grading's notebook must not stand beside the new 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from functools import lru_cache
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from autograder import notebooks, runner

@@ -34,22 +34,23 @@ def source_path(assignment: str) -> Path:
     return SOURCE_DIR / assignment / f"{assignment}.ipynb"
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of ``path``, which must be a regular file: never a link, a FIFO or a device.
+def read_regular_file(path: Path, limit: int = -1) -> bytes:
+    """The bytes of ``path`` (at most ``limit`` of them), which must be a regular file: never a link, a FIFO
+    or a device.
 
     A submission folder is the student's: a FIFO would block the reader for
     ever, and a link could make the grader read, and quote, a file of its own.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError as error:
+    except OSError:
         if Path(path).is_symlink():
             raise NotANotebook(f"{path} is a symbolic link, not a file") from None
         raise
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotANotebook(f"{path} is not a regular file")
-        return handle.read()
+        return handle.read(limit)
 
 
 def read(path: Path):

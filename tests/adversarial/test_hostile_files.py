@@ -87,3 +87,18 @@ def test_a_students_html_in_markdown_is_inert_in_the_autograded_notebook():
     assert "&lt;script&gt;" in shown.cells[3].source and "&lt;script&gt;" in shown.cells[4].source
     assert "attachments" not in shown.cells[5]
     assert lesson.source in texts  # the lesson's own text is left as it is
+
+
+def test_timestamp_txt_is_read_only_as_a_small_regular_file_in_nbgraders_format(tmp_path):
+    """A FIFO blocked grade-all's main process for ever, a link to /dev/zero was read until memory ran out,
+    and a megabyte of digits took nbgrader's parser 50 s before it raised, on every run."""
+    from autograder.gradebook import read_timestamp
+    cases = {"fifo": None, "zero": None, "digits": None, "garbage": None, "good": "2026-11-20 10:00:00.000000 UTC"}
+    for name in cases:
+        (tmp_path / name).mkdir()
+    os.mkfifo(tmp_path / "fifo" / "timestamp.txt")
+    (tmp_path / "zero" / "timestamp.txt").symlink_to("/dev/zero")
+    (tmp_path / "digits" / "timestamp.txt").write_text("1" * 1_000_000)
+    (tmp_path / "garbage" / "timestamp.txt").write_text("yesterday, honest")
+    (tmp_path / "good" / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
+    assert {name: read_timestamp(tmp_path / name) for name in cases} == cases
