@@ -201,6 +201,15 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
     return None
 
 
+def _same_numbers(a, b) -> bool:
+    """True when two results hold the same numbers (a spy's stand-in changed nothing)."""
+    try:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
 def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, str | None, str]:
     """(status, problem kind, explanation) of one outcome against the reference."""
     name = exercise.name
@@ -220,6 +229,12 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         wanted = " / ".join(exercise.spies)
         problems.append(("spies", f"{name} must be built on {wanted}: it made {total_calls} call(s) to them, "
                                   f"at least {exercise.min_spy_calls} expected"))
+    standin = outcome.get("standin")
+    if exercise.spies and not problems and isinstance(standin, dict) and standin.get("status") == "ok" \
+            and _same_numbers(standin.get("value"), outcome.get("value")):
+        wanted = " / ".join(exercise.spies)
+        problems.append(("spies", f"{name} must build its result from what {wanted} returns: when {wanted} "
+                                  "answered differently, its result stayed the same"))
     if outcome.get("mutated"):
         names = exercise.arg_names
         changed = ", ".join(names[int(p)] if p.isdigit() and int(p) < len(names) else p for p in outcome["mutated"])

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder import notebooks, runner
-from autograder.exercises import exercises_for
+from autograder.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
 from autograder.report import Report, unscored
 from autograder.sandbox import Limits, SandboxUnavailable, check_available
@@ -156,9 +156,10 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)
         results = workdir / "results"  # the grader's own: the kernel never sees it
-        with make_sandbox(workdir, limits, env, enabled=sandbox) as host:
+        torch = needs_torch(assignment)
+        with make_sandbox(workdir, limits, env, enabled=sandbox, hide=() if torch else ("torch",)) as host:
             execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets,
-                                       left_out=left_out)
+                                       left_out=left_out, torch=torch)
             execution.notes += host.notes
         context = {
             "assignment": assignment,

@@ -94,6 +94,11 @@ class MemoryCgroup:
 
     def close(self) -> None:
         """End whatever the sandbox left running, and remove the cgroup."""
+        self.empty()
+        _remove(self.folder)
+
+    def empty(self) -> None:
+        """End every process in the cgroup, and wait (up to 5 s) until none is left."""
         for _ in range(50):
             pids = self.pids()
             if not pids:
@@ -104,7 +109,6 @@ class MemoryCgroup:
                 except OSError:
                     pass
             time.sleep(0.1)
-        _remove(self.folder)
 
 
 def _try_write(path: Path, value: str) -> None:

@@ -1,28 +1,22 @@
 """Call student functions and record what happened, as plain data.
 
-This is the only grader code that runs inside a student's kernel. It must
-stay standalone (stdlib and numpy; torch only inside the PyTorch harnesses): the runner injects its source text
-into the kernel, so it cannot import the rest of the autograder. The judge
-reads what it writes with ``allow_pickle=False``, so only numbers, strings
-and numeric arrays ever leave the kernel.
+Used in two places, never in the grader's own process:
+- the grader's caller (autograder/caller.py), in a sandbox of its own, calls
+  each graded function in a forked child and sends the record back;
+- the public checks in a student's notebook (autograder/notebook.py).
+
+It must stay standalone (stdlib and numpy; torch only inside the PyTorch
+harnesses). The judge reads what it records with ``allow_pickle=False``, so
+only numbers, strings and numeric arrays ever reach the judge.
 """
 import copy
 import json
-import os
 import signal
 import time
 import traceback
 import warnings
 
 import numpy as np
-
-OUTCOMES_FILE = "outcomes.json"
-ARRAYS_FILE = "arrays.npz"
-# Written as each call goes, so that the grader knows what finished if the
-# kernel dies or hangs: "started-KEY" just before a call, then KEY.npz and
-# KEY.json (the JSON last: its presence means the call's result is complete).
-STARTED_PREFIX = "started-"
-
 
 class ProbeTimeout(BaseException):
     """BaseException so that a student's ``except Exception`` cannot swallow it."""
@@ -269,26 +263,32 @@ def _on_alarm(signum, frame):
     raise ProbeTimeout()
 
 
-def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
-    """Call ``fn`` on deep copies and report value, error, mutation and spies.
+def complement(value):
+    """A spy's stand-in answer: 1 - what it really returned (the gates answer 0.0 or 1.0)."""
+    return 1.0 - np.asarray(value, dtype=np.float64)
 
-    ``spies`` names functions in ``namespace`` (the notebook's globals) that
-    ``fn`` is meant to be built on; each is wrapped to count its calls.
-    """
-    outcome = {"status": "ok", "mutated": [], "warnings": [], "calls": {}}
-    pristine = (copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs)))
-    call_args, call_kwargs = copy.deepcopy(pristine)
-    namespace = namespace if namespace is not None else {}
-    originals, counts = {}, {}
+
+def _spied(namespace, spies, counts, standin):
+    """Wrap each spy in ``namespace`` to count its calls and, with ``standin``, to answer its complement.
+
+    Returns the originals, to put back."""
+    originals = {}
     for name in spies:
         if callable(namespace.get(name)):
             originals[name] = namespace[name]
             counts[name] = 0
 
-            def counting(*a, __name=name, **k):
+            def wrapper(*a, __name=name, **k):
                 counts[__name] += 1
-                return originals[__name](*a, **k)
-            namespace[name] = counting
+                result = originals[__name](*a, **k)
+                return complement(result) if standin else result
+            namespace[name] = wrapper
+    return originals
+
+
+def _timed(fn, call_args, call_kwargs, timeout):
+    """fn(*call_args, **call_kwargs) under the timer: (outcome without mutation, spies or seconds)."""
+    outcome = {"status": "ok", "warnings": []}
     old_handler = None
     if timeout:
         old_handler = signal.signal(signal.SIGALRM, _on_alarm)
@@ -299,7 +299,6 @@ def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
-    started = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught, \
                 np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
@@ -312,7 +311,7 @@ def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
         disarm()
         outcome = {**outcome, "status": "timeout", "error": f"did not return within {timeout:g} s"}
     except KeyboardInterrupt:
-        # The runner's cell timeout interrupts the kernel: stop, do not move on to the next case.
+        # In a notebook, the cell's timeout interrupts the kernel: stop, do not move on to the next case.
         disarm()
         raise
     except BaseException as error:  # SystemExit is the student's fault too
@@ -322,14 +321,43 @@ def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
                    "error_type": type(error).__name__, "traceback": "".join(frames[-3:])[-1500:]}
     finally:
         disarm()
-        for name, original in originals.items():
-            namespace[name] = original
+    return outcome
+
+
+def call(fn, args, kwargs, namespace=None, spies=(), timeout=None):
+    """Call ``fn`` on deep copies and report value, error, mutation and spies.
+
+    ``spies`` names the functions that ``fn`` is meant to be built on, found
+    in ``namespace`` (``fn``'s globals by default). Each is wrapped to count
+    its calls. Then ``fn`` is called once more with every spy answering the
+    complement of its real answer (``standin``): a function that really
+    builds its result from the spies gives another result, while one that
+    calls a spy only to throw the answer away gives the same.
+    """
+    pristine = (copy.deepcopy(list(args)), copy.deepcopy(dict(kwargs)))
+    call_args, call_kwargs = copy.deepcopy(pristine)
+    namespace = namespace if namespace is not None else getattr(fn, "__globals__", {})
+    counts = {}
+    originals = _spied(namespace, spies, counts, standin=False)
+    started = time.perf_counter()
+    try:
+        outcome = _timed(fn, call_args, call_kwargs, timeout)
+    finally:
+        namespace.update(originals)
     outcome["seconds"] = time.perf_counter() - started
     outcome["calls"] = {name: counts.get(name) for name in spies}
     positions = [str(i) for i in range(len(args))] + list(kwargs)
     before = pristine[0] + [pristine[1][k] for k in kwargs]
     after = call_args + [call_kwargs.get(k) for k in kwargs]
     outcome["mutated"] = [p for p, a, b in zip(positions, before, after) if not same_value(a, b)]
+    if spies and outcome["status"] == "ok" and len(originals) == len(spies):
+        again_args, again_kwargs = copy.deepcopy(pristine)
+        originals = _spied(namespace, spies, {}, standin=True)
+        try:
+            second = _timed(fn, again_args, again_kwargs, timeout)
+        finally:
+            namespace.update(originals)
+        outcome["standin"] = {k: v for k, v in second.items() if k in ("status", "value", "error")}
     return outcome
 
 
@@ -361,111 +389,24 @@ def call_case(fn, args, kwargs_list, namespace=None, spies=(), timeout=None):
 def roundtrip(outcome):
     """Encode then decode, so in-notebook checks see exactly what the judge sees."""
     arrays = {}
+    record = encode_outcome(outcome, arrays, "v")
+    return decode_outcome(json.loads(json.dumps(record)), arrays)
+
+
+def encode_outcome(outcome, arrays, prefix):
+    """The outcome with its value (and its stand-in call's value) encoded; arrays go into ``arrays``."""
     record = dict(outcome)
     if "value" in record:
-        record["value"] = encode(record["value"], arrays, "v")
-    record = json.loads(json.dumps(record))
-    if "value" in record:
-        record["value"] = decode(record["value"], arrays)
+        record["value"] = encode(record["value"], arrays, prefix)
+    if isinstance(record.get("standin"), dict) and "value" in record["standin"]:
+        record["standin"] = {**record["standin"], "value": encode(record["standin"]["value"], arrays, prefix + "~")}
     return record
 
 
-# -------------------------------------------------------------- grading run
-def _read_variable(namespace, name, arrays, key):
-    if name not in namespace:
-        return {"status": "missing", "error": f"the notebook left no variable named {name}"}
-    try:
-        return {"status": "ok", "value": encode(namespace[name], arrays, key)}
-    except Exception as error:
-        return {"status": "error", "error_type": type(error).__name__,
-                "error": f"{name} could not be read ({type(error).__name__}: {str(error)[:200]})"}
-
-
-def _replace_into(folder, name, write):
-    """Write a file under a temporary name and rename it, so that a half-written file is never read."""
-    temporary = os.path.join(folder, name + ".tmp")
-    with open(temporary, "wb") as handle:
-        write(handle)
-    os.replace(temporary, os.path.join(folder, name))
-
-
-def _save_call(outbox, key, record, arrays, nonce):
-    if nonce is not None:
-        record = {**record, "nonce": nonce}
-    _replace_into(outbox, f"{key}.npz", lambda handle: np.savez(handle, **arrays))
-    _replace_into(outbox, f"{key}.json", lambda handle: handle.write(json.dumps(record).encode()))
-
-
-def run_plan(namespace, plan_path, outbox, nonce=None):
-    """Run every call in the grader's plan and write the outcomes to ``outbox``.
-
-    The plan holds its inputs as an npz beside it; the judge never reads
-    them back, it regenerates its own. Each call's outcome is written as
-    soon as it is known (see STARTED_PREFIX), tagged with ``nonce``, and all
-    of them together at the end. After a call runs out of time, the other
-    cases of the same function are not run: they could only time out too.
-    """
-    with open(plan_path) as handle:
-        plan = json.load(handle)
-    with np.load(plan["inputs"], allow_pickle=False) as stored:
-        inputs = {key: stored[key] for key in stored.files}
-    os.makedirs(outbox, exist_ok=True)
-    arrays, records, timed_out = {}, {}, {}
-    for position, entry in enumerate(plan["calls"]):
-        key = str(entry.get("key", position))
-        open(os.path.join(outbox, STARTED_PREFIX + key), "w").close()
-        call_arrays = {}
-        if "predict" in entry:  # a trained torch model: its predictions on the grader's images
-            outcome = _predict_with_variable(namespace, entry, inputs, call_arrays)
-        elif "read" in entry:  # a variable the notebook leaves behind, such as trained parameters
-            outcome = _read_variable(namespace, entry["read"], call_arrays, entry["id"])
-        elif entry["fn"] in timed_out:
-            outcome = {"status": "timeout", "error": timed_out[entry["fn"]], "not_run": True}
-        else:
-            outcome = _run_entry(namespace, entry, inputs, call_arrays)
-            if outcome["status"] == "timeout":
-                timed_out[entry["fn"]] = f"was not run: an earlier case {outcome['error']}"
-        _save_call(outbox, key, outcome, call_arrays, nonce)
-        records[entry["id"]] = outcome
-        arrays.update(call_arrays)
-    # Write to temporary names and rename, so a half-written outbox is never read.
-    _replace_into(outbox, ARRAYS_FILE, lambda handle: np.savez(handle, **arrays))
-    _replace_into(outbox, OUTCOMES_FILE, lambda handle: handle.write(json.dumps(records).encode()))
-    return len(records)
-
-
-def _predict_with_variable(namespace, entry, inputs, arrays):
-    name = entry["read"]
-    if name not in namespace:
-        return {"status": "missing", "error": f"the notebook left no variable named {name}"}
-    if not isinstance(namespace[name], _torch().nn.Module):  # the judge says so, with the exercise's hint
-        return {"status": "ok", "value": encode(f"it is a {type(namespace[name]).__name__}, not a torch.nn.Module",
-                                                arrays, entry["id"])}
-    normalize = namespace.get(entry["predict"].get("normalize") or "")
-    images = inputs[entry["predict"]["images"]]
-    outcome = call(lambda: model_predictions(namespace[name], images, normalize if callable(normalize) else None),
-                   [], {}, timeout=entry.get("timeout"))
-    if outcome["status"] == "error":
-        outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
-    if "value" in outcome:
-        outcome["value"] = encode(outcome["value"], arrays, entry["id"])
-    return outcome
-
-
-def _run_entry(namespace, entry, inputs, arrays):
-    fn = namespace.get(entry["fn"])
-    if not callable(fn):
-        state = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
-        return {"status": "missing", "error": f"{entry['fn']} {state}"}
-    args = decode(entry["args"], inputs)
-    kwargs_list = [decode(kwargs, inputs) for kwargs in entry["kwargs"]]
-    outcome = call_case(harnessed(fn, entry.get("harness")), args, kwargs_list, namespace, entry.get("spies", ()),
-                        entry.get("timeout"))
-    if "value" in outcome:
-        try:
-            outcome["value"] = encode(outcome["value"], arrays, entry["id"])
-        except Exception as error:
-            outcome.pop("value")
-            outcome.update(status="error", error_type=type(error).__name__,
-                           error=f"its result could not be read ({type(error).__name__}: {str(error)[:200]})")
-    return outcome
+def decode_outcome(record, arrays):
+    """Inverse of ``encode_outcome``."""
+    if "value" in record:
+        record["value"] = decode(record["value"], arrays)
+    if isinstance(record.get("standin"), dict) and "value" in record["standin"]:
+        record["standin"]["value"] = decode(record["standin"]["value"], arrays)
+    return record

@@ -1,29 +1,30 @@
-"""Execute a repaired submission in fresh kernels, then probe its functions.
+"""Execute a repaired submission in a fresh kernel, then call its functions in the grader's caller.
 
-Student code runs only in the kernel, a separate process started by
-jupyter_client inside the sandbox (autograder/sandbox.py). This module
-drives it cell by cell and never imports or calls anything the student
-wrote; it moves the probe's result files, and the judge reads them.
+Student code runs only in sandboxes: the kernel, a separate process started
+by jupyter_client (autograder/sandbox.py), and the children of the grader's
+caller (autograder/caller.py). This module drives the kernel cell by cell,
+then the caller, and never imports or calls anything the student wrote; it
+moves the caller's records to the judge, which decides every point.
 
-One kernel run executes the notebook's cells, then the probe cell. When a
-run goes wrong, the grader restarts the kernel and runs the notebook again:
-- a cell that ends the kernel (``os._exit``, a crash) or ignores the
-  interrupt at its time limit is skipped from then on;
-- a graded function that ends or hangs the kernel while the probe calls it
-  is charged with that (an error or a timeout, and its other cases are not
-  run), and the probe goes on with the functions it had not reached.
-The probe writes each call's result as soon as it has it, with a marker just
-before each call, so the grader knows which call was running.
+One kernel run executes the notebook's cells. After each solution cell the
+kernel saves that cell's function for the caller (so a later cell that
+rebinds the name changes nothing, and is noted), and at the end every
+other name the grader needs. When a cell ends the kernel (``os._exit``, a
+crash) or ignores the interrupt at its time limit, the grader restarts the
+kernel and runs the notebook again without it. Once the kernel has ended,
+the caller calls every graded function, each call in a process of its own;
+it charges a call that hangs or ends its process itself.
 """
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
-import secrets
+import subprocess
+import sys
 import shutil
 import signal
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,16 +39,18 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from autograder import data, probe
+from autograder import caller, data, probe
 from autograder.checks import Exercise
 from autograder.sandbox import Limits
 from autograder.training import Training
 
-PROBE_SOURCE = Path(probe.__file__).read_text()
+# What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
+EXPORT_SOURCE = (f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n"
+                 + inspect.getsource(caller.export))
 CELL_TIMEOUT = Limits.cell_timeout  # seconds for one notebook cell
-PROBE_SLACK = 30.0       # seconds on top of the per-call limits, for the probe's own start-up and writing
-WATCHDOG_GRACE = 2.0     # seconds past a call's limit before the grader stops the kernel itself
-MAX_EXTRA_RUNS = 3       # restarts allowed beyond one per graded function
+CALLER_SLACK = 60.0      # seconds on top of the per-call limits, for the caller's start (torch's import)
+EXPORT_TIMEOUT = 60.0    # seconds for the kernel to save the graded names
+MAX_RUNS = 6             # kernel runs: each restart leaves out one more cell that ended the kernel
 PREDICT_TIMEOUT = 120.0  # seconds for a trained model's predictions on the test images
 TEST_IMAGES = "test-images"
 # BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
@@ -66,9 +69,9 @@ class Execution:
     errors_by_grade_id: dict[str, str] = field(default_factory=dict)
     failure: str | None = None   # why some calls were never made, if they were not
     notes: list[str] = field(default_factory=list)
-    # call id -> {"key", "nonce"}: result files the probe wrote, now in the grader's results folder
+    # call id -> {"key"}: records the caller sent for the judge, now in the grader's results folder
     collected: dict[str, dict] = field(default_factory=dict)
-    # call id -> an outcome the grader decided itself (the call ended or hung the kernel)
+    # call id -> an outcome the grader decided itself (the call hung or ended its process)
     outcomes: dict[str, dict] = field(default_factory=dict)
     runs: int = 0
     notebook: object = None  # the repaired notebook with the outputs of its last run (plots, for feedback)
@@ -112,29 +115,41 @@ def _array_keys(tree) -> list[str]:
     return []
 
 
-def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str) -> str:
-    """Write the plan for ``calls``, with only their inputs, into ``folder`` (``inside`` in the kernel's view)."""
+def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool = False) -> str:
+    """Write the plan for ``calls``, with only their inputs, into ``folder`` (``inside`` in the sandbox's view).
+
+    ``torch``: the caller imports torch once before its first call (the PyTorch lessons)."""
     needed = {k for call in calls for k in _array_keys([call.get("args"), call.get("kwargs")])}
     needed |= {call["predict"]["images"] for call in calls if "predict" in call}
     np.savez(folder / "inputs.npz", **{k: v for k, v in inputs.items() if k in needed})
-    (folder / "plan.json").write_text(json.dumps({"inputs": f"{inside}/inputs.npz", "calls": calls}))
+    (folder / "plan.json").write_text(json.dumps({"inputs": f"{inside}/inputs.npz", "calls": calls, "torch": torch}))
     for name in ("inputs.npz", "plan.json"):
         (folder / name).chmod(0o644)
     return f"{inside}/plan.json"
 
 
-def probe_cell(plan: str, outbox: str, nonce: str | None = None):
-    # The probe runs inside a function so that none of its names land in the
-    # student's namespace, and reads the student's functions from globals().
+def export_cell(names: list[str], folder: str, final: bool):
+    """The cell that saves ``names`` for the caller (caller.export), leaving no name behind."""
     code = (
-        "def __autograder_probe():\n"
+        "def __autograder_export():\n"
         "    import builtins  # students may shadow exec, compile or globals\n"
-        "    namespace = {'__name__': 'autograder_probe'}\n"
-        f"    builtins.exec(builtins.compile({PROBE_SOURCE!r}, 'autograder-probe', 'exec'), namespace)\n"
-        f"    return namespace['run_plan'](builtins.globals(), {plan!r}, {outbox!r}, {nonce!r})\n"
-        "__autograder_probe()\n"
+        "    namespace = {'__name__': 'autograder_export'}\n"
+        f"    builtins.exec(builtins.compile({EXPORT_SOURCE!r}, 'autograder-export', 'exec'), namespace)\n"
+        f"    namespace['export'](builtins.globals(), {names!r}, {folder!r}, {final!r})\n"
+        "__autograder_export()\n"
+        "del __autograder_export\n"
     )
     return nbformat.v4.new_code_cell(code)
+
+
+def exported_names(calls: list[dict]) -> list[str]:
+    """Every name of the notebook's that the caller loads."""
+    names = []
+    for call in calls:
+        for name in (call.get("fn"), call.get("read"), call.get("predict", {}).get("normalize")):
+            if name and name not in names:
+                names.append(name)
+    return names
 
 
 # ------------------------------------------------------- kernel and client
@@ -296,48 +311,14 @@ def _safe_name(name) -> str:
     return text if text.isidentifier() and len(text) <= 40 else "an exception"
 
 
-# ---------------------------------------------------------------- watchdog
-class Watchdog(threading.Thread):
-    """Stops the kernel when a probed call overruns its limit by WATCHDOG_GRACE.
-
-    The probe's own timer raises in the call, but code that catches
-    everything (a bare ``except:`` in a loop) can swallow it for ever.
-    """
-
-    def __init__(self, outbox: Path, limits: dict[str, float], kill):
-        super().__init__(daemon=True)
-        self.outbox, self.limits, self.kill = outbox, limits, kill
-        self.stop = threading.Event()
-        self.culprit: str | None = None
-        self.first_seen: dict[str, float] = {}
-
-    def run(self):
-        while not self.stop.wait(0.1):
-            try:
-                names = set(os.listdir(self.outbox))
-            except OSError:
-                continue
-            now = time.monotonic()
-            for name in names:
-                key = name[len(probe.STARTED_PREFIX):]
-                if not name.startswith(probe.STARTED_PREFIX) or key not in self.limits or f"{key}.json" in names:
-                    continue
-                since = self.first_seen.setdefault(key, now)
-                if now - since > self.limits[key] + WATCHDOG_GRACE:
-                    self.culprit = key
-                    self.kill()
-                    return
-
-
 # --------------------------------------------------------------- one run
 @dataclass
 class Run:
     """What happened in one kernel."""
     fatal_cell: int | None = None   # a cell that ended the kernel or would not stop
     fatal_cause: str = ""
-    probe: str = "not reached"      # finished | failed | died | stopped | not reached
-    probe_error: str = ""
-    stopped_for: str | None = None  # the call the watchdog stopped the kernel for
+    exported: bool = False          # the kernel saved the graded names at the end
+    export_error: str = ""
     exit: str = ""                  # why the kernel ended, when it died
     deadline_at: int | None = None  # first cell not run because the notebook ran out of time
     cells_run: int = 0              # cells the kernel started
@@ -357,10 +338,31 @@ def _clear_outbox(host) -> Path:
     return outbox
 
 
-def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, skip: dict[int, str],
-                errors: dict[int, str], run: Run, nonce: str, left_out: frozenset[int] = frozenset()) -> None:
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _export(client: GuardedClient, host, names: list[str], final: bool) -> str | None:
+    """Have the kernel save ``names`` for the caller; the error, if it did not."""
+    cell = export_cell(names, f"{host.exchange_inside}/outbox/defs", final)
+    client.nb.cells.append(cell)  # nbclient runs a cell at its index in the notebook
+    try:
+        if not _execute(client, cell, len(client.nb.cells) - 1, EXPORT_TIMEOUT, store_history=False):
+            return "the kernel died or hung while it saved the notebook's functions for the grader"
+    finally:
+        client.nb.cells.remove(cell)
+    error = _cell_error(cell)
+    return f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})" \
+        if error or client.timed_out else None
+
+
+def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts, skip: dict[int, str],
+                errors: dict[int, str], run: Run, left_out: frozenset[int] = frozenset()) -> None:
+    """Run the notebook's cells in a fresh kernel; each solution cell's function, and at the end
+    every other name in ``names``, is saved for the caller."""
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
     cells = run.cells = list(notebook.cells)
+    _clear_outbox(host)
     # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
     # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
     client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
@@ -376,6 +378,14 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
     try:
         with client.setup_kernel(env=host.env, cwd=host.cwd, stdout=log, stderr=log):
             deadline = time.monotonic() + limits.notebook_timeout
+            if names:  # what the export needs, imported before any student code (no file of theirs can stand in)
+                prelude = nbformat.v4.new_code_cell("def __autograder_prelude():\n    import cloudpickle\n"
+                                                    "__autograder_prelude()\ndel __autograder_prelude\n")
+                client.nb.cells.append(prelude)
+                try:
+                    _execute(client, prelude, len(client.nb.cells) - 1, EXPORT_TIMEOUT, store_history=False)
+                finally:
+                    client.nb.cells.remove(prelude)
             for index, cell in enumerate(cells):
                 if cell.cell_type != "code" or index in skip or index in left_out:
                     continue
@@ -383,7 +393,7 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
                 if remaining <= 0:
                     run.deadline_at = index
                     break
-                cid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                cid = _grade_id(cell)
                 limit = min(cell_timeouts.get(cid, limits.cell_timeout), max(1.0, remaining))
                 run.cells_run += 1
                 if not _execute(client, cell, index, limit):
@@ -402,42 +412,17 @@ def _run_kernel(notebook, host, calls, inputs, limits: Limits, cell_timeouts, sk
                     errors[index] = error
                 else:
                     errors.pop(index, None)
-            if not calls:
-                run.probe = "finished"
+                if cid in names and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                    # The function as its solution cell defined it; a later rebinding changes nothing.
+                    run.export_error = _export(client, host, [cid], False) or run.export_error
+            if not names:
+                run.exported = True
                 return
-            # The outputs feedback may show are fixed now, before any hidden input reaches the sandbox.
+            # The outputs feedback may show are fixed now; the kernel's display updates no longer count.
             run.cells = copy.deepcopy(cells)
             client.frozen = True
-            # The plan reaches the sandbox only now, after every student cell has run.
-            outbox = _clear_outbox(host)
-            plan = write_plan(calls, inputs, host.exchange, host.exchange_inside)
-            cell = probe_cell(plan, f"{host.exchange_inside}/outbox", nonce)
-            notebook.cells.append(cell)
-            watchdog = Watchdog(outbox, {str(c["key"]): c["timeout"] for c in calls if c.get("timeout")},
-                                client.km.kill_now)
-            watchdog.start()
-            limit = sum(c.get("timeout") or 0 for c in calls) + PROBE_SLACK
-            try:
-                finished = _execute(client, cell, len(cells), limit, store_history=False)
-            finally:
-                watchdog.stop.set()
-                watchdog.join()
-            if watchdog.culprit is not None:
-                run.probe, run.stopped_for = "stopped", watchdog.culprit
-            elif not finished:
-                status = client.km.exit_status()
-                if status is None:  # the probe cell overran and ignored the interrupt
-                    client.km.kill_now()
-                    run.probe = "stopped"
-                else:
-                    run.probe, run.exit = "died", describe_exit(status)
-            elif _cell_error(cell) or client.timed_out:
-                run.probe = "failed"
-                ename = next((o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"),
-                             "CellTimeoutError" if client.timed_out else "an error")
-                run.probe_error = _safe_name(ename)
-            else:
-                run.probe = "finished"
+            problem = _export(client, host, names, True)
+            run.exported, run.export_error = problem is None, problem or run.export_error
     except DeadKernelError:
         run.exit = describe_exit(client.km.exit_status() if client.km else None)
     finally:
@@ -465,98 +450,132 @@ def _execute(client: GuardedClient, cell, index: int, limit: float, store_histor
     return client.reconnect_iopub()
 
 
-# ------------------------------------------------------------ all the runs
-def _plain_file(path: Path) -> bool:
-    return stat.S_ISREG(path.lstat().st_mode)
+# ------------------------------------------------------------ the caller
+class CallerStream:
+    """Reads the caller's frames (caller.send) from its stdout, within limits."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def _exactly(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        if data is None or len(data) != size:
+            raise EOFError
+        return data
+
+    def frames(self):
+        while True:
+            try:
+                length = caller.FRAME.unpack(self._exactly(caller.FRAME.size))[0]
+            except EOFError:
+                return
+            if length > 1 << 20:
+                return
+            header = json.loads(self._exactly(length))
+            sizes = header.get("sizes", [])
+            if len(sizes) > 2 or sum(sizes) > caller.MAX_RECORD_BYTES + caller.MAX_ARRAY_BYTES:
+                return
+            yield header, [self._exactly(size) for size in sizes]
 
 
-def _collect(host, calls, results: Path, nonce: str, execution: Execution) -> tuple[set[str], set[str]]:
-    """Move this run's finished results into the grader's folder; (keys finished, keys started)."""
-    outbox = host.exchange / "outbox"
-    try:
-        names = set(os.listdir(outbox)) if outbox.is_dir() and not outbox.is_symlink() else set()
-    except OSError:
-        names = set()
-    finished, started = set(), set()
-    for call in calls:
-        key = str(call["key"])
-        if probe.STARTED_PREFIX + key in names:
-            started.add(key)
-        if f"{key}.json" not in names:
-            continue
-        try:
-            # Only plain files: a link could point the judge at any file the grader can read.
-            if not _plain_file(outbox / f"{key}.json"):
-                continue
-            os.replace(outbox / f"{key}.json", results / f"{key}.json")
-            if f"{key}.npz" in names and _plain_file(outbox / f"{key}.npz"):
-                os.replace(outbox / f"{key}.npz", results / f"{key}.npz")
-        except OSError:
-            continue
-        execution.collected[call["id"]] = {"key": key, "nonce": nonce}
-        finished.add(key)
-    return finished, started
+def _caller_command(host, plan: str) -> list[str]:
+    lib = host.lib_inside
+    boot = f"import sys; sys.path.insert(0, {lib!r}); from autograder import caller; caller.main(sys.argv[1:])"
+    argv = [sys.executable, "-E", "-s", "-c", boot, plan, f"{host.exchange_inside}/outbox/defs",
+            "sandboxed" if host.enabled else "trusted"]
+    return host.wrap_caller(argv)
 
 
-def _charge(call: dict, run: Run, pending: list[dict], execution: Execution) -> str:
-    """Record what the call that ended or hung the kernel gets, and skip its function's other cases.
+def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: Execution,
+               torch: bool = False) -> None:
+    """Have the caller make every call, and keep its records for the judge (see caller.py).
 
-    Returns the note for the report.
+    The caller is the grader's own code, so what it decides (a call hung, or
+    ended its process) is the grader's word. If it does not finish (it was
+    killed), none of its records is trusted: every call scores 0, with a note.
     """
-    name = call.get("fn") or call["id"].split("/")[0]
-    if run.probe == "stopped":
-        limit = call.get("timeout") or 0
-        outcome = {"status": "timeout",
-                   "error": f"did not return within {limit:g} s and ignored the time limit, so the grader stopped the kernel"}
-        cause = "ran past its time limit and ignored it"
-    elif run.probe == "failed":
-        outcome = {"status": "error", "error_type": run.probe_error,
-                   "error": f"{run.probe_error}, which stopped the grader's checks"}
-        cause = f"let {run.probe_error} escape"
-    else:
-        why = run.exit or "the kernel died"
-        outcome = {"status": "error", "error_type": "KernelDied",
-                   "error": f"KernelDied: the kernel ended during this call ({why})"}
-        cause = f"ended the kernel ({why})"
-    execution.outcomes[call["id"]] = outcome
-    for other in pending:  # the function's other cases would only do it again
-        if other is not call and "fn" in call and other.get("fn") == name:
-            execution.outcomes[other["id"]] = {**outcome, "error": f"was not run: an earlier case {cause}"}
-    return f"{name} {cause} during the grader's checks; the grader restarted the kernel for the functions it had not checked yet"
+    plan = write_plan(calls, inputs, host.exchange, host.exchange_inside, torch)
+    by_key = {str(call["key"]): call for call in calls}
+    limit = sum(caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls) + CALLER_SLACK
+    log = open(host.kernel_dir.parent / "caller.log", "ab")
+    process = subprocess.Popen(_caller_command(host, plan), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=log, cwd=host.cwd, env=host.caller_env, start_new_session=True)
+    timer = threading.Timer(limit, lambda: _kill_group(process))
+    timer.start()
+    done, running = False, None
+    collected, outcomes = {}, {}
+    try:
+        for header, payloads in CallerStream(process.stdout).frames():
+            if "started" in header:
+                running = by_key.get(str(header["started"]))
+            elif "record" in header and str(header["record"]) in by_key and len(payloads) == 2:
+                key = str(header["record"])
+                (results / f"{key}.json").write_bytes(payloads[0])
+                (results / f"{key}.npz").write_bytes(payloads[1])
+                collected[by_key[key]["id"]] = {"key": key}
+            elif "decided" in header and str(header["decided"]) in by_key:
+                outcomes[by_key[str(header["decided"])]["id"]] = dict(header.get("outcome", {}))
+            elif header.get("done") == len(calls):
+                done = True
+    except (ValueError, OSError):
+        done = False
+    finally:
+        timer.cancel()
+        process.stdout.close()
+        _kill_group(process)
+        process.wait()
+        log.close()
+    if done and process.returncode in (0, -signal.SIGKILL) and len(collected) + len(outcomes) == len(calls):
+        execution.collected.update(collected)
+        execution.outcomes.update(outcomes)
+        return
+    who = running.get("fn") or running.get("read") if running else None
+    why = f"while it called {who}" if who else "before its first call"
+    error = (f"ChecksDisturbed: the grader's checks were disturbed {why} (its caller process ended early), "
+             "so none of their results is trusted")
+    for call in calls:
+        execution.outcomes[call["id"]] = {"status": "error", "error_type": "ChecksDisturbed", "error": error}
+    execution.notes.append(f"the grader's checks were disturbed {why}: its caller process was ended from "
+                           "inside the sandbox, so no result of this grading is trusted and every function "
+                           "scores 0")
 
 
+def _kill_group(process) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------ all the runs
 def execute(notebook, host, exercises, results: Path, limits: Limits | None = None,
-            cell_timeouts: dict[str, float] | None = None, left_out=frozenset()) -> Execution:
-    """Run the notebook and probe every graded function, restarting the kernel as needed.
+            cell_timeouts: dict[str, float] | None = None, left_out=frozenset(), torch: bool = False) -> Execution:
+    """Run the notebook, then call every graded function in the caller.
 
     ``host`` is the submission's sandbox (or its trusted stand-in);
-    ``results`` the grader's own folder, where finished results are moved
-    for the judge. ``cell_timeouts`` gives some cells, by grade_id, a limit
-    of their own (a training cell's budget). ``left_out`` holds the indices
-    of cells a partial grading does not run (grader.cells_left_out).
+    ``results`` the grader's own folder, where the caller's records go for
+    the judge. ``cell_timeouts`` gives some cells, by grade_id, a limit of
+    their own (a training cell's budget). ``left_out`` holds the indices of
+    cells a partial grading does not run (grader.cells_left_out).
+    ``torch``: the lesson uses torch, so the caller imports it once.
     """
     limits = limits or Limits()
     cell_timeouts = cell_timeouts or {}
     calls, inputs = plan_calls(exercises, limits.call_timeout)
-    by_key = {str(c["key"]): c for c in calls}
-    pending = [str(c["key"]) for c in calls]
+    names = exported_names(calls)
     execution = Execution()
     skip: dict[int, str] = {}    # cell index -> why it is no longer run
     errors: dict[int, str] = {}  # cell index -> its error in the latest run that ran it
     dropped: dict[int, int] = {}
     lost: set[int] = set()
-    functions = {c.get("fn") or c["id"] for c in calls}
     started_at = time.perf_counter()
-    max_runs = len(functions) + MAX_EXTRA_RUNS
     results.mkdir(parents=True, exist_ok=True)
-
+    run = Run()
     while True:
         execution.runs += 1
-        nonce = secrets.token_hex(16)
         run = Run()
         try:
-            _run_kernel(notebook, host, [by_key[k] for k in pending], inputs, limits, cell_timeouts,
-                        skip, errors, run, nonce, frozenset(left_out))
+            _run_kernel(notebook, host, names, limits, cell_timeouts, skip, errors, run, frozenset(left_out))
         except Exception as error:  # a kernel that cannot start or talk is a grading failure, reported
             log = host.kernel_dir.parent / "kernel.log"
             # The kernel's own log only before any student code ran: later it could hold anything.
@@ -568,54 +587,47 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
             dropped[index] = max(dropped.get(index, 0), size)
         lost |= {i for i in run.lost if i < len(notebook.cells)}
         if execution.runs == 1 and run.cells_run:
-            # Only the first run's outputs are kept: its cells all ran before any plan (hidden inputs
-            # included) reached the sandbox. A later run's cells could print what an earlier probe left.
+            # Only the first run's outputs are kept: a run's cells all run before any plan (hidden inputs
+            # included) reaches the sandbox, and the first run's outputs are what the student's notebook shows.
             execution.notebook = copy.deepcopy(notebook)
             execution.notebook.cells = run.cells
-        finished, started = _collect(host, [by_key[k] for k in pending], results, nonce, execution)
-        before = len(pending)
-        pending = [k for k in pending if k not in finished]
-
         if run.deadline_at is not None:
             execution.notes.append(f"the notebook ran past its {limits.notebook_timeout:g} s limit: "
                                    f"cells from cell {run.deadline_at} on were not run")
-        if run.fatal_cell is not None:
-            cell = notebook.cells[run.fatal_cell]
-            cid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            where = f"cell {run.fatal_cell}{f' ({cid})' if cid else ''}"
-            skip[run.fatal_cell] = run.fatal_cause
-            errors.pop(run.fatal_cell, None)
-            execution.notes.append(f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the "
-                                   "notebook again without it")
-        elif run.probe in ("died", "stopped", "failed") or (run.probe == "not reached" and pending):
-            culprit = run.stopped_for or next((k for k in pending if k in started), None)
-            if culprit is not None:
-                execution.notes.append(_charge(by_key[culprit], run, [by_key[k] for k in pending], execution))
-                pending = [k for k in pending if by_key[k]["id"] not in execution.outcomes]
-            elif len(pending) == before:  # no call to blame and no progress: running again would not help
-                why = {"died": f"the kernel died during the grader's checks ({run.exit})",
-                       "stopped": "the grader's checks ran past their time limit",
-                       "failed": f"the grader's checks failed ({run.probe_error})"}.get(run.probe)
-                execution.failure = why or (f"the kernel died ({run.exit})" if run.exit
-                                            else "the grader's checks did not run")
-                break
-        elif pending:  # the probe finished, yet some results are not there: something in the kernel removed them
-            execution.failure = "the grader's checks finished, but some of their results were removed"
+        if run.fatal_cell is None:
             break
-        if not pending:
-            break
-        if execution.runs >= max_runs or time.perf_counter() - started_at > 2 * limits.notebook_timeout:
-            execution.failure = execution.failure or (
-                f"the grader gave up after restarting the kernel {execution.runs - 1} times")
+        cid = _grade_id(notebook.cells[run.fatal_cell])
+        where = f"cell {run.fatal_cell}{f' ({cid})' if cid else ''}"
+        skip[run.fatal_cell] = run.fatal_cause
+        errors.pop(run.fatal_cell, None)
+        execution.notes.append(f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the "
+                               "notebook again without it")
+        if execution.runs >= MAX_RUNS or time.perf_counter() - started_at > 2 * limits.notebook_timeout:
+            execution.failure = f"the grader gave up after restarting the kernel {execution.runs - 1} times"
             break
 
+    if calls and execution.failure is None:
+        if not run.exported:
+            execution.notes.append(run.export_error or (f"the kernel died ({run.exit})" if run.exit else
+                                                        "the kernel did not save the notebook's functions"))
+        defs = host.exchange / "outbox" / "defs"
+        for name in names:
+            if (defs / f"{name}.rebound").is_file():
+                execution.notes.append(f"{name} was defined again after its solution cell; the grader graded "
+                                       "the definition in its solution cell")
+        host.end_processes()  # nothing the kernel left behind runs beside the caller
+        try:
+            run_caller(host, calls, inputs, results, execution, torch)
+        except Exception as error:  # the caller could not start: a grading failure, reported
+            execution.failure = f"the grader's checks could not start ({type(error).__name__}: {str(error)[:200]})"
+
     for index in sorted(errors):
-        cid = notebook.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cid = _grade_id(notebook.cells[index])
         execution.cell_errors.append(f"cell {index}{f' ({cid})' if cid else ''}: {errors[index]}")
         if cid:
             execution.errors_by_grade_id[cid] = errors[index]
     for index, cause in skip.items():
-        cid = notebook.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cid = _grade_id(notebook.cells[index])
         if cid:
             execution.errors_by_grade_id[cid] = f"the cell {cause}"
     for index, size in sorted(dropped.items()):

@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import importlib.util
 import itertools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,9 +54,13 @@ from autograder.memory_cgroup import MemoryCgroup
 
 HERE = Path(__file__).resolve().parent
 SHIM_DIR = HERE / "kernel_shim"
-# Modules the notebooks import, copied into the kernel-side package. They hold
-# no hidden cases and no references: those live in exercises/, never mounted.
-SHARED_MODULES = ("data.py", "targets.py", "checks.py")
+# Modules the notebooks and the grader's caller import, copied into the kernel-side
+# package. They hold no hidden cases and no references: those live in exercises/,
+# never mounted.
+SHARED_MODULES = ("data.py", "targets.py", "checks.py", "probe.py", "caller.py")
+# What `import torch` says in a lesson that must not have it (01-05: torch is the judge's reference).
+NO_TORCH = ('raise ImportError("torch is not available in this lesson: it is a numpy lesson, and torch is '
+            'what the grader compares your answers with. Use numpy.")\n')
 # The data a notebook may read. The test labels are deliberately absent.
 DATA_FILES = (data.SPLIT_FILES["train"][0], data.SPLIT_FILES["train"][1], data.SPLIT_FILES["test"][0])
 
@@ -261,7 +267,7 @@ class Sandbox:
     """One submission's sandbox: its folders on the host and the command that starts its kernel."""
     enabled = True
 
-    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str]):
+    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str], hide: tuple[str, ...] = ()):
         self.tools = _tools()
         self.limits = limits
         self.cgroup = MemoryCgroup.create(limits.memory_total)
@@ -283,8 +289,13 @@ class Sandbox:
         uid = self.uid if self.uid is not None else os.getuid()
         passwd.write_text(f"student:x:{uid}:{uid}:student:{SCRATCH}:/bin/sh\n")
         passwd.chmod(0o644)
-        self.binds = [(lib, LIB_INSIDE, "ro"), (passwd, "/etc/passwd", "ro"),
-                      (self.kernel_dir, str(self.kernel_dir), "rw"), (self.exchange, EXCHANGE_INSIDE, "rw")]
+        self.lib_inside = LIB_INSIDE
+        self.binds = [(lib, LIB_INSIDE, "ro"), (passwd, "/etc/passwd", "ro")]
+        self.binds += _hidden_packages(workdir / "hidden", hide)
+        # The kernel's sockets and its exchange folder; the caller gets the exchange read-only and no sockets.
+        self.kernel_binds = [(self.kernel_dir, str(self.kernel_dir), "rw"), (self.exchange, EXCHANGE_INSIDE, "rw")]
+        self.caller_binds = [(self.exchange, EXCHANGE_INSIDE, "ro")]
+        self.caller_env = None  # bwrap sets the caller's environment
         try:
             folder = data.locate(DATA_FILES)
             self.binds += [(folder / name, f"{DATA_INSIDE}/{name}", "ro") for name in DATA_FILES]
@@ -308,8 +319,32 @@ class Sandbox:
             os.chown(path, self.uid, self.uid)
 
     def wrap(self, argv: list[str]) -> list[str]:
-        command = kernel_command(argv, self.env, uid=self.uid, binds=self.binds, limits=self.limits, tools=self.tools)
+        command = kernel_command(argv, self.env, uid=self.uid, binds=self.binds + self.kernel_binds,
+                                 limits=self.limits, tools=self.tools)
         return (self.cgroup.join_prefix() if self.cgroup else []) + command
+
+    def wrap_caller(self, argv: list[str]) -> list[str]:
+        """The grader's caller in a sandbox of its own: another PID namespace, the same limits and uid."""
+        env = {**self.env, "MPLBACKEND": "Agg"}
+        command = kernel_command(argv, env, uid=self.uid, binds=self.binds + self.caller_binds,
+                                 limits=self.limits, tools=self.tools)
+        return (self.cgroup.join_prefix() if self.cgroup else []) + command
+
+    def end_processes(self) -> None:
+        """End everything the kernel left running (before the caller starts, under the same uid and limits)."""
+        if self.cgroup:
+            self.cgroup.empty()
+        elif self.uid is not None:
+            for _ in range(50):
+                left = [pid for pid in _pids_of(self.uid) if pid != os.getpid()]
+                if not left:
+                    break
+                for pid in left:
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                time.sleep(0.1)
 
     def close(self) -> None:
         if self.cgroup:
@@ -329,9 +364,10 @@ class Unsandboxed:
     """The same interface for trusted work (``sandbox=False``): the kernel runs as the grader's user."""
     enabled = False
 
-    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str]):
+    def __init__(self, workdir: Path, limits: Limits, env: dict[str, str], hide: tuple[str, ...] = ()):
         self.limits = limits
         self.uid = None
+        self.lib_inside = str(HERE.parent)
         self.notes = []
         self.kernel_dir = workdir / "kernel"
         self.exchange = workdir / "exchange"
@@ -340,12 +376,19 @@ class Unsandboxed:
             folder.mkdir(mode=0o700)
         self.exchange_inside = str(self.exchange)
         self.env = {**os.environ, **env}
+        self.caller_env = {**self.env, "MPLBACKEND": "Agg"}
 
     def own(self, path: Path) -> None:
         pass
 
     def wrap(self, argv: list[str]) -> list[str]:
         return list(argv)
+
+    def wrap_caller(self, argv: list[str]) -> list[str]:
+        return list(argv)
+
+    def end_processes(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -357,6 +400,38 @@ class Unsandboxed:
         self.close()
 
 
-def make(workdir: Path, limits: Limits, env: dict[str, str], enabled: bool = True):
-    """The sandbox for one submission, or the trusted stand-in when ``enabled`` is False."""
-    return (Sandbox if enabled else Unsandboxed)(workdir, limits, env)
+def make(workdir: Path, limits: Limits, env: dict[str, str], enabled: bool = True, hide: tuple[str, ...] = ()):
+    """The sandbox for one submission, or the trusted stand-in when ``enabled`` is False.
+
+    ``hide`` names installed packages that `import` must not find in the sandbox (torch in 01-05)."""
+    return (Sandbox if enabled else Unsandboxed)(workdir, limits, env, hide)
+
+
+def _pids_of(uid: int) -> list[int]:
+    """The processes whose real uid is ``uid``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def _hidden_packages(folder: Path, names: tuple[str, ...]) -> list[tuple]:
+    """Binds that put a package raising ImportError over each installed package in ``names``."""
+    binds = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        stand_in = folder / name
+        stand_in.mkdir(parents=True, exist_ok=True)
+        (stand_in / "__init__.py").write_text(NO_TORCH if name == "torch" else
+                                              f'raise ImportError("{name} is not available in this lesson")\n')
+        for path in [folder, stand_in, stand_in / "__init__.py"]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        binds.append((stand_in, str(Path(spec.submodule_search_locations[0]).resolve()), "ro"))
+    return binds

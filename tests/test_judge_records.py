@@ -1,50 +1,33 @@
-"""The judge's verdicts on recorded probe outboxes, without a kernel.
+"""The judge's verdicts on records the caller made, without a kernel.
 
-The probe (autograder/probe.py) runs here, in the test's own process, on
-the grader's own reference code (or a catalogue mistake): it writes the
-records a sandboxed kernel would write, and the real judge scores them. So
-the judge's side of the boundary is tested on exactly the files it gets.
+The caller (autograder/caller.py) calls the grader's own reference code (or
+a catalogue mistake), defined in the test's own namespace: it sends the
+records it would send after a sandboxed kernel, and the real judge scores
+them. So the judge's side of the boundary is tested on exactly the files
+it gets (tests/recording.py).
 """
 from __future__ import annotations
 
 import json
-import secrets
 
 import pytest
 
-from autograder import probe, runner
+from autograder import probe
 from autograder.exercises import exercises_for
 from autograder.judge import run_judge
 from autograder.notebooks import grade_cells
 from tests.mistakes import mistakes_for
+from tests import recording
 from tests.samples import reference_answers
 
 A = "02_activations"
 
 
 def recorded(tmp_path, answers: dict[str, str]) -> tuple:
-    """Run the probe on ``answers`` (grade_id -> code) and collect its records as the runner does."""
-    namespace = {"__name__": "__main__"}
-    exec("import numpy as np", namespace)
-    for code in answers.values():
-        exec(code, namespace)
-    exercises = list(exercises_for(A).values())
-    calls, inputs = runner.plan_calls(exercises)
-    exchange, results = tmp_path / "exchange", tmp_path / "results"
-    for folder in (exchange, results):
-        folder.mkdir()
-    plan = runner.write_plan(calls, inputs, exchange, str(exchange))
-    nonce = secrets.token_hex(16)
-    probe.run_plan(namespace, plan, str(exchange / "outbox"), nonce)
-    context = {"assignment": A, "collected": {}, "outcomes": {}, "failure": None, "missing_solutions": [],
-               "cell_errors": {}, "quick": True}
-    for call in calls:
-        key = str(call["key"])
-        (exchange / "outbox" / f"{key}.json").rename(results / f"{key}.json")
-        if (exchange / "outbox" / f"{key}.npz").exists():
-            (exchange / "outbox" / f"{key}.npz").rename(results / f"{key}.npz")
-        context["collected"][call["id"]] = {"key": key, "nonce": nonce}
-    return results, context
+    """The caller's records of ``answers`` (grade_id -> code), collected as the runner does."""
+    results, context, _ = recording.record(tmp_path, recording.namespace_of(*answers.values()),
+                                           exercises_for(A).values())
+    return results, {**context, "assignment": A}
 
 
 def by_function(tests) -> dict[str, dict]:
@@ -70,12 +53,10 @@ def test_a_mistake_loses_exactly_its_cells(tmp_path, mistake):
             assert test["status"] == "passed", test
 
 
-def test_a_record_with_another_nonce_or_a_link_is_not_trusted(tmp_path):
+def test_a_record_that_is_unreadable_or_a_link_is_not_trusted(tmp_path):
     results, context = recorded(tmp_path, reference_answers(A))
     relu = [where["key"] for call_id, where in context["collected"].items() if call_id.startswith("relu/")]
-    record = json.loads((results / f"{relu[0]}.json").read_text())
-    record["nonce"] = "forged"
-    (results / f"{relu[0]}.json").write_text(json.dumps(record))
+    (results / f"{relu[0]}.json").write_text("{not json")
     leaky = next(where["key"] for call_id, where in context["collected"].items() if call_id.startswith("leaky_relu/"))
     (results / f"{leaky}.json").unlink()
     (results / f"{leaky}.json").symlink_to(results / f"{relu[1]}.json")

@@ -12,12 +12,12 @@ from tests import samples
 
 
 def _records(tmp_path, assignment: str):
-    """A results folder with one forged record and one missing, and the context naming them."""
+    """A results folder with one unreadable record and one missing, and the context naming them."""
     results = tmp_path / f"results-{assignment}"
     results.mkdir()
-    (results / "0.json").write_text(json.dumps({"status": "ok", "value": {"t": "py", "type": "float", "v": 1.0}}))
+    (results / "0.json").write_text(json.dumps({"value": {"t": "py", "type": "float", "v": 1.0}}))  # no status
     function = {"01_neuron": "weighted_sum", "02_activations": "relu"}[assignment]
-    context = {"assignment": assignment, "collected": {f"{function}/0": {"key": "0", "nonce": "secret"}},
+    context = {"assignment": assignment, "collected": {f"{function}/0": {"key": "0"}},
                "outcomes": {}, "failure": "the kernel died", "missing_solutions": [], "cell_errors": {}}
     return results, context
 

@@ -153,15 +153,3 @@ def test_the_same_submission_graded_twice_gets_the_same_grade(tmp_path):
     assert [(t["grade_id"], t["score"], t["output"], t["detail"]) for t in first.tests] == \
         [(t["grade_id"], t["score"], t["output"], t["detail"]) for t in second.tests]
     assert first.notes == second.notes
-
-
-def test_a_forged_result_without_the_probes_nonce_is_not_trusted(tmp_path):
-    """The judge reads only what the probe wrote in this run: a record without its nonce counts for nothing."""
-    from autograder.judge import run_judge
-    results = tmp_path / "results"
-    results.mkdir()
-    (results / "0.json").write_text(json.dumps({"status": "ok", "value": {"t": "py", "type": "float", "v": 1.0}}))
-    tests = run_judge("01_neuron", results, {"assignment": "01_neuron", "collected": {
-        "weighted_sum/0": {"key": "0", "nonce": "the grader's secret"}}, "outcomes": {}})
-    first = next(t for t in tests if t["function"] == "weighted_sum")
-    assert first["score"] == 0 and "no result the grader can trust" in first["output"]

@@ -22,3 +22,9 @@ def exercises_for(assignment: str) -> dict[str, Exercise]:
         raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(MODULES)}")
     exercises = importlib.import_module(MODULES[assignment]).EXERCISES
     return {exercise.name: exercise for exercise in exercises}
+
+
+def needs_torch(assignment: str) -> bool:
+    """True for a PyTorch lesson; the numpy lessons' sandboxes have no torch (the judge's reference)."""
+    return any(getattr(e, "harness", None) or getattr(e, "predicts_in_kernel", False)
+               for e in exercises_for(assignment).values())

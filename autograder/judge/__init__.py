@@ -1,14 +1,15 @@
 """The judge: a clean pytest process that scores what the probe recorded.
 
 It imports numpy, torch and the autograder, and nothing of the student's:
-its inputs are, per probed call, a JSON record and a pickle-free npz that
-the sandboxed kernel wrote (and the grader moved into its own folder), plus
-the grader's own context file: which records to read and the nonce each
-must carry, and the outcomes the grader decided itself (a call that ended
-or hung the kernel). Every point is decided here, in a process student
-code never touches, so nothing the student redefines in the kernel
-(check, assert helpers, numpy or torch comparisons, builtins, the probe,
-the exit code) can change a verdict.
+its inputs are, per call, a JSON record and a pickle-free npz that the
+grader's caller sent (autograder/caller.py: each call in a process of its
+own, so a record speaks for its own call only), plus the grader's own
+context file: which records to read, and the outcomes the grader decided
+itself (a call that hung or ended its process, checks that were
+disturbed). Every point is decided here, in a process student code never
+touches, so nothing the student redefines in the kernel (check, assert
+helpers, numpy or torch comparisons, builtins, the probe, the exit code)
+can change a verdict.
 """
 from __future__ import annotations
 

@@ -174,6 +174,165 @@ def _forger_notebook():
     return notebook
 
 
+# The right answers of 02_activations, in numpy, for the forgers below: with them, a forged record
+# would have earned every point.
+ANSWERS = r"""
+import numpy as np
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+def _sigmoid(z):
+    return np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
+ANSWER = {
+    "relu": lambda z: np.maximum(z, 0), "relu_grad": lambda z: (z > 0).astype(z.dtype),
+    "leaky_relu": lambda z, alpha=0.01: np.where(z > 0, z, alpha * z), "sigmoid": _sigmoid,
+    "sigmoid_grad": lambda z: _sigmoid(z) * (1 - _sigmoid(z)), "softmax": _softmax,
+}
+def decode(tree, arrays):
+    kind = tree["t"]
+    if kind == "ndarray":
+        return arrays[tree["k"]]
+    if kind in ("tuple", "list"):
+        return [decode(item, arrays) for item in tree["items"]]
+    if kind == "dict":
+        return {k: decode(v, arrays) for k, v in tree["items"].items()}
+    return tree.get("v")
+def answer(plan, inputs, key):
+    call = next(c for c in plan["calls"] if str(c["key"]) == str(key))
+    args = decode(call["args"], inputs)
+    kwargs = decode(call["kwargs"][0], inputs) if call.get("kwargs") else {}
+    return ANSWER[call["fn"]](*args, **kwargs)
+def nonce_of_the_probe():
+    # The old probe cell left its function, with the nonce among its constants, in the notebook's globals.
+    probe = globals().get("__autograder_probe")
+    consts = probe.__code__.co_consts if probe else ()
+    return next((c for c in consts if isinstance(c, str) and len(c) == 32
+                 and all(h in "0123456789abcdef" for h in c)), None)
+def forged(plan, inputs, key, nonce):
+    return ({"status": "ok", "value": {"t": "ndarray", "k": "v"}, "calls": {}, "mutated": [], "warnings": [],
+             "seconds": 0.001, **({"nonce": nonce} if nonce else {})}, {"v": answer(plan, inputs, key)})
+"""
+
+# The issue's first forger: a thread started by an extra cell waits for the plan, computes every answer,
+# pre-creates the records with the probe's nonce (read from the probe's constants), and takes away the
+# probe's write access to the outbox.
+THREAD_FORGER = ANSWERS + """
+import json, os, threading, time
+def forge():
+    for _ in range(20000):
+        try:
+            with open("/grader/exchange/plan.json") as handle:
+                plan = json.load(handle)
+            with np.load(plan["inputs"]) as stored:
+                inputs = {k: stored[k] for k in stored.files}
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.005)
+            continue
+        outbox = "/grader/exchange/outbox"
+        nonce = None
+        for _ in range(200):  # the probe cell's function appears once the grader sends it
+            nonce = nonce_of_the_probe()
+            if nonce:
+                break
+            time.sleep(0.005)
+        for call in plan["calls"]:
+            try:
+                record, arrays = forged(plan, inputs, call["key"], nonce)
+                np.savez(f"{outbox}/{call['key']}.npz", **arrays)
+                with open(f"{outbox}/{call['key']}.json", "w") as handle:
+                    json.dump(record, handle)
+            except Exception:
+                pass
+        os.chmod(outbox, 0o500)
+        return
+threading.Thread(target=forge, daemon=True).start()
+"""
+
+# The issue's second forger: the probe's own tools, patched. Every record the kernel publishes
+# (os.replace of KEY.json) is rewritten with the right answer, keeping the record's own nonce.
+TOOL_PATCHER = ANSWERS + """
+import json, os
+_replace = os.replace
+def replace(source, destination, *args, **kwargs):
+    name = os.path.basename(str(destination))
+    if name.endswith(".json") and name[:-5].isdigit():
+        try:
+            with open("/grader/exchange/plan.json") as handle:
+                plan = json.load(handle)
+            with np.load(plan["inputs"]) as stored:
+                inputs = {k: stored[k] for k in stored.files}
+            with open(source) as handle:
+                nonce = json.load(handle).get("nonce")
+            record, arrays = forged(plan, inputs, name[:-5], nonce)
+            np.savez(str(destination)[:-5] + ".npz", **arrays)
+            with open(source, "w") as handle:
+                json.dump(record, handle)
+        except Exception:
+            pass
+    return _replace(source, destination, *args, **kwargs)
+os.replace = replace
+"""
+
+# relu is right, and each call also tries to reach the grader's other calls: forged frames into every
+# descriptor of its parent (the caller), forged definitions in the exchange folder, a module planted
+# where a later call could import it, and a process left behind.
+CALL_FORGER = '''import os
+def relu(z):
+    frame = bytes([0, 0, 0, 16]) + b'{"done": 1}     '
+    parent = os.getppid()
+    for fd in range(64):
+        try:
+            with open(f"/proc/{parent}/fd/{fd}", "wb") as handle:
+                handle.write(frame)
+        except OSError:
+            pass
+    for name in ("sigmoid", "softmax", "relu_grad", "leaky_relu", "sigmoid_grad"):
+        try:
+            with open(f"/grader/exchange/outbox/defs/{name}.pkl", "wb") as handle:
+                handle.write(b"forged")
+        except OSError:
+            pass
+    for folder in ("/scratch", "/dev/shm", "."):
+        try:
+            with open(f"{folder}/cloudpickle.py", "w") as handle:
+                handle.write("raise SystemExit")
+        except OSError:
+            pass
+    if os.fork() == 0:  # a process left behind, to wait for the next call
+        os.setsid()
+        import time
+        time.sleep(30)
+        os._exit(0)
+    return np.maximum(z, 0)
+'''
+
+KILL_THE_CALLER = '''import os, signal
+def relu_grad(z):
+    os.kill(os.getppid(), signal.SIGKILL)
+    return (z > 0).astype(z.dtype)
+'''
+
+THROW_AWAY_SPY = '''def and_gate(x1, x2):
+    perceptron(np.stack([x1, x2], axis=1), np.array([1.0, 1.0]), -1.5)  # called, and thrown away
+    return ((x1 == 1) & (x2 == 1)).astype(np.float64)
+'''
+
+
+def _untouched_plus(code: str):
+    """The untouched release notebook (no work at all) plus one extra cell after the setup cell."""
+    notebook = samples.release_notebook(A)
+    at = next(i for i, c in enumerate(notebook.cells) if grade_id(c) == "setup") + 1
+    notebook.cells.insert(at, nbformat.v4.new_code_cell(code))
+    return notebook
+
+
+def _work_plus(code: str):
+    """The reference notebook plus one extra cell at the end."""
+    notebook = answers()
+    notebook.cells.append(nbformat.v4.new_code_cell(code))
+    return notebook
+
+
 SWALLOWING_LOOP = '''
     while True:
         try:
@@ -283,7 +442,7 @@ ATTACKS = [
            dangerous=True),
     Attack("os_exit_in_a_function", "relu ends the kernel when called: relu alone is charged, the rest graded",
            _save(answers(relu="import os\ndef relu(z):\n    os._exit(0)\n")), ("relu",),
-           ("the kernel ended during this call",), dangerous=True),
+           ("the call ended the process it ran in",), dangerous=True),
     Attack("sys_exit_in_a_function", "the exit code is nothing: SystemExit from a call is an error",
            _save(answers(relu_grad="import sys\ndef relu_grad(z):\n    sys.exit(0)\n")), ("relu_grad",),
            ("SystemExit",)),
@@ -329,10 +488,11 @@ ATTACKS = [
     Attack("patch_numpy_comparisons", "np.allclose & co always true, and a wrong softmax",
            _save(with_cell(PATCH_NUMPY, softmax="def softmax(z):\n    return np.exp(z) / np.exp(z).sum()\n")),
            ("softmax",), ("softmax(z)",)),
-    Attack("monkeypatch_torch", "torch's comparisons and softmax patched, and a softmax built on the patch",
+    Attack("monkeypatch_torch", "torch's comparisons and softmax patched, and a softmax built on the patch: "
+           "a numpy lesson has no torch at all (torch is the judge's reference)",
            _save(with_cell(PATCH_TORCH, softmax="import torch\ndef softmax(z):\n"
                                                  "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n")),
-           ("softmax",), ("wrong values", "softmax(z)")),
+           ("softmax",), ("torch is not available in this lesson",)),
     Attack("forge_the_outbox", "a thread writes 'passed' records, never the real work: nothing is earned",
            _save(_forger_notebook()), ALL, ("not implemented yet", "no result the grader can trust"), dangerous=True),
     Attack("hard_coded_public_answers", "passes the public cases, fails the hidden ones",
@@ -385,8 +545,28 @@ ATTACKS = [
            _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):\n"
                                     "    return np.where(z > 0, z, alpha * z).astype(np.float32)\n")),
            ("leaky_relu",), ("dtype",)),
-    Attack("torch_tensor_instead_of_array", "a tensor (another type, another device) for an array",
+    Attack("torch_in_a_numpy_lesson", "softmax computed with torch, the judge's own reference: no torch here",
            _save(answers(softmax="import torch\ndef softmax(z):\n"
                                  "    return torch.softmax(torch.from_numpy(z), dim=-1)\n")), ("softmax",),
-           ("torch tensor",)),
+           ("torch is not available in this lesson",)),
+    # ------------------------------------------------------------ forging the records (issue 13)
+    Attack("forge_with_a_thread_and_the_probes_nonce", "untouched release + a thread that computes every answer, "
+           "pre-creates the records with the probe's nonce and locks the outbox: nothing is earned",
+           _save(_untouched_plus(THREAD_FORGER)), ALL, ("not implemented yet",), dangerous=True),
+    Attack("patch_the_probes_tools", "untouched release + os.replace patched to rewrite every record with the "
+           "right answer: nothing is earned", _save(_untouched_plus(TOOL_PATCHER)), ALL, ("not implemented yet",),
+           dangerous=True),
+    Attack("a_call_forges_the_other_calls", "relu is right, and each call writes forged frames into its parent's "
+           "descriptors, forged definitions, a planted module and a process left behind: only relu is earned",
+           _save(samples.student_notebook(A, {"relu": CALL_FORGER}, fill=False)),
+           ("relu_grad", "leaky_relu", "sigmoid", "sigmoid_grad", "softmax"), ("not implemented yet",),
+           dangerous=True),
+    Attack("kill_the_caller", "relu_grad kills the grader's caller process: no result of the grading is trusted",
+           _save(answers(relu_grad=KILL_THE_CALLER)), ALL, ("the grader's checks were disturbed",), dangerous=True),
+    Attack("rebind_after_the_solution_cell", "a later cell sets relu = lambda z: z: the solution cell's relu is "
+           "graded, and the report says so", _save(_work_plus("relu = lambda z: z\n")), (),
+           ("relu was defined again after its solution cell",)),
+    Attack("throw_away_spy_call", "and_gate calls perceptron and throws the answer away", _save(
+        answers("01_neuron", and_gate=THROW_AWAY_SPY), "01_neuron"), ("and_gate",),
+        ("must build its result from what perceptron returns",), assignment="01_neuron"),
 ]

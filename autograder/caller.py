@@ -1,0 +1,399 @@
+"""The grader's caller: calls each graded function in a process of its own and reports to the grader.
+
+Why a process of its own: whatever runs in the same interpreter as student
+code can be read and rewritten by it (a background thread, a patched
+``os.replace``), so nothing there can vouch for a result. The caller starts
+after the student's kernel has ended, in a sandbox of its own (another PID
+namespace: nothing the kernel left behind can see or signal it), and never
+runs student code itself:
+
+- the kernel exported the graded names with cloudpickle as the notebook
+  defined them (``export``, below), into a folder the caller reads only;
+- for each call the caller forks a child, which loads the function, calls it
+  on the plan's inputs (``probe.call_case``) and writes its record into a
+  pipe of its own; the caller makes the child's process group and
+  everything else left in the sandbox end before the next call;
+- the caller alone holds the channel to the grader (its stdout) and is not
+  dumpable, so no child can read its memory or open its descriptors.
+
+A child can only speak for its own call: what it writes is, at worst, what
+the function could have returned. A call that hangs or ends its process is
+charged by the caller, in the grader's words. If the caller itself is
+disturbed (killed), the grader trusts none of its records.
+
+Runs with stdlib, numpy and cloudpickle only (torch where the lesson uses
+it), from the kernel-side package in the sandbox.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+
+import numpy as np
+
+from autograder import probe
+
+FRAME = struct.Struct(">I")          # length of a frame's JSON header
+RECORD = struct.Struct(">II")        # a child's record: lengths of its JSON and of its arrays
+MAX_RECORD_BYTES = 16 << 20          # one call's JSON record
+MAX_ARRAY_BYTES = 1 << 30            # one call's arrays
+MAX_EXPORT_BYTES = 64 << 20          # one exported name
+LOAD_TIMEOUT = 20.0                  # seconds for a child to load what it calls (torch models take longest)
+GRACE = 2.0                          # seconds past a call's limits before the caller stops it
+LOADED = b"L"                        # what a child writes once it has loaded what it calls
+READ_TIMEOUT = 60.0                  # seconds to read a variable the notebook left
+WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
+
+
+# ------------------------------------------------------------ kernel side
+def export(namespace, names, folder, final):
+    """Keep or save the notebook's ``names`` for the caller (runs in the kernel).
+
+    After a solution cell (``final`` False) the cell's function is kept, as
+    that cell defined it. At the end (``final`` True) every name is saved
+    into ``folder`` with cloudpickle: a kept function (with the globals it
+    uses as they are now), else what the name holds now; a kept name bound
+    to something else since is marked ``NAME.rebound``. This runs in the
+    student's kernel, so it decides nothing: at worst it saves another
+    function under a graded name.
+    """
+    state = sys.modules.setdefault("__autograder_exports__", type(sys)("__autograder_exports__"))
+    kept = state.__dict__.setdefault("kept", {})
+    if not final:
+        kept.update({name: namespace[name] for name in names if name in namespace})
+        return
+    import importlib
+    import io
+    import types
+
+    import cloudpickle
+
+    class Pickler(cloudpickle.Pickler):
+        def reducer_override(self, obj):
+            # A module object of another type (torch.backends is one) is imported, not copied.
+            if isinstance(obj, types.ModuleType) and type(obj) is not types.ModuleType \
+                    and sys.modules.get(getattr(obj, "__name__", None)) is obj:
+                return importlib.import_module, (obj.__name__,)
+            return super().reducer_override(obj)
+
+    def dumps(value):
+        buffer = io.BytesIO()
+        Pickler(buffer, protocol=5).dump(value)
+        return buffer.getvalue()
+
+    os.makedirs(folder, exist_ok=True)
+
+    def write(name, suffix, data):
+        temporary = os.path.join(folder, f".{name}{suffix}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, os.path.join(folder, name + suffix))
+
+    for name in names:
+        if name in kept and namespace.get(name) is not kept[name]:
+            write(name, ".rebound", b"")
+        if name not in kept and name not in namespace:
+            write(name, ".json", json.dumps({"missing": f"the notebook left no {name}"}).encode())
+            continue
+        try:
+            data = dumps(kept[name] if name in kept else namespace[name])
+            if len(data) > MAX_EXPORT_BYTES:
+                raise ValueError(f"it takes {len(data) / 2**20:.0f} MB with the globals it uses, "
+                                 f"over the {MAX_EXPORT_BYTES >> 20} MB the grader takes")
+        except Exception as error:
+            problem = f"{name} could not be handed to the grader ({type(error).__name__}: {str(error)[:200]})"
+            write(name, ".json", json.dumps({"unexportable": problem}).encode())
+            continue
+        write(name, ".pkl", data)
+
+
+# ------------------------------------------------------------- the child
+def _read_limited(path, limit):
+    """A regular file's bytes, never through a link, or None when it is not there."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not (info.st_mode & 0o170000 == 0o100000) or info.st_size > limit:
+            raise ValueError("not a plain file of a size the grader takes")
+        return handle.read(limit + 1)[:limit]
+
+
+class NotDefined(Exception):
+    pass
+
+
+def load(defs, name):
+    """What the notebook left under ``name``, unpickled (student code may run: only ever in a child)."""
+    data = _read_limited(os.path.join(defs, name + ".pkl"), MAX_EXPORT_BYTES)
+    if data is not None:
+        return pickle.loads(data)
+    note = _read_limited(os.path.join(defs, name + ".json"), 4096)
+    why = json.loads(note) if note else {}
+    raise NotDefined(why.get("unexportable") or why.get("missing") or f"the notebook left no {name}")
+
+
+def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
+    """One plan entry's outcome, made in the child; ``loaded()`` once what it calls is loaded."""
+    if "read" in entry:
+        try:
+            value = load(defs, entry["read"])
+        except NotDefined as missing:
+            return {"status": "missing", "error": str(missing)}
+        if "predict" in entry:
+            loaded()
+            return _predict(entry, value, defs, inputs, arrays)
+        try:
+            return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
+        except Exception as error:
+            return {"status": "error", "error_type": type(error).__name__,
+                    "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})"}
+    try:
+        fn = load(defs, entry["fn"])
+    except NotDefined as missing:
+        return {"status": "missing", "error": f"{entry['fn']} is not defined ({missing})"}
+    if not callable(fn):
+        return {"status": "missing", "error": f"{entry['fn']} is a {type(fn).__name__}, not a function"}
+    args = probe.decode(entry["args"], inputs)
+    kwargs_list = [probe.decode(kwargs, inputs) for kwargs in entry["kwargs"]]
+    loaded()
+    outcome = probe.call_case(probe.harnessed(fn, entry.get("harness")), args, kwargs_list,
+                              getattr(fn, "__globals__", {}), entry.get("spies", ()), entry.get("timeout"))
+    try:
+        return probe.encode_outcome(outcome, arrays, entry["id"])
+    except Exception as error:
+        return {"status": "error", "error_type": type(error).__name__,
+                "error": f"its result could not be read ({type(error).__name__}: {str(error)[:200]})"}
+
+
+def _predict(entry, model, defs, inputs, arrays):
+    name = entry["read"]
+    if not isinstance(model, probe._torch().nn.Module):  # the judge says so, with the exercise's hint
+        return {"status": "ok", "value": probe.encode(f"it is a {type(model).__name__}, not a torch.nn.Module",
+                                                      arrays, entry["id"])}
+    normalize = None
+    if entry["predict"].get("normalize"):
+        try:
+            normalize = load(defs, entry["predict"]["normalize"])
+        except NotDefined:
+            normalize = None
+    images = inputs[entry["predict"]["images"]]
+    outcome = probe.call(lambda: probe.model_predictions(model, images, normalize if callable(normalize) else None),
+                         [], {}, timeout=entry.get("timeout"))
+    if outcome["status"] == "error":
+        outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
+    return probe.encode_outcome(outcome, arrays, entry["id"])
+
+
+def _child(entry, defs, inputs, out):
+    """In the forked child: make the call and write its record into ``out``; never returns."""
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, out)  # the caller's channel to the grader among them
+        os.closerange(out + 1, 1 << 16)
+        arrays = {}
+        try:
+            outcome = run_entry(entry, defs, inputs, arrays, lambda: _write_all(out, LOADED))
+        except BaseException as error:  # KeyboardInterrupt, SystemExit from loading: the student's too
+            arrays = {}
+            outcome = {"status": "error", "error_type": type(error).__name__,
+                       "error": f"{type(error).__name__}: {str(error)[:300]}"}
+        record = json.dumps(outcome).encode()
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        _write_all(out, RECORD.pack(len(record), len(buffer.getvalue())) + record + buffer.getvalue())
+    finally:
+        os._exit(0)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# ------------------------------------------------------------ the caller
+def _deadline(entry):
+    """Seconds a call may take once loaded: its limit for each of its calls (twice with spies)."""
+    per_call = entry.get("timeout") or READ_TIMEOUT
+    calls = len(entry.get("kwargs") or [None]) * (2 if entry.get("spies") else 1)
+    return per_call * calls + GRACE
+
+
+def _receive(fd, limit):
+    """The child's record (RECORD lengths, JSON, arrays) once it is whole, or what came until the pipe
+    closed; (bytes, in time). The child has LOAD_TIMEOUT to load what it calls (it then writes
+    LOADED), and ``limit`` more. A process the call left behind cannot hold the caller up: a whole
+    record is enough."""
+    data, end, loading = bytearray(), time.monotonic() + LOAD_TIMEOUT, True
+    while True:
+        if len(data) >= RECORD.size:
+            size = RECORD.size + sum(RECORD.unpack(data[:RECORD.size]))
+            if size > RECORD.size + MAX_RECORD_BYTES + MAX_ARRAY_BYTES:
+                return b"", True  # over every limit: treated as no result
+            if len(data) >= size:
+                return bytes(data[:size]), True
+        left = end - time.monotonic()
+        if left <= 0:
+            return bytes(data), False
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return bytes(data), True
+        if loading and chunk.startswith(LOADED):
+            loading, chunk, end = False, chunk[len(LOADED):], time.monotonic() + limit
+        data += chunk
+
+
+def _end_everything(pid, sandboxed):
+    """End the child's process group and, in the sandbox, every other process this uid left there."""
+    for target in ((-1,) if sandboxed else ()) + (-pid,):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    status = None
+    try:
+        status = os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        pass
+    while True:  # reap whatever else ended
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    if sandboxed:  # nothing a call left in the writable folders reaches the next call
+        for folder in WRITABLE:
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for item in entries:
+                try:
+                    if item.is_dir(follow_symlinks=False):
+                        shutil.rmtree(item.path, ignore_errors=True)
+                    else:
+                        os.unlink(item.path)
+                except OSError:
+                    pass
+    return status
+
+
+def _describe(status):
+    if status is None:
+        return "it could not be waited for"
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        return {signal.SIGKILL: "killed by SIGKILL: out of memory, or over the CPU-time limit",
+                signal.SIGSEGV: "a crash (segmentation fault)",
+                signal.SIGABRT: "an abort in native code"}.get(number, f"ended by signal {number}")
+    return "os._exit, or a crash"
+
+
+def call_in_child(entry, defs, inputs, sandboxed):
+    """(kind, record bytes or outcome, arrays bytes) for one plan entry."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(entry, defs, inputs, write_end)
+    os.close(write_end)
+    limit = _deadline(entry)
+    try:
+        data, in_time = _receive(read_end, limit)
+    finally:
+        os.close(read_end)
+    status = _end_everything(pid, sandboxed)
+    if not in_time:
+        timeout = entry.get("timeout") or READ_TIMEOUT
+        return "decided", {"status": "timeout", "error": f"did not return within {timeout:g} s and ignored the "
+                                                         "time limit, so the grader stopped it"}, b""
+    if len(data) >= RECORD.size:
+        length, arrays = RECORD.unpack(data[:RECORD.size])
+        record = data[RECORD.size:RECORD.size + length]
+        if len(record) == length <= MAX_RECORD_BYTES and len(data) == RECORD.size + length + arrays:
+            try:
+                parsed = json.loads(record)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and isinstance(parsed.get("status"), str):
+                return "record", record, data[RECORD.size + length:]
+    if not data:
+        return "decided", {"status": "error", "error_type": "ProcessEnded",
+                           "error": f"ProcessEnded: the call ended the process it ran in ({_describe(status)})"}, b""
+    return "decided", {"status": "error", "error_type": "UnreadableResult",
+                       "error": "its result could not be read by the grader"}, b""
+
+
+def send(channel, header, *payloads):
+    header = {**header, "sizes": [len(p) for p in payloads]}
+    encoded = json.dumps(header).encode()
+    channel.write(FRAME.pack(len(encoded)) + encoded)
+    for payload in payloads:
+        channel.write(payload)
+    channel.flush()
+
+
+def _not_dumpable():
+    """No process of this uid may read this one's memory or open its descriptors (PR_SET_DUMPABLE 0)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def main(argv):
+    plan_path, defs, mode = argv
+    sandboxed = mode == "sandboxed"
+    channel = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)  # the channel lives on another descriptor, which the children close
+    _not_dumpable()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # nothing from the working folder
+    with open(plan_path) as handle:
+        plan = json.load(handle)
+    with np.load(plan["inputs"], allow_pickle=False) as stored:
+        inputs = {key: stored[key] for key in stored.files}
+    if plan.get("torch"):
+        probe._torch()  # imported once here, not in every child
+    import cloudpickle  # noqa: F401  (the children unpickle with it)
+    timed_out = {}
+    for entry in plan["calls"]:
+        key = str(entry["key"])
+        send(channel, {"started": key})
+        name = entry.get("fn")
+        if name in timed_out:
+            send(channel, {"decided": key, "outcome": {"status": "timeout", "error": timed_out[name],
+                                                       "not_run": True}})
+            continue
+        kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed)
+        if kind == "record":
+            send(channel, {"record": key}, result, arrays)
+            status = json.loads(result).get("status")
+            error = json.loads(result).get("error", "") if status == "timeout" else ""
+        else:
+            send(channel, {"decided": key, "outcome": result})
+            status, error = result["status"], result.get("error", "")
+        if name and status == "timeout":
+            timed_out[name] = f"was not run: an earlier case {error}"
+    send(channel, {"done": len(plan["calls"])})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
