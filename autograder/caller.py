@@ -44,7 +44,8 @@ from autograder import probe
 FRAME = struct.Struct(">I")          # length of a frame's JSON header
 RECORD = struct.Struct(">II")        # a child's record: lengths of its JSON and of its arrays
 MAX_RECORD_BYTES = 16 << 20          # one call's JSON record
-MAX_ARRAY_BYTES = 1 << 30            # one call's arrays
+MAX_ARRAY_BYTES = 256 << 20          # one call's arrays
+MAX_TOTAL_BYTES = 1 << 30            # all the records of one grading together
 MAX_EXPORT_BYTES = 64 << 20          # one exported name
 LOAD_TIMEOUT = 20.0                  # seconds for a child to load what it calls (torch models take longest)
 GRACE = 2.0                          # seconds past a call's limits before the caller stops it
@@ -373,7 +374,7 @@ def main(argv):
     if plan.get("torch"):
         probe._torch()  # imported once here, not in every child
     import cloudpickle  # noqa: F401  (the children unpickle with it)
-    timed_out = {}
+    timed_out, sent = {}, 0
     for entry in plan["calls"]:
         key = str(entry["key"])
         send(channel, {"started": key})
@@ -383,7 +384,12 @@ def main(argv):
                                                        "not_run": True}})
             continue
         kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed)
+        if kind == "record" and sent + len(result) + len(arrays) > MAX_TOTAL_BYTES:
+            kind, result = "decided", {"status": "error", "error_type": "ResultTooLarge",
+                                       "error": f"ResultTooLarge: the results of this notebook's calls came to more "
+                                                f"than the {MAX_TOTAL_BYTES >> 20} MB the grader keeps"}
         if kind == "record":
+            sent += len(result) + len(arrays)
             send(channel, {"record": key}, result, arrays)
             status = json.loads(result).get("status")
             error = json.loads(result).get("error", "") if status == "timeout" else ""

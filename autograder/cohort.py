@@ -31,13 +31,15 @@ import io
 import json
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder import feedback, gradebook, notebooks
+from autograder import feedback, gradebook, heldout, notebooks
 from autograder.data import REPO_ROOT
 from autograder.files import write_atomic, write_json_atomic
 from autograder.report import Report, unscored
@@ -71,6 +73,9 @@ def grader_fingerprint(assignment: str, options: Options) -> str:
     _digest_files(digest, [notebooks.source_path(assignment)], REPO_ROOT)
     digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
     return digest.hexdigest()
+
+
+MAX_SHIPPED_BYTES = 2 * MAX_NOTEBOOK_BYTES  # all that one submission sends to a worker
 
 
 def submission_files(folder: Path) -> list[Path]:
@@ -227,6 +232,8 @@ class Cohort:
             self.coursedir.submitted_directory, ".", ".")).resolve()
         self.out = Path(out) if out else root / "grades" / assignment
         self.options = options or Options()
+        if self.options.secret is None:  # the course's own, which the workers get with the options
+            self.options = replace(self.options, secret=heldout.course_secret(root))
 
     def record_path(self, student: str) -> Path:
         return self.out / "records" / f"{student}.json"
@@ -268,13 +275,24 @@ class Cohort:
 
     def job(self, submission: Submission) -> dict | Report:
         """The worker's job, or at once a 0-point report for a submission no worker should receive."""
-        files = {}
-        for path in submission_files(submission.folder):
-            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                cells = notebooks.grade_cells(self.assignment)
+        files, total = {}, 0
+        paths = submission_files(submission.folder)
+        # Only the assignment's notebook (and nbgrader's timestamp) travels, when it is there under its
+        # name; otherwise every notebook, so that the worker can find it by its cells (a renamed file).
+        if any(p.name == f"{self.assignment}.ipynb" for p in paths):
+            paths = [p for p in paths if p.name in (f"{self.assignment}.ipynb", "timestamp.txt")]
+        cells = notebooks.grade_cells(self.assignment)
+        for path in paths:
+            size = path.stat().st_size
+            total += size
+            if size > MAX_NOTEBOOK_BYTES:
                 return unscored(str(submission.folder), self.assignment, cells,
-                                f"not graded: {path.name} is {path.stat().st_size / 2**20:.0f} MB, over the "
+                                f"not graded: {path.name} is {size / 2**20:.0f} MB, over the "
                                 f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have", 0.0)
+            if total > MAX_SHIPPED_BYTES:
+                return unscored(str(submission.folder), self.assignment, cells,
+                                f"not graded: the submission's notebooks come to more than {MAX_SHIPPED_BYTES // 2**20} "
+                                f"MB together; submit only {self.assignment}.ipynb", 0.0)
             files[path.name] = notebooks.read_regular_file(path)
         return {"student": submission.student, "assignment": self.assignment, "files": files,
                 "origin": str(submission.folder), "options": self.options,
@@ -490,14 +508,40 @@ def _failed(student: str, stage: str, error: BaseException) -> Outcome:
                                             "nothing of it was recorded, so the next run tries again")
 
 
+SAVE_TIMEOUT = 120.0  # seconds to save one student's results; past it, that student fails and the rest go on
+
+
+class SaveTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Raise SaveTimeout in the main thread after ``seconds`` (elsewhere, no limit: signals need it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise SaveTimeout(f"it took longer than {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Outcome]) -> None:
     """Grade ``todo``, appending each student's outcome to ``outcomes`` as soon as it is saved."""
     progress = Progress(len(todo), stream)
 
     def finish(submission: Submission, report: Report, worker: str) -> None:
         try:
-            record = cohort.save(submission, report, worker)
-        except Exception as error:  # a locked gradebook, a full disk: this student only
+            with time_limit(SAVE_TIMEOUT):
+                record = cohort.save(submission, report, worker)
+        except Exception as error:  # a locked gradebook, a full disk, a save past its limit: this student only
             outcome = _failed(submission.student, "saving the results", error)
             outcomes.append(outcome)
             progress.done(f"{submission.student}: {outcome.reason}", failed=True)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from autograder import notebooks, runner
+from autograder import heldout, notebooks, runner
 from autograder.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
 from autograder.report import Report, unscored
@@ -109,7 +109,8 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
 
 
 def grade(submission: Path, assignment: str | None = None, cell_timeout: float | None = None,
-          quick: bool = False, sandbox: bool = True, limits: Limits | None = None, only=None) -> Report:
+          quick: bool = False, sandbox: bool = True, limits: Limits | None = None, only=None,
+          secret: str | None = None) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one).
 
     ``quick`` trains on a subset and scores against the quick targets of
@@ -118,6 +119,8 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     without bubblewrap raises SandboxUnavailable, which says how to install
     it. ``limits`` (autograder.sandbox.Limits) sets memory, time and output
     limits; ``cell_timeout``, when given, overrides its per-cell limit.
+    ``secret`` is the course's (autograder.heldout): by default the one of
+    the workbook's own folder.
     """
     if sandbox:
         check_available()  # refuse before touching the submission: no silent fallback
@@ -158,8 +161,11 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         results = workdir / "results"  # the grader's own: the kernel never sees it
         torch = needs_torch(assignment)
         with make_sandbox(workdir, limits, env, enabled=sandbox, hide=() if torch else ("torch",)) as host:
+            # A trained PyTorch model is scored on the test images changed by the course's secret.
+            images = heldout.test_images(secret or heldout.course_secret()) \
+                if any(t.predicts_in_kernel for t in trainings) else None
             execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets,
-                                       left_out=left_out, torch=torch)
+                                       left_out=left_out, torch=torch, test_images=images)
             execution.notes += host.notes
         context = {
             "assignment": assignment,

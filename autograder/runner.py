@@ -78,14 +78,17 @@ class Execution:
 
 
 # ------------------------------------------------------------------ the plan
-def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None = None):
-    """Every call the probe will make, each with a ``key`` (its position), and their inputs."""
+def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None = None, test_images=None):
+    """Every call the caller will make, each with a ``key`` (its position), and their inputs.
+
+    ``test_images``: what a trained PyTorch model predicts on (autograder/heldout.py); by default
+    the public test images."""
     inputs, calls = {}, []
     for exercise in exercises:
         if isinstance(exercise, Training):
             call = {"key": len(calls), "id": f"{exercise.name}/trained", "read": exercise.variable}
             if exercise.predicts_in_kernel:  # the test images, never their labels
-                inputs.setdefault(TEST_IMAGES, data.load_images("test"))
+                inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
                 call.update(predict={"images": TEST_IMAGES, "normalize": exercise.normalize},
                             timeout=PREDICT_TIMEOUT)
             calls.append(call)
@@ -327,15 +330,36 @@ class Run:
     cells: list = field(default_factory=list)  # this run's cells, with the outputs they produced
 
 
-def _clear_outbox(host) -> Path:
+def _remove_outbox(host) -> None:
     outbox = host.exchange / "outbox"
     if outbox.is_symlink() or outbox.is_file():
         outbox.unlink()
     elif outbox.exists():
         shutil.rmtree(outbox, ignore_errors=True)
+
+
+def _open_outbox(host) -> Path:
+    """The one folder the kernel may write to, made only for the final export: no cell can fill it."""
+    _remove_outbox(host)
+    outbox = host.exchange / "outbox"
     outbox.mkdir(mode=0o700)
     host.own(outbox)
     return outbox
+
+
+def _keep_only_defs(host) -> None:
+    """After the kernel: whatever it left in the outbox beside the saved functions goes, before the plan."""
+    outbox = host.exchange / "outbox"
+    if outbox.is_symlink() or not outbox.is_dir():
+        _remove_outbox(host)
+        return
+    for item in outbox.iterdir():
+        if item.name == "defs" and item.is_dir() and not item.is_symlink():
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
 
 
 def _grade_id(cell) -> str | None:
@@ -362,7 +386,7 @@ def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts,
     every other name in ``names``, is saved for the caller."""
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
     cells = run.cells = list(notebook.cells)
-    _clear_outbox(host)
+    _remove_outbox(host)
     # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
     # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
     client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
@@ -421,6 +445,7 @@ def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts,
             # The outputs feedback may show are fixed now; the kernel's display updates no longer count.
             run.cells = copy.deepcopy(cells)
             client.frozen = True
+            _open_outbox(host)
             problem = _export(client, host, names, True)
             run.exported, run.export_error = problem is None, problem or run.export_error
     except DeadKernelError:
@@ -549,7 +574,8 @@ def _kill_group(process) -> None:
 
 # ------------------------------------------------------------ all the runs
 def execute(notebook, host, exercises, results: Path, limits: Limits | None = None,
-            cell_timeouts: dict[str, float] | None = None, left_out=frozenset(), torch: bool = False) -> Execution:
+            cell_timeouts: dict[str, float] | None = None, left_out=frozenset(), torch: bool = False,
+            test_images=None) -> Execution:
     """Run the notebook, then call every graded function in the caller.
 
     ``host`` is the submission's sandbox (or its trusted stand-in);
@@ -557,11 +583,11 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
     the judge. ``cell_timeouts`` gives some cells, by grade_id, a limit of
     their own (a training cell's budget). ``left_out`` holds the indices of
     cells a partial grading does not run (grader.cells_left_out).
-    ``torch``: the lesson uses torch, so the caller imports it once.
+    ``torch``: the lesson uses torch, so the caller imports it once. ``test_images``: see plan_calls.
     """
     limits = limits or Limits()
     cell_timeouts = cell_timeouts or {}
-    calls, inputs = plan_calls(exercises, limits.call_timeout)
+    calls, inputs = plan_calls(exercises, limits.call_timeout, test_images)
     names = exported_names(calls)
     execution = Execution()
     skip: dict[int, str] = {}    # cell index -> why it is no longer run
@@ -616,6 +642,7 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
                 execution.notes.append(f"{name} was defined again after its solution cell; the grader graded "
                                        "the definition in its solution cell")
         host.end_processes()  # nothing the kernel left behind runs beside the caller
+        _keep_only_defs(host)
         try:
             run_caller(host, calls, inputs, results, execution, torch)
         except Exception as error:  # the caller could not start: a grading failure, reported

@@ -97,6 +97,7 @@ class Limits:
     processes: int = 256            # RLIMIT_NPROC for the kernel's uid; threads count too
     file_size: int = 256 * MiB      # RLIMIT_FSIZE: the largest file the kernel may write
     scratch: int = 512 * MiB        # size of the tmpfs at /scratch
+    exchange: int = 1 * GiB         # size of the tmpfs the kernel saves its functions into (root only)
     cell_timeout: float = 60        # seconds for one notebook cell
     notebook_timeout: float = 900   # seconds for all of a notebook's cells in one run (the probe has its own)
     call_timeout: float | None = None  # caps every exercise's per-call limit (the tests use short ones)
@@ -277,11 +278,19 @@ class Sandbox:
         self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
         self.kernel_dir = workdir / "kernel"  # sockets and connection file, at the same path inside
         self.kernel_dir.mkdir(mode=0o700)
-        self.own(self.kernel_dir)
         # The plan, written by the grader, which the kernel may read but not replace; the
-        # runner makes exchange/outbox, the one folder the kernel writes results into.
+        # runner makes exchange/outbox, the one folder the kernel writes (the saved functions) into.
         self.exchange = workdir / "exchange"
         self.exchange.mkdir(mode=0o755)
+        # Both are small file systems of their own in memory, where the machine lets the grader mount
+        # them (root): the kernel cannot fill the host's disk or its inodes through them.
+        self._mounted = [folder for folder, size, inodes, mode in
+                         ((self.kernel_dir, 16 * MiB, 64, "0700"), (self.exchange, limits.exchange, 1024, "0755"))
+                         if _mount_tmpfs(folder, size, inodes, mode)]
+        if len(self._mounted) < 2:
+            self.notes.append("the kernel's exchange folder was on the host's disk, capped per file only: this "
+                              "machine lets the grader mount no file system of its own for it")
+        self.own(self.kernel_dir)
         self.exchange_inside = EXCHANGE_INSIDE
         self.cwd = None  # bwrap sets the kernel's: /scratch
         lib = build_kernel_lib(workdir / "lib")
@@ -349,6 +358,9 @@ class Sandbox:
     def close(self) -> None:
         if self.cgroup:
             self.cgroup.close()  # kills whatever is left, so the uid is free before its lease ends
+        for folder in self._mounted:
+            subprocess.run(["umount", "--lazy", str(folder)], capture_output=True)
+        self._mounted = []
         if self._lease is not None:
             self._lease.close()
             self._lease = None
@@ -405,6 +417,15 @@ def make(workdir: Path, limits: Limits, env: dict[str, str], enabled: bool = Tru
 
     ``hide`` names installed packages that `import` must not find in the sandbox (torch in 01-05)."""
     return (Sandbox if enabled else Unsandboxed)(workdir, limits, env, hide)
+
+
+def _mount_tmpfs(folder: Path, size: int, inodes: int, mode: str) -> bool:
+    """Mount a tmpfs of ``size`` bytes and ``inodes`` files on ``folder``; False where this machine refuses."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes},mode={mode}",
+                           "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
 
 
 def _pids_of(uid: int) -> list[int]:

@@ -22,6 +22,9 @@ class Target:
     mode: str = "full"
     epochs: int | None = None        # overrides the notebook's default epochs (quick mode); None: keep them
     gpu_budget_s: float | None = None  # the budget where the grader has a CUDA GPU; None: budget_s
+    # Held-out accuracy no network of this exercise reaches within its budget, while a lookup of the
+    # public test labels would: above it, the points are held for the instructor's review.
+    implausible: float = 0.96
 
     def budget(self, device: str = "cpu") -> float:
         """Seconds for the training cell on ``device`` ("cuda" or "cpu")."""
@@ -53,9 +56,10 @@ TARGETS: dict[tuple[str, str], Target] = {
     ("06_pytorch_mlp", "full"): Target(0.87, ((0.84, 0.5), (0.75, 0.25)), budget_s=120),
     ("06_pytorch_mlp", "quick"): Target(0.83, ((0.78, 0.5), (0.70, 0.25)), budget_s=120, train_size=20_000,
                                         mode="quick"),
-    ("07_cnn_gpu", "full"): Target(0.91, ((0.89, 0.5), (0.80, 0.25)), budget_s=480, gpu_budget_s=60),
+    ("07_cnn_gpu", "full"): Target(0.91, ((0.89, 0.5), (0.80, 0.25)), budget_s=480, gpu_budget_s=60,
+                                   implausible=0.975),
     ("07_cnn_gpu", "quick"): Target(0.85, ((0.80, 0.5), (0.69, 0.25)), budget_s=120, train_size=10_000,
-                                    epochs=3, mode="quick"),
+                                    epochs=3, mode="quick", implausible=0.975),
 }
 
 

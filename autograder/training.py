@@ -3,10 +3,13 @@
 The notebook's locked test cell trains the student's network and leaves it
 in a variable. For a numpy network the probe hands that variable over as
 plain data, and the judge computes the predictions itself. A PyTorch model
-cannot leave the kernel as data without running its code, so the probe
-computes its predictions in the kernel, on the test images the grader puts
-in the plan (``predicts_in_kernel``). Either way the judge computes the
-accuracy on the test split, whose labels the student's kernel never sees.
+cannot be scored without running its code, so the grader's caller runs it
+(autograder/caller.py, a process of its own) on the test images the grader
+puts in the plan (``predicts_in_kernel``): the test images changed by the
+course's secret (autograder/heldout.py), so that no table of the public
+labels can answer for a model. Either way the judge computes the accuracy
+on the test split, whose labels the student's kernel never sees, and holds
+an implausible accuracy for review (``Target.implausible``).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ class Training:
     predict: Callable[[Any, np.ndarray], np.ndarray]
     hints: Mapping[str, str] = field(default_factory=dict)
     cases: tuple = ()                   # none: the judge evaluates, the probe only reads the variable
-    predicts_in_kernel: bool = False    # a torch model: the probe predicts, and ``predict`` checks the result
+    predicts_in_kernel: bool = False    # a torch model: the caller predicts, and ``predict`` checks the result
     normalize: str | None = None        # the notebook function that preprocesses images for the model
 
     @property
@@ -76,6 +79,11 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
                "split": split, "tiers": [list(tier) for tier in target.tiers]}
     where = "validation" if split == "validation" else "held-out test"
     head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
+    if accuracy > target.implausible:
+        text = (f"{head}: held for the instructor's review, so no points for now. No network of this exercise "
+                f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
+                "would. If yours really does, show the instructor how.")
+        return Verdict("failed", text, text, 0, 1, 0.0, {**figures, "flagged": "implausible accuracy"})
     if share == 1.0:
         text = f"{head}: full points."
         return Verdict("passed", text, text, 1, 1, 1.0, figures)
@@ -87,7 +95,7 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
 
 
 def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
-    """``predict`` for a model that the probe ran in the kernel: the value is already its predictions."""
+    """``predict`` for a model that the caller ran: the value is already its predictions."""
     if isinstance(value, str):  # the probe's word for a variable that is no model
         raise NotAModel(value)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":

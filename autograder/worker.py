@@ -30,6 +30,8 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     # Regrade only these functions (``--only``) where a student's earlier grading can keep the rest.
     only: tuple[str, ...] | None = None
+    # The course's secret (autograder.heldout), for the workers; never in a record or a fingerprint.
+    secret: str | None = field(default=None, repr=False)
 
     @property
     def mode(self) -> str:
@@ -73,7 +75,7 @@ def grade_job(job: dict) -> dict:
         options: Options = job["options"]
         try:
             report = grade(folder, job["assignment"], quick=options.quick, sandbox=options.sandbox,
-                           limits=options.limits, only=job.get("only"))
+                           limits=options.limits, only=job.get("only"), secret=options.secret)
         except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
             raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None
     report.submission = job["origin"]

@@ -64,3 +64,14 @@ def test_a_call_cannot_change_what_the_next_call_finds(tmp_path):
     assert len(context["collected"]) == len(EXERCISES["relu"].cases) and context["outcomes"] == {}
     tests = run_judge(A, results, {**context, "assignment": A, "only": ["relu"]})
     assert [(t["function"], t["status"]) for t in tests] == [("relu", "passed")], tests
+
+
+def test_the_results_of_one_grading_are_capped_in_total(tmp_path):
+    """The judge loaded every record at once (3.3 GB); the caller now sends at most MAX_TOTAL_BYTES."""
+    from autograder import caller
+    huge = "def relu(z):\n    return np.ones(25_000_000)\n"  # 200 MB a case
+    results, context, execution = recording.record(tmp_path, recording.namespace_of(huge), [EXERCISES["relu"]])
+    sent = sum((results / f"{where['key']}.npz").stat().st_size for where in context["collected"].values())
+    assert sent <= caller.MAX_TOTAL_BYTES
+    refused = [o for o in context["outcomes"].values() if o.get("error_type") == "ResultTooLarge"]
+    assert refused and len(refused) + len(context["collected"]) == len(EXERCISES["relu"].cases)

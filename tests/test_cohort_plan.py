@@ -118,3 +118,29 @@ def test_an_assignment_recorded_without_its_notebook_gets_it(tmp_path):
     (submission,) = group.plan()[0]
     group.save(submission, report_for("ada"), "test")  # into the gradebook: no MissingEntry
     assert gradebook.recorded_scores(coursedir, A)["ada"] == {c.grade_id: c.points for c in grade_cells(A)}
+
+
+def test_one_students_save_that_hangs_is_stopped_and_the_others_are_saved(course, monkeypatch):
+    """Saving runs in grade-all's own process: one that never ends stopped the whole cohort."""
+    import io
+    import time as clock
+
+    from autograder.report import unscored
+    group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True))
+    cells = grade_cells(A)
+    monkeypatch.setattr(cohort, "SAVE_TIMEOUT", 0.5)
+    monkeypatch.setattr(group, "job", lambda submission: unscored(str(submission.folder), A, cells, "x", 0.0))
+
+    def save(submission, report, worker):
+        if submission.student == "bob":
+            clock.sleep(30)
+        return {"report": {"error": None, "score": 0, "max_score": 10, "seconds": 0}}
+    monkeypatch.setattr(group, "save", save)
+    submissions = [cohort.Submission(name, course / "submitted" / name / A, "f") for name in ("bob", "ada")]
+    outcomes: list = []
+    started = clock.perf_counter()
+    cohort._run(group, None, submissions, io.StringIO(), outcomes)
+    assert clock.perf_counter() - started < 10
+    states = {o.student: (o.state, o.reason) for o in outcomes}
+    assert states["ada"][0] == "graded"
+    assert states["bob"][0] == "failed" and "SaveTimeout: it took longer than 0.5 s" in states["bob"][1]

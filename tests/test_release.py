@@ -69,3 +69,11 @@ def test_every_exercise_has_public_and_hidden_cases(assignment):
                 args, kwargs = exercise.inputs(index)
                 seen = probe.roundtrip({"status": "ok", "value": expected})["value"]  # as the judge sees it
                 assert exercise.assess(args, kwargs, seen) is None, f"{exercise.name}: case {index} rejects the reference"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_only_the_pytorch_lessons_import_torch(assignment):
+    """The numpy lessons' sandboxes hide torch (the judge's reference): their notebooks must not need it."""
+    from autograder.exercises import needs_torch
+    code = "\n".join(c.source for c in read(source_path(assignment)).cells if c.cell_type == "code")
+    assert bool(re.search(r"^\s*(import torch|from torch)", code, re.M)) == needs_torch(assignment)

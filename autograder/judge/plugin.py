@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,28 @@ def pytest_addoption(parser):
     group.addoption("--outbox", required=True, help="the folder the probe wrote")
     group.addoption("--context", required=True, help="the grader's notes on the execution")
     group.addoption("--results", required=True, help="where to write the per-test results")
+
+
+# Heap the judge may add to what it has after its imports: the records of one function at a time, and
+# the references' own work. A judge that needs more is a grader fault, reported as such; it never
+# takes the grading machine's memory with it.
+MEMORY_HEADROOM = 3 << 30
+
+
+def _data_size() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def pytest_configure(config):
+    if config.getoption("--assignment", None) is None:
+        return
+    limit = _data_size() + MEMORY_HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard == resource.RLIM_INFINITY or hard > limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 class Recorder:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import probe
+from autograder import caller, probe
 from autograder.checks import Verdict, verdict
 from autograder.exercises import exercises_for
 from autograder.notebooks import grade_cells
@@ -31,8 +31,8 @@ def context(request):
     return json.loads(Path(request.config.getoption("--context")).read_text())
 
 
-MAX_RECORD_BYTES = 16 << 20    # one call's JSON record
-MAX_ARRAY_BYTES = 1 << 30      # one call's arrays, uncompressed
+MAX_RECORD_BYTES = caller.MAX_RECORD_BYTES  # one call's JSON record
+MAX_ARRAY_BYTES = caller.MAX_ARRAY_BYTES    # one call's arrays, uncompressed
 SAFE_ERRORS = {name for name in dir(builtins)
                if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)}
 SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {"LinAlgError", "ProcessEnded", "ChecksDisturbed"}
@@ -64,22 +64,38 @@ def _load_record(folder: Path, key: str) -> dict:
     return probe.decode_outcome(record, _load_arrays(folder / f"{key}.npz"))
 
 
+class Records(dict):
+    """The call records, each read from its file only when a test asks for it, and not kept.
+
+    The judge so holds one function's records at a time, not every record of the grading at once.
+    Everything in these files came from a call in the student's code: anything unreadable counts as
+    no result. Outcomes the grader decided itself (a call hung or ended its process, the checks were
+    disturbed) are held from the start.
+    """
+
+    def __init__(self, folder: Path, collected: dict, decided: dict):
+        super().__init__({call_id: {**outcome, BY_GRADER: True} for call_id, outcome in decided.items()})
+        self.folder, self.collected = folder, {k: v for k, v in collected.items() if k not in decided}
+
+    def get(self, call_id, default=None):
+        if call_id in self:
+            return self[call_id]
+        where = self.collected.get(call_id)
+        if where is None:
+            return default
+        try:
+            return _load_record(self.folder, str(where["key"]))
+        except Exception as error:
+            return {"status": "missing", BY_GRADER: True,
+                    "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
+                             f"one was unreadable: {type(error).__name__})"}
+
+
 @pytest.fixture(scope="module")
 def outcomes(request, context):
-    """What the probe recorded, decoded, plus the outcomes the grader decided itself."""
-    folder = Path(request.config.getoption("--outbox"))
-    records = {}
-    # Everything in these files was written by the student's kernel: anything unreadable counts as no result.
-    for call_id, where in context.get("collected", {}).items():
-        try:
-            records[call_id] = _load_record(folder, str(where["key"]))
-        except Exception as error:
-            records[call_id] = {"status": "missing", BY_GRADER: True,
-                                "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
-                                         f"one was unreadable: {type(error).__name__})"}
-    # Decided by the grader: the call hung or ended its process, or the checks were disturbed.
-    records.update({call_id: {**outcome, BY_GRADER: True} for call_id, outcome in context.get("outcomes", {}).items()})
-    return records
+    """What the caller recorded, decoded when asked for, and the outcomes the grader decided itself."""
+    return Records(Path(request.config.getoption("--outbox")), context.get("collected", {}),
+                   context.get("outcomes", {}))
 
 
 def _public(exercise, index: int, outcome: dict) -> dict:

@@ -333,6 +333,24 @@ def _work_plus(code: str):
     return notebook
 
 
+# The stability check switched off from a cell: numpy's and Python's warning tools made silent, so the
+# probe (which ran in the same interpreter) caught no overflow from a naive sigmoid.
+SILENCE_WARNINGS = '''import warnings
+class _Quiet:
+    def __init__(self, *args, **kwargs):
+        pass
+    def __enter__(self):
+        np.seterr(all="ignore")
+        return []
+    def __exit__(self, *args):
+        return False
+np.errstate = _Quiet
+warnings.catch_warnings = _Quiet
+np.seterr(all="ignore")
+warnings.simplefilter("ignore")
+'''
+
+
 SWALLOWING_LOOP = '''
     while True:
         try:
@@ -566,6 +584,10 @@ ATTACKS = [
     Attack("rebind_after_the_solution_cell", "a later cell sets relu = lambda z: z: the solution cell's relu is "
            "graded, and the report says so", _save(_work_plus("relu = lambda z: z\n")), (),
            ("relu was defined again after its solution cell",)),
+    Attack("switch_off_the_stability_check", "warnings silenced and their tools patched from a cell, and a naive "
+           "sigmoid that overflows: each call runs in a fresh process, so the overflow is still seen",
+           _save(with_cell(SILENCE_WARNINGS, sigmoid="def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")),
+           ("sigmoid", "sigmoid_grad"), ("overflow",)),
     Attack("throw_away_spy_call", "and_gate calls perceptron and throws the answer away", _save(
         answers("01_neuron", and_gate=THROW_AWAY_SPY), "01_neuron"), ("and_gate",),
         ("must build its result from what perceptron returns",), assignment="01_neuron"),

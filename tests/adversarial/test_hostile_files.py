@@ -102,3 +102,26 @@ def test_timestamp_txt_is_read_only_as_a_small_regular_file_in_nbgraders_format(
     (tmp_path / "garbage" / "timestamp.txt").write_text("yesterday, honest")
     (tmp_path / "good" / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
     assert {name: read_timestamp(tmp_path / name) for name in cases} == cases
+
+
+def test_only_the_assignments_notebook_is_shipped_and_the_total_is_capped(tmp_path):
+    """Every file of a submission was read and held (64 MB each, no total): 3 GB in the main process.
+    Now only the assignment's notebook and timestamp travel to a worker, and the total is capped."""
+    submitted = tmp_path / "submitted"
+    bob = submitted / "bob" / A
+    bob.mkdir(parents=True)
+    samples.write(samples.student_notebook(A), submitted / "bob", A)
+    (bob / "timestamp.txt").write_text("2026-11-29 10:00:00.000000 UTC")
+    for index in range(5):  # large decoys beside the notebook: never read
+        with open(bob / f"scratch-{index}.ipynb", "wb") as handle:
+            handle.truncate(60 * 2**20)
+    eve = submitted / "eve" / A  # no notebook under the assignment's name: all notebooks would travel
+    eve.mkdir(parents=True)
+    for index in range(3):
+        with open(eve / f"renamed-{index}.ipynb", "wb") as handle:
+            handle.truncate(60 * 2**20)
+    group = cohort.Cohort(A, submitted=submitted, out=tmp_path / "out", options=cohort.Options(secret="s"))
+    job = group.job(cohort.Submission("bob", bob, "f"))
+    assert sorted(job["files"]) == [f"{A}.ipynb", "timestamp.txt"]
+    refused = group.job(cohort.Submission("eve", eve, "f"))
+    assert refused.score == 0 and "more than 128 MB together" in refused.error

@@ -68,3 +68,64 @@ def test_a_huge_error_message_is_cut_and_still_reported(tmp_path):
     assert report.score == FULL, report.table(detail=True)
     assert saved_size(report) < 2**18, saved_size(report)
     assert any("ValueError: EEEE" in note for note in report.notes), report.notes
+
+
+HUGE_RESULTS = '''def relu(z):
+    return np.ones(25_000_000)  # 200 MB for every case
+'''
+
+
+def test_huge_results_lose_their_function_and_the_rest_is_graded(tmp_path):
+    """Every call's arrays (up to 256 MB each) were loaded by the judge at once: it reached 3.3 GB. The
+    caller now keeps at most 1 GB of results per grading (tests/test_caller.py), the judge reads one
+    function's at a time, under a memory limit of its own."""
+    path = samples.write(samples.student_notebook(A, {"relu": HUGE_RESULTS}), tmp_path, A)
+    report = grade(path, A)
+    tests = {t["function"]: t for t in report.tests}
+    assert tests["relu"]["score"] == 0 and "should have shape (5,), got shape (25000000,)" in tests["relu"]["detail"]
+    assert report.score == FULL - tests["relu"]["max_score"], report.table(detail=True)
+
+
+FILL_THE_EXCHANGE = '''import os
+written, files = 0, 0
+block = b"x" * (8 << 20)
+try:
+    for index in range(100_000):
+        with open(f"/grader/exchange/outbox/fill-{index}", "wb") as handle:
+            files += 1
+            if index < 200:
+                for _ in range(25):  # 200 MB a file, under the per-file limit
+                    handle.write(block)
+                    written += len(block)
+except OSError as error:
+    print(f"stopped after {written >> 20} MB and {files} files: {type(error).__name__}")
+'''
+
+
+def test_no_cell_can_write_into_the_exchange_folder(tmp_path):
+    """The exchange folder was a bind of the host's disk with no total cap: 1.9 GB and 100,000 files were
+    written there from a cell. Now no folder of it is writable while the cells run: the outbox is made
+    only for the final export, and cleared of all but the saved functions before the caller runs."""
+    notebook = with_cell(FILL_THE_EXCHANGE, after="test_softmax")
+    path = samples.write(notebook, tmp_path, A)
+    report = grade(path, A)
+    assert report.score == FULL, report.table(detail=True)
+    shown = json.dumps([c.get("outputs", []) for c in report.notebook.cells])
+    assert "stopped after 0 MB and 0 files: FileNotFoundError" in shown
+
+
+def test_the_exchange_folder_is_a_small_file_system_of_its_own(tmp_path):
+    """Where the grader runs as root (CI does), the kernel's socket folder and the exchange folder are tmpfs
+    mounts: whatever writes there once the outbox exists stops at their size and file count."""
+    import os
+
+    from autograder import sandbox
+    if os.geteuid() != 0:
+        pytest.fail("not root: the grader cannot mount the exchange folder's tmpfs here (the report says so); "
+                    "the test suite runs as root (make test, CI)")
+    limits = sandbox.Limits()
+    with sandbox.make(tmp_path, limits, {}) as host:
+        for folder, size, files in ((host.exchange, limits.exchange, 1024), (host.kernel_dir, 16 << 20, 64)):
+            info = os.statvfs(folder)
+            assert (info.f_blocks * info.f_frsize, info.f_files) == (size, files)
+    assert not os.path.ismount(tmp_path / "exchange")  # unmounted when the sandbox closes

@@ -1,0 +1,98 @@
+"""Attacks on the training exercises: a model that looks its answers up instead of computing them.
+
+The Fashion-MNIST test split is public, labels included, and a PyTorch
+model's predictions are made by its own code. A "model" that looks each
+test image up in a table of the public labels scored 1.0000 when the grader
+showed it the public test images; it now sees them changed by the course's
+secret (autograder/heldout.py), and an accuracy no network of the exercise
+reaches is held for review (Target.implausible).
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from autograder import data, heldout
+from autograder.exercises import exercises_for
+from autograder.grader import grade
+from autograder.sandbox import Limits
+from autograder.training import training_verdict
+from tests import samples
+
+LOOKUP = '''LABELS = {labels!r}  # the public test labels, as anyone can download them
+from autograder import data as _data
+
+class Lookup(nn.Module):
+    """No network at all: the label of each public test image, by its exact pixels."""
+    def __init__(self):
+        super().__init__()
+        self.table = {{image.tobytes(): int(label) for image, label in zip(_data.load_images("test"), LABELS)}}
+        self.unused = nn.Linear(1, 1)
+
+    def forward(self, x):
+        pixels = ((x * 0.5 + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).reshape(len(x), 28, 28)
+        scores = torch.zeros(len(x), 10)
+        for i, image in enumerate(pixels.cpu().numpy()):
+            scores[i, self.table.get(image.tobytes(), 0)] = 1.0
+        return scores
+
+def train_model(train_loader, val_loader, epochs=10, lr=0.001, seed=0, device="cpu", history=None):
+    if history is not None:
+        history.update(loss=[2.3], accuracy=[0.1])
+    return Lookup()
+'''
+
+
+@pytest.mark.sandbox
+@pytest.mark.training
+def test_a_lookup_table_of_the_public_test_labels_earns_nothing(tmp_path, ledger):
+    labels = "".join(str(int(v)) for v in data.load_labels("test"))
+    notebook = samples.student_notebook("06_pytorch_mlp", {"train_model": LOOKUP.format(labels=labels)})
+    path = samples.write(notebook, tmp_path, "06_pytorch_mlp")
+    report = grade(path, "06_pytorch_mlp", quick=True, only=["train_model"],
+                   limits=Limits(cell_timeout=120, call_timeout=30))
+    ledger("attack", "06_pytorch_mlp", ["lookup_table_of_the_public_test_labels"])
+    test = next(t for t in report.tests if t["function"] == "train_model")
+    assert test["score"] == 0, report.table(detail=True)
+    accuracy = float(test["output"].split("held-out test accuracy ")[1].split(",")[0])
+    assert accuracy < 0.2, test["output"]  # the lookup missed every changed image
+
+
+def test_the_held_out_images_differ_from_every_public_one_and_only_by_a_little():
+    public, secret = data.load_images("test"), "a course's secret"
+    changed = heldout.test_images(secret)
+    assert changed.shape == public.shape and changed.dtype == np.uint8
+    difference = np.abs(changed.astype(np.int16) - public.astype(np.int16))
+    assert difference.max() <= heldout.NOISE
+    assert (difference.reshape(len(public), -1).max(axis=1) > 0).all()  # no image is left as it was
+    assert np.array_equal(heldout.test_images(secret), changed)          # the same every grading
+    assert not np.array_equal(heldout.test_images("another course"), changed)
+
+
+def test_the_course_secret_is_made_once_for_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv(heldout.SECRET_ENV, raising=False)
+    first = heldout.course_secret(tmp_path)
+    path = tmp_path / heldout.SECRET_FILE
+    assert len(first) == 64 and heldout.course_secret(tmp_path) == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    monkeypatch.setenv(heldout.SECRET_ENV, "given")
+    assert heldout.course_secret(tmp_path) == "given"
+
+
+@pytest.mark.parametrize("assignment, name", [("06_pytorch_mlp", "train_model"), ("07_cnn_gpu", "train_cnn"),
+                                              ("05_backprop", "train_mlp")])
+def test_an_implausible_accuracy_is_held_for_review(assignment, name):
+    """Perfect predictions (what a nearest-public-image lookup gives) earn nothing until reviewed."""
+    training = exercises_for(assignment)[name]
+    labels = data.load_labels("test")
+    if training.predicts_in_kernel:
+        value = labels
+    else:  # a numpy MLP: weights that the judge runs; perfect ones are hard to make, so predict is stubbed
+        value = None
+        training = training.__class__(**{**training.__dict__, "predict": lambda value, images: labels})
+    result = training_verdict(training, {"status": "ok", "value": value}, "test", quick=False)
+    assert result.fraction == 0 and "held for the instructor's review" in result.message
+    assert result.figures["flagged"] == "implausible accuracy"
