@@ -567,6 +567,11 @@ ATTACKS = [
            _save(answers(softmax="import torch\ndef softmax(z):\n"
                                  "    return torch.softmax(torch.from_numpy(z), dim=-1)\n")), ("softmax",),
            ("torch is not available in this lesson",)),
+    Attack("the_judges_reference_from_torch", "softmax is torch's own, in float64, handed back as numpy: the "
+           "judge's reference itself, so it matched; a numpy lesson has no torch",
+           _save(answers(softmax="import torch\ndef softmax(z):\n    return torch.softmax(torch.from_numpy(z)"
+                                 ".double(), dim=-1).numpy().astype(z.dtype)\n")), ("softmax",),
+           ("torch is not available in this lesson",)),
     # ------------------------------------------------------------ forging the records (issue 13)
     Attack("forge_with_a_thread_and_the_probes_nonce", "untouched release + a thread that computes every answer, "
            "pre-creates the records with the probe's nonce and locks the outbox: nothing is earned",

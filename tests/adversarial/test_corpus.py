@@ -125,5 +125,9 @@ def test_the_corpus_covers_the_issue():
     for needed in ("sys_exit", "os_exit", "infinite_loop_in_a_function", "infinite_loop_in_a_cell", "50_gb",
                    "fork_bomb", "print_1_gb", "redefine_check", "assert_helpers", "numpy", "builtins", "torch",
                    "outbox", "hard_coded", "test_labels", "source", "references", "network", "delete_files",
-                   "edit_locked", "delete_cells", "duplicate_cells", "not_a_notebook", "nan", "inf", "dtype"):
+                   "edit_locked", "delete_cells", "duplicate_cells", "not_a_notebook", "nan", "inf", "dtype",
+                   # issue 13: forging, the caller, spies, torch, stability, the state a function is graded in
+                   "forge_with_a_thread", "patch_the_probes_tools", "forges_the_other_calls", "kill_the_caller",
+                   "throw_away_spy", "torch_in_a_numpy_lesson", "reference_from_torch", "stability_check",
+                   "rebind_after_the_solution_cell"):
         assert needed in names, needed
