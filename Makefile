@@ -36,7 +36,7 @@ data: $(STAMP)
 	$(PY) -m autograder.data
 
 release: setup
-	$(PY) -m autograder.release
+	$(PY) -m autograder.course.release
 
 demo: setup release
 	$(PY) -m tests.demo

@@ -9,9 +9,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from autograder import cohort, gradebook, similarity
-from autograder.grader import grade, select
-from autograder.sandbox import GiB, Limits, SandboxUnavailable
+from autograder.course import cohort, gradebook, similarity
+from autograder.host.grader import grade, select
+from autograder.host.sandbox import GiB, Limits, SandboxUnavailable
 
 
 def only_functions(text: str) -> list[str]:

@@ -10,8 +10,8 @@ import sys
 
 from autograder import data, probe
 from autograder.checks import verdict
-from autograder.exercises import exercises_for
-from autograder.training import Training, training_verdict
+from autograder.judge.exercises import exercises_for
+from autograder.judge.training import Training, training_verdict
 
 
 class CheckFailed(AssertionError):

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from autograder.notebooks import nbgrader_meta, read, source_path
+from autograder.host.repair import nbgrader_meta, read, source_path
 
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 NAIVE_MAX_EPOCHS = 15

@@ -33,7 +33,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from autograder import cohort, gradebook, runner
+from autograder.course import cohort, gradebook
+from autograder.host import runner
 from autograder.data import REPO_ROOT
 from autograder.targets import QUICK_ENV
 from tests import samples

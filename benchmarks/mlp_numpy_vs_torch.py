@@ -5,7 +5,7 @@ solution cells of source/05_backprop (so the benchmark times exactly what
 the grader's reference earns). PyTorch trains the same architecture with
 the same initial weights, learning rate, batch size, epochs and shuffling,
 in float64 (the numpy arithmetic) and in float32 (PyTorch's default).
-Accuracy is computed the grader's way (autograder.exercises.a05_backprop).
+Accuracy is computed the grader's way (autograder.judge.exercises.a05_backprop).
 
     .venv/bin/python -m benchmarks.mlp_numpy_vs_torch [--quick]
 """
@@ -27,8 +27,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from autograder.data import load_fashion_mnist, train_validation
-from autograder.exercises import exercises_for
-from autograder.notebooks import nbgrader_meta, read, source_path
+from autograder.judge.exercises import exercises_for
+from autograder.host.repair import nbgrader_meta, read, source_path
 from autograder.targets import target_for
 
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)

@@ -32,7 +32,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from autograder.data import REPO_ROOT
-from autograder.notebooks import grade_cells
+from autograder.host.repair import grade_cells
 from tests import samples
 
 

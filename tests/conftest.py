@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grader import grade
-from autograder.notebooks import assignments, source_path
+from autograder.host.grader import grade
+from autograder.host.repair import assignments, source_path
 from autograder.targets import TARGETS
 from tests import coverage, samples
 from tests.mistakes import groups, mistakes_for

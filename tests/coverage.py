@@ -33,7 +33,7 @@ def recorded(shared: Path) -> set[str]:
 
 def catalogue() -> set[str]:
     """Every entry a whole run must grade: each mistake of tests/mistakes and each attack of the corpus."""
-    from autograder.notebooks import assignments
+    from autograder.host.repair import assignments
     from tests.adversarial.corpus import ATTACKS
     from tests.mistakes import mistakes_for
     entries = {entry("mistake", a, m) for a in assignments() for m in mistakes_for(a)}

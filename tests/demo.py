@@ -25,9 +25,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder import cohort, similarity
+from autograder.course import cohort, similarity
 from autograder.data import REPO_ROOT
-from autograder.notebooks import assignments
+from autograder.host.repair import assignments
 from tests import samples
 
 DEMO_DIR = REPO_ROOT / "build" / "demo"

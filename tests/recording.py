@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder import caller, runner
-from autograder.sandbox import Limits, Unsandboxed
+from autograder import caller
+from autograder.host import runner
+from autograder.host.sandbox import Limits, Unsandboxed
 
 
 def namespace_of(*sources: str) -> dict:

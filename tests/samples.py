@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.data import REPO_ROOT
-from autograder.notebooks import grade_id, nbgrader_meta, read, source_path
+from autograder.host.repair import grade_id, nbgrader_meta, read, source_path
 from tests.mistakes import mistakes_for
 
 RELEASE_DIR = REPO_ROOT / "release"

@@ -7,7 +7,7 @@ and a record speaks only for its own call. A caller that is disturbed
 """
 from __future__ import annotations
 
-from autograder.exercises import exercises_for
+from autograder.judge.exercises import exercises_for
 from autograder.judge import run_judge
 from tests import recording
 

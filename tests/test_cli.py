@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from autograder.data import REPO_ROOT
-from autograder.notebooks import grade_cells, source_path
+from autograder.host.repair import grade_cells, source_path
 from tests import samples
 
 pytestmark = pytest.mark.sandbox
@@ -85,7 +85,7 @@ def test_only_grades_the_named_functions_and_lists_the_others_as_not_graded(tmp_
                                   "submission.ipynb"])
 def test_a_renamed_notebook_is_graded_as_the_assignment_its_cells_belong_to(tmp_path, name):
     """LMS downloads and browsers rename files: the notebook's test cells say which assignment it is."""
-    from autograder.grader import find_notebook
+    from autograder.host.grader import find_notebook
     path = tmp_path / name
     path.write_text(source_path("02_activations").read_text())
     assert find_notebook(path, None) == (path, "02_activations")
@@ -101,7 +101,7 @@ def test_a_renamed_notebook_is_graded_as_the_assignment_its_cells_belong_to(tmp_
 
 
 def test_the_name_decides_only_when_the_cells_do_not(tmp_path):
-    from autograder.grader import find_notebook
+    from autograder.host.grader import find_notebook
     folder = tmp_path / "02_activations"
     folder.mkdir()
     (folder / "02_activations.ipynb").write_text(source_path("02_activations").read_text())

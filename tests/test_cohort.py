@@ -24,10 +24,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import cohort
+from autograder.course import cohort
 from autograder.data import REPO_ROOT
-from autograder.notebooks import grade_cells
-from autograder.sandbox import BWRAP_ENV
+from autograder.host.repair import grade_cells
+from autograder.host.sandbox import BWRAP_ENV
 from tests import samples
 from tests.adversarial.corpus import ATTACKS
 from tests.mistakes import mistakes_for

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cohort, gradebook
+from autograder.course import cohort, gradebook
 from autograder.data import REPO_ROOT
-from autograder.notebooks import grade_cells
-from autograder.report import Report
+from autograder.host.repair import grade_cells
+from autograder.course.report import Report
 from tests import samples
 
 A = "02_activations"
@@ -125,7 +125,7 @@ def test_one_students_save_that_hangs_is_stopped_and_the_others_are_saved(course
     import io
     import time as clock
 
-    from autograder.report import unscored
+    from autograder.course.report import unscored
     group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True))
     cells = grade_cells(A)
     monkeypatch.setattr(cohort, "SAVE_TIMEOUT", 0.5)

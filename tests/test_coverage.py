@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.notebooks import assignments
+from autograder.host.repair import assignments
 from tests import coverage
 from tests.mistakes import groups, mistakes_for, reach
 

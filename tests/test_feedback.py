@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from matplotlib.figure import Figure
 
-from autograder import feedback
-from autograder.files import write_atomic, write_json_atomic
+from autograder.course import feedback
+from autograder.course.files import write_atomic, write_json_atomic
 
 SCRIPT = "<script>alert(1)</script>"
 SECRET = "HIDDEN-INPUT-1e308"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grader import grade
-from autograder.notebooks import grade_cells, grade_id
+from autograder.host.grader import grade
+from autograder.host.repair import grade_cells, grade_id
 from tests import samples
 from tests.conftest import ASSIGNMENTS, MISTAKES
 from tests.mistakes import group_of, groups, mistakes_for

@@ -13,9 +13,9 @@ import json
 import pytest
 
 from autograder import probe
-from autograder.exercises import exercises_for
+from autograder.judge.exercises import exercises_for
 from autograder.judge import run_judge
-from autograder.notebooks import grade_cells
+from autograder.host.repair import grade_cells
 from tests.mistakes import mistakes_for
 from tests import recording
 from tests.samples import reference_answers

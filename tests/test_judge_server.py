@@ -7,7 +7,7 @@ import time
 import pytest
 
 from autograder import judge
-from autograder.grader import grade
+from autograder.host.grader import grade
 from tests import samples
 
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import runner
+from autograder.host import runner
 from autograder.data import REPO_ROOT
-from autograder.notebooks import source_path
+from autograder.host.repair import source_path
 from autograder.targets import QUICK_ENV, TARGETS
 from tests import samples
 from tests.conftest import ASSIGNMENTS, QUICK

@@ -148,7 +148,7 @@ def test_a_case_with_repeated_calls_returns_every_result():
 
 
 def test_the_caller_reads_a_variable_the_notebook_left(tmp_path):
-    from autograder import runner
+    from autograder.host import runner
     from tests import recording
 
     calls = [{"key": 0, "id": "train/trained", "read": "trained_params"}, {"key": 1, "id": "other/trained", "read": "absent"}]

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from autograder import probe
-from autograder.exercises import exercises_for
-from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, source_path
-from autograder.release import generate
-from autograder.training import Training
+from autograder.judge.exercises import exercises_for
+from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, source_path
+from autograder.course.release import generate
+from autograder.judge.training import Training
 from tests.samples import RELEASE_DIR
 
 
@@ -74,6 +74,6 @@ def test_every_exercise_has_public_and_hidden_cases(assignment):
 @pytest.mark.parametrize("assignment", assignments())
 def test_only_the_pytorch_lessons_import_torch(assignment):
     """The numpy lessons' sandboxes hide torch (the judge's reference): their notebooks must not need it."""
-    from autograder.exercises import needs_torch
+    from autograder.judge.exercises import needs_torch
     code = "\n".join(c.source for c in read(source_path(assignment)).cells if c.cell_type == "code")
     assert bool(re.search(r"^\s*(import torch|from torch)", code, re.M)) == needs_torch(assignment)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import nbformat
 
-from autograder.notebooks import grade_id, nbgrader_meta, read, repair, source_path
+from autograder.host.repair import grade_id, nbgrader_meta, read, repair, source_path
 from tests import samples
 
 A = "02_activations"

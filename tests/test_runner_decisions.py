@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import runner
-from autograder.exercises import exercises_for
-from autograder.notebooks import grade_id
-from autograder.sandbox import Limits
+from autograder.host import runner
+from autograder.judge.exercises import exercises_for
+from autograder.host.repair import grade_id
+from autograder.host.sandbox import Limits
 from tests import samples
 
 A = "02_activations"

@@ -10,10 +10,10 @@ import time
 import nbformat
 import pytest
 
-from autograder import memory_cgroup, runner, sandbox
+from autograder.host import memory_cgroup, runner, sandbox
 from autograder.data import REPO_ROOT
-from autograder.grader import grade
-from autograder.sandbox import Limits, SandboxUnavailable
+from autograder.host.grader import grade
+from autograder.host.sandbox import Limits, SandboxUnavailable
 from tests import samples
 
 pytestmark = pytest.mark.sandbox
@@ -39,14 +39,21 @@ for path in ["/usr/written", "/written", EXPECT["venv"] + "/written", "/grader/e
         problems.append(f"could write {path}")
     except OSError:
         pass
-for path in [EXPECT["repo"] + "/source", EXPECT["repo"] + "/autograder/exercises", EXPECT["repo"] + "/gradebook.db",
+for path in [EXPECT["repo"] + "/source", EXPECT["repo"] + "/autograder/judge", EXPECT["repo"] + "/gradebook.db",
              EXPECT["repo"] + "/datasets/fashion-mnist", "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz",
              "/grader/data/t10k-labels-idx1-ubyte.gz", EXPECT["results"], "/root/.cache"]:
     expect(not os.path.exists(path), f"{path} is visible")
 import autograder
 expect(autograder.__file__.startswith("/grader/lib/"), f"autograder comes from {autograder.__file__}")
-for module in ["autograder.exercises", "autograder.judge", "autograder.grader", "autograder.runner"]:
-    expect(importlib.util.find_spec(module) is None, f"{module} is importable")
+for module in ["autograder.judge", "autograder.judge.exercises", "autograder.exercises", "autograder.host",
+               "autograder.host.grader", "autograder.course", "autograder.kernel"]:
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # its parent package is not there either
+        found = None
+    expect(found is None, f"{module} is importable")
+mounted = sorted(n for n in os.listdir(os.path.dirname(autograder.__file__)) if n.endswith(".py"))
+expect(mounted == EXPECT["kernel"], f"the sandbox's autograder package holds {mounted}, not autograder/kernel/")
 expect("pytest" not in sys.modules, "pytest is loaded in the kernel")
 from autograder import data
 expect(data.load_images("test").shape == (10000, 28, 28), "the test images are missing")
@@ -81,7 +88,8 @@ def test_the_kernel_sees_only_what_the_notebook_needs(tmp_path):
     (tmp_path / "results").mkdir()
     expect = {"root": os.geteuid() == 0, "venv": sys.prefix, "repo": str(REPO_ROOT),
               "results": str(tmp_path / "results"), "nproc": limits.processes, "memory": limits.memory,
-              "cpu": limits.cpu_seconds, "scratch": limits.scratch}
+              "cpu": limits.cpu_seconds, "scratch": limits.scratch,
+              "kernel": sorted(p.name for p in (REPO_ROOT / "autograder" / "kernel").glob("*.py"))}
     execution = run_cells(tmp_path, f"EXPECT = {expect!r}", INSIDE, limits=limits)
     assert execution.cell_errors == [] and execution.failure is None, execution
 

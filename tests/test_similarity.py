@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from autograder.similarity import (THRESHOLD, add_arguments, compare, fingerprints, load_submissions, normalise,
+from autograder.course.similarity import (THRESHOLD, add_arguments, compare, fingerprints, load_submissions, normalise,
                                    run, template_kgrams)
 from tests import samples
 from tests.solutions.a02_activations import SOLUTIONS

@@ -8,9 +8,9 @@ import pytest
 
 from autograder import data
 from autograder.data import REPO_ROOT
-from autograder.exercises import MODULES, exercises_for
+from autograder.judge.exercises import MODULES, exercises_for
 from autograder.targets import TARGETS, Target, target_for
-from autograder.training import NotAModel, Training, training_verdict
+from autograder.judge.training import NotAModel, Training, training_verdict
 
 TRAININGS = [e for a in MODULES if (REPO_ROOT / "source" / a).is_dir()
              for e in exercises_for(a).values() if isinstance(e, Training)]

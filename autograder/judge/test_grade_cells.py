@@ -12,9 +12,9 @@ import pytest
 
 from autograder import caller, probe
 from autograder.checks import Verdict, verdict
-from autograder.exercises import exercises_for
-from autograder.notebooks import grade_cells
-from autograder.training import Training, training_verdict
+from autograder.judge.exercises import exercises_for
+from autograder.host.repair import grade_cells
+from autograder.judge.training import Training, training_verdict
 
 
 def pytest_generate_tests(metafunc):

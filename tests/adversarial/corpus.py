@@ -21,8 +21,8 @@ from typing import Callable
 import nbformat
 import numpy as np
 
-from autograder.exercises import exercises_for
-from autograder.notebooks import grade_id
+from autograder.judge.exercises import exercises_for
+from autograder.host.repair import grade_id
 from tests import samples
 
 A = "02_activations"
@@ -405,7 +405,7 @@ def softmax(z):
 STEAL_REFERENCE = '''import importlib.util
 def relu_grad(z):
     try:
-        from autograder.exercises.a02_activations import relu_grad as exercise
+        from autograder.judge.exercises.a02_activations import relu_grad as exercise
     except ImportError:
         spec = importlib.util.spec_from_file_location("a02", "/work/main/autograder/exercises/a02_activations.py")
         module = importlib.util.module_from_spec(spec)
@@ -524,7 +524,7 @@ ATTACKS = [
            ("FileNotFoundError: [Errno 2] No such file or directory: '/grader/data/t10k-labels",)),
     Attack("read_source_notebook", "source/ is not in the sandbox",
            _save(answers(softmax=STEAL_SOURCE)), ("softmax",), ("FileNotFoundError",)),
-    Attack("import_the_references", "autograder.exercises is not in the sandbox",
+    Attack("import_the_references", "autograder.judge.exercises is not in the sandbox",
            _save(answers(relu_grad=STEAL_REFERENCE)), ("relu_grad",), ("FileNotFoundError",
                                                                       "ModuleNotFoundError")),
     Attack("open_a_network_socket", "no network in the sandbox",

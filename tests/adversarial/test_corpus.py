@@ -17,10 +17,10 @@ import pytest
 
 from autograder.checks import _fmt
 from autograder.data import REPO_ROOT
-from autograder.exercises import exercises_for
-from autograder.grader import grade
-from autograder.notebooks import grade_cells
-from autograder.sandbox import Limits
+from autograder.judge.exercises import exercises_for
+from autograder.host.grader import grade
+from autograder.host.repair import grade_cells
+from autograder.host.sandbox import Limits
 from tests import samples
 from tests.adversarial.corpus import ALL, ATTACKS, A
 

@@ -13,8 +13,8 @@ import csv
 import io
 import os
 
-from autograder import cohort, similarity
-from autograder.grader import grade
+from autograder.course import cohort, similarity
+from autograder.host.grader import grade
 from tests import samples
 
 A = "02_activations"
@@ -73,8 +73,8 @@ def test_a_students_html_in_markdown_is_inert_in_the_autograded_notebook():
     """nbgrader's feedback and the formgrader render autograded/'s markdown as HTML: it ran the student's."""
     import nbformat
 
-    from autograder.gradebook import autograded_notebook
-    from autograder.report import Report
+    from autograder.course.gradebook import autograded_notebook
+    from autograder.course.report import Report
     notebook = samples.student_notebook(A)
     lesson = next(cell for cell in notebook.cells if cell.cell_type == "markdown" and "<" not in cell.source)
     notebook.cells.insert(3, nbformat.v4.new_markdown_cell(SCRIPT))
@@ -92,7 +92,7 @@ def test_a_students_html_in_markdown_is_inert_in_the_autograded_notebook():
 def test_timestamp_txt_is_read_only_as_a_small_regular_file_in_nbgraders_format(tmp_path):
     """A FIFO blocked grade-all's main process for ever, a link to /dev/zero was read until memory ran out,
     and a megabyte of digits took nbgrader's parser 50 s before it raised, on every run."""
-    from autograder.gradebook import read_timestamp
+    from autograder.course.gradebook import read_timestamp
     cases = {"fifo": None, "zero": None, "digits": None, "garbage": None, "good": "2026-11-20 10:00:00.000000 UTC"}
     for name in cases:
         (tmp_path / name).mkdir()

@@ -18,8 +18,8 @@ import json
 import nbformat
 import pytest
 
-from autograder.grader import grade
-from autograder.notebooks import grade_cells
+from autograder.host.grader import grade
+from autograder.host.repair import grade_cells
 from tests.adversarial.corpus import A, with_cell
 from tests import samples
 
@@ -119,7 +119,7 @@ def test_the_exchange_folder_is_a_small_file_system_of_its_own(tmp_path):
     mounts: whatever writes there once the outbox exists stops at their size and file count."""
     import os
 
-    from autograder import sandbox
+    from autograder.host import sandbox
     if os.geteuid() != 0:
         pytest.fail("not root: the grader cannot mount the exchange folder's tmpfs here (the report says so); "
                     "the test suite runs as root (make test, CI)")

@@ -15,11 +15,12 @@ import stat
 import numpy as np
 import pytest
 
-from autograder import data, heldout
-from autograder.exercises import exercises_for
-from autograder.grader import grade
-from autograder.sandbox import Limits
-from autograder.training import training_verdict
+from autograder import data
+from autograder.host import heldout
+from autograder.judge.exercises import exercises_for
+from autograder.host.grader import grade
+from autograder.host.sandbox import Limits
+from autograder.judge.training import training_verdict
 from tests import samples
 
 LOOKUP = '''LABELS = {labels!r}  # the public test labels, as anyone can download them

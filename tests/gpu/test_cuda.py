@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from autograder import runner, sandbox
-from autograder.grader import grade
+from autograder.host import runner, sandbox
+from autograder.host.grader import grade
 from autograder.targets import grading_device, target_for
 from tests import samples
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from autograder.notebooks import grade_id, nbgrader_meta
+from autograder.host.repair import grade_id, nbgrader_meta
 from tests.samples import release_notebook
 
 PLACEHOLDER = "    # YOUR CODE HERE\n    raise NotImplementedError()"

@@ -50,14 +50,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder import data
-from autograder.memory_cgroup import MemoryCgroup
+from autograder.host.memory_cgroup import MemoryCgroup
 
 HERE = Path(__file__).resolve().parent
-SHIM_DIR = HERE / "kernel_shim"
-# Modules the notebooks and the grader's caller import, copied into the kernel-side
-# package. They hold no hidden cases and no references: those live in exercises/,
-# never mounted.
-SHARED_MODULES = ("data.py", "targets.py", "checks.py", "probe.py", "caller.py")
+# The kernel side, mounted whole as the sandbox's `autograder` package: no hidden case and no
+# reference is in it (those live with the judge, never mounted).
+KERNEL_PACKAGE = HERE.parent / "kernel"
 # What `import torch` says in a lesson that must not have it (01-05: torch is the judge's reference).
 NO_TORCH = ('raise ImportError("torch is not available in this lesson: it is a numpy lesson, and torch is '
             'what the grader compares your answers with. Use numpy.")\n')
@@ -181,20 +179,15 @@ def _lease_uid():
     raise SandboxUnavailable(f"every one of the {UID_SPAN - 1} sandbox uids is in use")
 
 
-def build_kernel_lib(folder: Path) -> Path:
-    """The ``autograder`` package as the kernel sees it: the shim notebook module and the shared modules."""
-    package = folder / "autograder"
-    package.mkdir(parents=True, exist_ok=True)
-    (package / "__init__.py").write_text('"""The kernel-side autograder: the grade is decided outside this kernel."""\n')
-    for name in SHARED_MODULES:
-        shutil.copyfile(HERE / name, package / name)
-    shutil.copyfile(SHIM_DIR / "notebook.py", package / "notebook.py")
-    # data.py finds its manifest at ../datasets/manifest.json, as in the repo.
-    (folder / "datasets").mkdir(exist_ok=True)
-    shutil.copyfile(data.MANIFEST_PATH, folder / "datasets" / "manifest.json")
-    for path in [folder, package, folder / "datasets", *package.iterdir(), *(folder / "datasets").iterdir()]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return folder
+def kernel_package_binds() -> list[tuple]:
+    """autograder/kernel/ whole as the sandbox's `autograder` package, and the data manifest beside it,
+    where data.py finds it (../datasets/manifest.json)."""
+    unreadable = [p for p in [KERNEL_PACKAGE, *KERNEL_PACKAGE.rglob("*")] if not p.stat().st_mode & 0o004]
+    if unreadable:
+        raise SandboxUnavailable(f"{unreadable[0]} is not readable by other users, so the sandboxed kernel could "
+                                 "not import it: check out the repository with a umask of 022")
+    return [(KERNEL_PACKAGE, f"{LIB_INSIDE}/autograder", "ro"),
+            (data.MANIFEST_PATH, f"{LIB_INSIDE}/datasets/manifest.json", "ro")]
 
 
 def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits,
@@ -293,13 +286,12 @@ class Sandbox:
         self.own(self.kernel_dir)
         self.exchange_inside = EXCHANGE_INSIDE
         self.cwd = None  # bwrap sets the kernel's: /scratch
-        lib = build_kernel_lib(workdir / "lib")
         passwd = workdir / "passwd"  # so that getpass and pwd find the kernel's user
         uid = self.uid if self.uid is not None else os.getuid()
         passwd.write_text(f"student:x:{uid}:{uid}:student:{SCRATCH}:/bin/sh\n")
         passwd.chmod(0o644)
         self.lib_inside = LIB_INSIDE
-        self.binds = [(lib, LIB_INSIDE, "ro"), (passwd, "/etc/passwd", "ro")]
+        self.binds = [*kernel_package_binds(), (passwd, "/etc/passwd", "ro")]
         self.binds += _hidden_packages(workdir / "hidden", hide)
         # The kernel's sockets and its exchange folder; the caller gets the exchange read-only and no sockets.
         self.kernel_binds = [(self.kernel_dir, str(self.kernel_dir), "rw"), (self.exchange, EXCHANGE_INSIDE, "rw")]

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.data import REPO_ROOT
-from autograder.notebooks import NotANotebook, assignments, grade_id, nbgrader_meta, read, repair, source_path
+from autograder.host.repair import NotANotebook, assignments, grade_id, nbgrader_meta, read, repair, source_path
 
 K = 5
 COMMON_SHARE = 0.25

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograder import probe
 from autograder.checks import Case, Exercise, _fmt
-from autograder.training import Training, predictions_from_kernel
+from autograder.judge.training import Training, predictions_from_kernel
 
 MLP_SHAPES = [(128, 784), (128,), (10, 128), (10,)]
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from autograder import data
 from autograder.checks import Case, Exercise, _fmt
-from autograder.exercises.a06_pytorch_mlp import logits_problem, module_problem, tensor_problem
-from autograder.training import Training, predictions_from_kernel
+from autograder.judge.exercises.a06_pytorch_mlp import logits_problem, module_problem, tensor_problem
+from autograder.judge.training import Training, predictions_from_kernel
 
 CONV_LAYERS = ("Conv2d",)
 POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.data import REPO_ROOT
-from autograder.grader import grade
-from autograder.sandbox import Limits, SandboxUnavailable, check_available
+from autograder.host.grader import grade
+from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger .ipynb is reported as ungradable, never shipped to a worker
 GRADER_CODE = REPO_ROOT / "autograder"
@@ -30,7 +30,7 @@ class Options:
     limits: Limits = field(default_factory=Limits)
     # Regrade only these functions (``--only``) where a student's earlier grading can keep the rest.
     only: tuple[str, ...] | None = None
-    # The course's secret (autograder.heldout), for the workers; never in a record or a fingerprint.
+    # The course's secret (autograder.host.heldout), for the workers; never in a record or a fingerprint.
     secret: str | None = field(default=None, repr=False)
 
     @property
@@ -50,15 +50,16 @@ def _digest_files(digest, paths, root: Path) -> None:
         digest.update(b"\0")
 
 
-# Modules that only present or ship results: changing them changes no grade, so it regrades nothing.
-PRESENTATION = {"cohort.py", "gradebook.py", "feedback.py", "files.py", "similarity.py", "__main__.py", "release.py"}
+# The packages whose code decides a grade; course/ only presents and ships results, so a change
+# there regrades nothing.
+DECIDING = ("kernel", "host", "judge")
 
 
 def code_fingerprint() -> str:
     """The grading code and what it depends on: the same on every machine that may grade for us."""
     digest = hashlib.sha256()
-    _digest_files(digest, [p for p in GRADER_CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                           and not (p.parent == GRADER_CODE and p.name in PRESENTATION)], GRADER_CODE)
+    _digest_files(digest, [p for package in DECIDING for p in (GRADER_CODE / package).rglob("*")
+                           if p.is_file() and "__pycache__" not in p.parts], GRADER_CODE)
     _digest_files(digest, [REPO_ROOT / "datasets" / "manifest.json"], REPO_ROOT)
     for package in ("numpy", "torch", "nbclient", "ipykernel"):
         digest.update(f"{package}=={metadata.version(package)}".encode())

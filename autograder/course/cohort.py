@@ -5,7 +5,7 @@ The main process finds the submissions in nbgrader's
 unchanged, and hands the rest to workers: a local pool of processes, or a
 Dask cluster (a ``LocalCluster``, or a scheduler's address). A worker
 receives the notebooks' bytes, not a path, so it needs no shared disk; it
-grades them with ``autograder.grader.grade`` (sandbox, limits and all) and
+grades them with ``autograder.host.grader.grade`` (sandbox, limits and all) and
 sends back the report. Only the main process writes: the gradebook (SQLite
 wants one writer), nbgrader's autograded/ folder, and under ``out``
 
@@ -14,7 +14,7 @@ wants one writer), nbgrader's autograded/ folder, and under ``out``
     students/<student>/feedback.html  the student's feedback page: safe to hand out
     cohort.csv, report.html           the cohort
 
-Every file is written whole (autograder.files). A student's record is
+Every file is written whole (autograder.course.files). A student's record is
 written last, and it carries the fingerprint of what was graded: the
 submission's bytes and the grader's own code, notebook and settings. So an
 interrupted run leaves nothing half-done, and the next run regrades exactly
@@ -39,11 +39,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder import feedback, gradebook, heldout, notebooks
+from autograder.course import feedback, gradebook
+from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
-from autograder.files import write_atomic, write_json_atomic
-from autograder.report import Report, unscored
-from autograder.worker import (MAX_NOTEBOOK_BYTES, Options, _digest_files, code_fingerprint, grade_job,
+from autograder.course.files import write_atomic, write_json_atomic
+from autograder.course.report import Report, unscored
+from autograder.host.worker import (MAX_NOTEBOOK_BYTES, Options, _digest_files, code_fingerprint, grade_job,
                                worker_problem)
 
 WORKER_WAIT = 120  # seconds to wait for a Dask scheduler's first worker
@@ -70,7 +71,7 @@ def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
 def grader_fingerprint(assignment: str, options: Options) -> str:
     """What a grade depends on besides the submission: the grading code, the assignment, the settings."""
     digest = hashlib.sha256(code_fingerprint().encode())
-    _digest_files(digest, [notebooks.source_path(assignment)], REPO_ROOT)
+    _digest_files(digest, [repair.source_path(assignment)], REPO_ROOT)
     digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
     return digest.hexdigest()
 
@@ -223,8 +224,8 @@ class Cohort:
 
     def __init__(self, assignment: str, course: Path = REPO_ROOT, submitted: Path | None = None,
                  out: Path | None = None, options: Options | None = None):
-        if assignment not in notebooks.assignments():
-            raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(notebooks.assignments())}")
+        if assignment not in repair.assignments():
+            raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(repair.assignments())}")
         self.assignment = assignment
         self.coursedir = gradebook.course(course)
         root = Path(self.coursedir.root)
@@ -281,7 +282,7 @@ class Cohort:
         # name; otherwise every notebook, so that the worker can find it by its cells (a renamed file).
         if any(p.name == f"{self.assignment}.ipynb" for p in paths):
             paths = [p for p in paths if p.name in (f"{self.assignment}.ipynb", "timestamp.txt")]
-        cells = notebooks.grade_cells(self.assignment)
+        cells = repair.grade_cells(self.assignment)
         for path in paths:
             size = path.stat().st_size
             total += size
@@ -293,7 +294,7 @@ class Cohort:
                 return unscored(str(submission.folder), self.assignment, cells,
                                 f"not graded: the submission's notebooks come to more than {MAX_SHIPPED_BYTES // 2**20} "
                                 f"MB together; submit only {self.assignment}.ipynb", 0.0)
-            files[path.name] = notebooks.read_regular_file(path)
+            files[path.name] = repair.read_regular_file(path)
         return {"student": submission.student, "assignment": self.assignment, "files": files,
                 "origin": str(submission.folder), "options": self.options,
                 "only": list(self.options.only) if submission.previous is not None else None}
@@ -344,7 +345,7 @@ def csv_text(value: str) -> str:
 
 
 def cohort_csv(records: list[dict], assignment: str) -> str:
-    cells = [cell.grade_id for cell in notebooks.grade_cells(assignment)]
+    cells = [cell.grade_id for cell in repair.grade_cells(assignment)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "score", "max_score", *cells, "graded", "reason", "seconds", "graded_at", "fingerprint"])

@@ -41,8 +41,8 @@ from nbclient.exceptions import DeadKernelError
 
 from autograder import caller, data, probe
 from autograder.checks import Exercise
-from autograder.sandbox import Limits
-from autograder.training import Training
+from autograder.host.sandbox import Limits
+from autograder.judge.training import Training
 
 # What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
 EXPORT_SOURCE = (f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n"

@@ -26,9 +26,9 @@ from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.files import write_atomic
-from autograder.notebooks import assignments, grade_id, nbgrader_meta, read, read_regular_file, source_path
-from autograder.report import Report
+from autograder.course.files import write_atomic
+from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, read_regular_file, source_path
+from autograder.course.report import Report
 
 CONFIG_FILE = "nbgrader_config.py"
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from autograder import data
 from autograder.checks import Case, Exercise
-from autograder.training import NotAModel, Training
+from autograder.judge.training import NotAModel, Training
 
 IMAGE_PIXELS = 28 * 28
 NUM_CLASSES = 10

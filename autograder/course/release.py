@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from autograder.data import REPO_ROOT
-from autograder.notebooks import assignments
+from autograder.host.repair import assignments
 
 
 def generate(release_dir: Path = REPO_ROOT / "release") -> list[Path]:

@@ -7,24 +7,24 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from autograder import heldout, notebooks, runner
-from autograder.exercises import exercises_for, needs_torch
+from autograder.host import heldout, repair, runner
+from autograder.judge.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
-from autograder.report import Report, unscored
-from autograder.sandbox import Limits, SandboxUnavailable, check_available
-from autograder.sandbox import make as make_sandbox
+from autograder.course.report import Report, unscored
+from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
+from autograder.host.sandbox import make as make_sandbox
 from autograder.targets import QUICK_ENV, grading_device
-from autograder.training import Training
+from autograder.judge.training import Training
 
 __all__ = ["grade", "find_notebook", "select", "Limits", "SandboxUnavailable"]
 
 
-def select(assignment: str, only) -> list[notebooks.GradeCell]:
+def select(assignment: str, only) -> list[repair.GradeCell]:
     """The grade cells of ``assignment`` to grade: all, or those of the functions named in ``only``.
 
     Raises ValueError naming the unknown functions, with the known ones.
     """
-    cells = notebooks.grade_cells(assignment)
+    cells = repair.grade_cells(assignment)
     if only is None:
         return cells
     wanted = {name.strip() for name in only if name.strip()}
@@ -45,8 +45,8 @@ def cells_left_out(notebook, trainings_not_graded: set[str]) -> set[int]:
     """
     skipped, after = set(), False
     for index, cell in enumerate(notebook.cells):
-        meta = notebooks.nbgrader_meta(cell)
-        cid = notebooks.grade_id(cell)
+        meta = repair.nbgrader_meta(cell)
+        cid = repair.grade_id(cell)
         if meta.get("grade") and cid and cid[len("test_"):] in trainings_not_graded:
             skipped.add(index)
             after = True
@@ -57,7 +57,7 @@ def cells_left_out(notebook, trainings_not_graded: set[str]) -> set[int]:
 
 @lru_cache(maxsize=None)
 def _test_ids(assignment: str) -> frozenset[str]:
-    return frozenset(cell.grade_id for cell in notebooks.grade_cells(assignment))
+    return frozenset(cell.grade_id for cell in repair.grade_cells(assignment))
 
 
 def assignment_of(path: Path) -> str | None:
@@ -66,10 +66,10 @@ def assignment_of(path: Path) -> str | None:
     None when that is not one assignment alone, or the file cannot be read as a notebook.
     """
     try:
-        ids = {notebooks.grade_id(cell) for cell in notebooks.read(path).cells}
+        ids = {repair.grade_id(cell) for cell in repair.read(path).cells}
     except Exception:  # unreadable, not a notebook, malformed cells: the name must decide
         return None
-    shared = {name: len(ids & _test_ids(name)) for name in notebooks.assignments()}
+    shared = {name: len(ids & _test_ids(name)) for name in repair.assignments()}
     best = max(shared.values(), default=0)
     found = [name for name, count in shared.items() if count == best]
     return found[0] if best and len(found) == 1 else None
@@ -83,7 +83,7 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
     test cells say which assignment it is; its name decides only when they
     do not (an empty or unreadable file, or a folder with several copies).
     """
-    known = notebooks.assignments()
+    known = repair.assignments()
     if submission.is_dir():
         candidates = sorted(p for p in submission.glob("*.ipynb") if not p.is_symlink())
         by_content = {p: assignment_of(p) for p in candidates}
@@ -96,13 +96,13 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
             return named[0], named[0].stem
         if len(candidates) == 1 and (assignment or submission.name in known):
             return candidates[0], assignment or submission.name
-        raise notebooks.NotANotebook(
+        raise repair.NotANotebook(
             f"{submission} holds no notebook of a known assignment "
             f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})")
     chosen = assignment or (None if submission.is_symlink() else assignment_of(submission)) or next(
         (name for name in (submission.stem, submission.parent.name) if name in known), None)
     if chosen is None:
-        raise notebooks.NotANotebook(
+        raise repair.NotANotebook(
             f"cannot tell which assignment {submission.name} belongs to: its cells are not those of one "
             f"assignment; name it after one of {', '.join(known)} or pass --assignment")
     return submission, chosen
@@ -117,9 +117,9 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     autograder.targets; the report says so. ``sandbox=False`` runs the
     kernel without bubblewrap, for trusted work only; otherwise a machine
     without bubblewrap raises SandboxUnavailable, which says how to install
-    it. ``limits`` (autograder.sandbox.Limits) sets memory, time and output
+    it. ``limits`` (autograder.host.sandbox.Limits) sets memory, time and output
     limits; ``cell_timeout``, when given, overrides its per-cell limit.
-    ``secret`` is the course's (autograder.heldout): by default the one of
+    ``secret`` is the course's (autograder.host.heldout): by default the one of
     the workbook's own folder.
     """
     if sandbox:
@@ -131,16 +131,16 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     started = time.perf_counter()
     try:
         path, assignment = find_notebook(submission, assignment)
-        if assignment not in notebooks.assignments():
-            raise notebooks.NotANotebook(f"unknown assignment {assignment!r}")
+        if assignment not in repair.assignments():
+            raise repair.NotANotebook(f"unknown assignment {assignment!r}")
         try:
-            repaired = notebooks.repair(notebooks.read(path), assignment)
-        except (notebooks.NotANotebook, OSError):
+            repaired = repair.repair(repair.read(path), assignment)
+        except (repair.NotANotebook, OSError):
             raise
         except Exception as error:  # malformed cells: nbformat accepts more than repair can use
-            raise notebooks.NotANotebook(f"{path.name} has malformed cells ({type(error).__name__}: {error})") from None
-    except (notebooks.NotANotebook, OSError) as error:
-        known = assignment in notebooks.assignments()
+            raise repair.NotANotebook(f"{path.name} has malformed cells ({type(error).__name__}: {error})") from None
+    except (repair.NotANotebook, OSError) as error:
+        known = assignment in repair.assignments()
         cells = select(assignment, only) if known else []
         return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started,
                         not_graded=_not_graded(assignment, cells) if known else [])
@@ -208,4 +208,4 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
 def _not_graded(assignment: str, cells) -> list[str]:
     """The functions of ``assignment`` that a grading of ``cells`` leaves out, in notebook order."""
     chosen = {cell.function for cell in cells}
-    return [cell.function for cell in notebooks.grade_cells(assignment) if cell.function not in chosen]
+    return [cell.function for cell in repair.grade_cells(assignment) if cell.function not in chosen]

@@ -7,13 +7,13 @@ from autograder.checks import Exercise
 
 # Assignment name (the folder in source/) -> module holding its EXERCISES.
 MODULES = {
-    "01_neuron": "autograder.exercises.a01_neuron",
-    "02_activations": "autograder.exercises.a02_activations",
-    "03_forward_pass": "autograder.exercises.a03_forward_pass",
-    "04_losses": "autograder.exercises.a04_losses",
-    "05_backprop": "autograder.exercises.a05_backprop",
-    "06_pytorch_mlp": "autograder.exercises.a06_pytorch_mlp",
-    "07_cnn_gpu": "autograder.exercises.a07_cnn_gpu",
+    "01_neuron": "autograder.judge.exercises.a01_neuron",
+    "02_activations": "autograder.judge.exercises.a02_activations",
+    "03_forward_pass": "autograder.judge.exercises.a03_forward_pass",
+    "04_losses": "autograder.judge.exercises.a04_losses",
+    "05_backprop": "autograder.judge.exercises.a05_backprop",
+    "06_pytorch_mlp": "autograder.judge.exercises.a06_pytorch_mlp",
+    "07_cnn_gpu": "autograder.judge.exercises.a07_cnn_gpu",
 }
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.checks import Case, Exercise
-from autograder.exercises.reference import torch_apply, torch_derivative
+from autograder.judge.exercises.reference import torch_apply, torch_derivative
 
 
 def _F():

@@ -169,7 +169,7 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
     """The instructor's page for one assignment: statistics, a score histogram, exercises
     hardest first, and one row per student linking to their feedback page: ``link`` with the
     URL-quoted student id in place of ``{}``, relative to the cohort page (the default is the
-    layout autograder.cohort writes).
+    layout autograder.course.cohort writes).
 
     Records whose report has an ``error`` are listed as not gradable and left out of every
     statistic: a submission that never ran says nothing about which exercise was hard.

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+# In the repository this file is autograder/kernel/data.py; in a sandbox, autograder/ is kernel/ itself.
+REPO_ROOT = HERE.parent.parent if HERE.name == "kernel" else HERE.parent
 MANIFEST_PATH = REPO_ROOT / "datasets" / "manifest.json"
 CACHE_DIR = REPO_ROOT / "datasets" / "fashion-mnist"
 ENV_VAR = "WORKBOOK_DATA"
