@@ -8,7 +8,7 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox data release demo test test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
+.PHONY: setup sandbox data release demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
 
 setup: $(STAMP) sandbox data
 
@@ -46,8 +46,13 @@ demo: setup release
 # (tests/conftest.py).
 TEST_WORKERS ?= 2
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -n $(TEST_WORKERS)
+
+# ruff: the lint rules and the format of pyproject.toml, on the whole tree (seconds).
+lint: setup
+	$(PY) -m ruff check autograder tests benchmarks
+	$(PY) -m ruff format --check autograder tests benchmarks
 
 # The inner loop: everything that runs no student code in the sandbox (no grading end to end).
 test-fast: setup

@@ -15,8 +15,7 @@ from tests import coverage, samples
 from tests.mistakes import groups, mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
-ASSIGNMENTS = assignments()
-MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
+from tests.samples import ASSIGNMENTS, MISTAKES, QUICK  # noqa: E402  (what the test modules parametrize on)
 
 
 def sample_notebook_path(assignment: str, sample: str, folder):
@@ -92,9 +91,6 @@ def pytest_report_header(config):
 
 # Training exercises are graded in quick mode here (autograder/targets.py holds
 # both modes' targets); the demo and the benchmarks use the full data.
-QUICK = True
-
-
 def shared_folder(tmp_path_factory) -> Path:
     """A folder of this test run that every pytest-xdist worker sees (their basetemps' parent)."""
     base = tmp_path_factory.getbasetemp()

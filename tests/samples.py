@@ -12,10 +12,13 @@ from pathlib import Path
 import nbformat
 
 from autograder.data import REPO_ROOT
-from autograder.host.repair import grade_id, nbgrader_meta, read, source_path
+from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, source_path
 from tests.mistakes import mistakes_for
 
 RELEASE_DIR = REPO_ROOT / "release"
+ASSIGNMENTS = assignments()
+MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
+QUICK = True  # the suite grades training exercises in quick mode
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
 

@@ -6,7 +6,7 @@ import pytest
 from autograder.host.grader import grade
 from autograder.host.repair import grade_cells, grade_id
 from tests import samples
-from tests.conftest import ASSIGNMENTS, MISTAKES
+from tests.samples import ASSIGNMENTS, MISTAKES
 from tests.mistakes import group_of, groups, mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 

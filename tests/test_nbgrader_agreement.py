@@ -31,7 +31,7 @@ from autograder.data import REPO_ROOT
 from autograder.host.repair import source_path
 from autograder.targets import QUICK_ENV, TARGETS
 from tests import samples
-from tests.conftest import ASSIGNMENTS, QUICK
+from tests.samples import ASSIGNMENTS, QUICK
 from tests.mistakes import groups, mistakes_for
 
 pytestmark = pytest.mark.sandbox

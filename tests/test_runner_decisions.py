@@ -103,3 +103,15 @@ def test_the_runner_gives_up_after_max_runs(execute):
     execution = play(*script)
     assert execution.runs == runner.MAX_RUNS and callers == []
     assert execution.failure == f"the grader gave up after restarting the kernel {execution.runs - 1} times"
+
+
+@pytest.mark.parametrize("fatal, runs, elapsed, step", [
+    (None, 1, 0.0, "call"),              # no cell ended the kernel: call the functions
+    (None, runner.MAX_RUNS, 10_000.0, "call"),
+    (3, 1, 0.0, "rerun"),                # a cell did: run the notebook again without it
+    (3, runner.MAX_RUNS - 1, 0.0, "rerun"),
+    (3, runner.MAX_RUNS, 0.0, "give up"),  # every run loses one more cell: not for ever
+    (3, 1, 2 * 900.0 + 1, "give up"),    # twice the notebook's limit spent
+])
+def test_the_restart_policy(fatal, runs, elapsed, step):
+    assert runner.next_step(fatal, runs, elapsed, notebook_timeout=900.0) == step

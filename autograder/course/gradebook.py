@@ -48,10 +48,6 @@ def course(root: Path) -> CourseDirectory:
     return coursedir
 
 
-def submission_folder(coursedir: CourseDirectory, student: str, assignment: str) -> Path:
-    return Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-
-
 def ensure_assignment(coursedir: CourseDirectory, assignment: str) -> None:
     """Record the assignment and its notebook in the gradebook if `nbgrader generate_assignment` never did.
 

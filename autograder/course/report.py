@@ -4,6 +4,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
+from autograder.judge.results import TestResult
+
 
 @dataclass
 class Report:
@@ -79,7 +81,5 @@ class Report:
 def unscored(submission: str, assignment: str | None, cells, error: str, seconds: float,
              not_graded: list[str] | None = None) -> Report:
     """A submission that could not be run at all: every test listed, each at 0, with the cause."""
-    tests = [{"grade_id": c.grade_id, "function": c.function, "status": "error", "score": 0.0,
-              "max_score": c.points, "output": error, "detail": error, "cases_passed": 0, "cases_total": 0}
-             for c in cells]
+    tests = [TestResult.zero(c, error).to_dict() for c in cells]
     return Report(submission, assignment, tests, [], error, seconds, not_graded=list(not_graded or []))

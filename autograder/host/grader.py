@@ -10,6 +10,7 @@ from pathlib import Path
 from autograder.host import heldout, repair, runner
 from autograder.judge.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
+from autograder.judge.results import TestResult
 from autograder.course.report import Report, unscored
 from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.host.sandbox import make as make_sandbox
@@ -187,10 +188,7 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     scored = {t["grade_id"] for t in tests}
     for cell in cells:
         if cell.grade_id not in scored:
-            message = "not scored: the grader's probe left unreadable results"
-            tests.append({"grade_id": cell.grade_id, "function": cell.function, "status": "error", "score": 0.0,
-                          "max_score": cell.points, "output": message, "detail": message,
-                          "cases_passed": 0, "cases_total": 0})
+            tests.append(TestResult.zero(cell, "not scored: the judge left no result for it").to_dict())
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors + execution.notes

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
+from typing import Literal
 
 import nbformat
 import numpy as np
@@ -47,7 +48,6 @@ from autograder.judge.training import Training
 # What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
 EXPORT_SOURCE = (f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n"
                  + inspect.getsource(caller.export))
-CELL_TIMEOUT = Limits.cell_timeout  # seconds for one notebook cell
 CALLER_SLACK = 60.0      # seconds on top of the per-call limits, for the caller's start (torch's import)
 EXPORT_TIMEOUT = 60.0    # seconds for the kernel to save the graded names
 MAX_RUNS = 6             # kernel runs: each restart leaves out one more cell that ended the kernel
@@ -573,6 +573,20 @@ def _kill_group(process) -> None:
 
 
 # ------------------------------------------------------------ all the runs
+Step = Literal["call", "rerun", "give up"]
+
+
+def next_step(fatal_cell: int | None, runs: int, elapsed: float, notebook_timeout: float) -> Step:
+    """The restart policy, from what the latest kernel run did: "call" the functions now (no cell
+    ended the kernel), "rerun" the notebook without the cell that did, or "give up" (MAX_RUNS runs,
+    or twice the notebook's time limit spent)."""
+    if fatal_cell is None:
+        return "call"
+    if runs >= MAX_RUNS or elapsed > 2 * notebook_timeout:
+        return "give up"
+    return "rerun"
+
+
 def execute(notebook, host, exercises, results: Path, limits: Limits | None = None,
             cell_timeouts: dict[str, float] | None = None, left_out=frozenset(), torch: bool = False,
             test_images=None) -> Execution:
@@ -620,7 +634,8 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         if run.deadline_at is not None:
             execution.notes.append(f"the notebook ran past its {limits.notebook_timeout:g} s limit: "
                                    f"cells from cell {run.deadline_at} on were not run")
-        if run.fatal_cell is None:
+        step = next_step(run.fatal_cell, execution.runs, time.perf_counter() - started_at, limits.notebook_timeout)
+        if step == "call":
             break
         cid = _grade_id(notebook.cells[run.fatal_cell])
         where = f"cell {run.fatal_cell}{f' ({cid})' if cid else ''}"
@@ -628,7 +643,7 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         errors.pop(run.fatal_cell, None)
         execution.notes.append(f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the "
                                "notebook again without it")
-        if execution.runs >= MAX_RUNS or time.perf_counter() - started_at > 2 * limits.notebook_timeout:
+        if step == "give up":
             execution.failure = f"the grader gave up after restarting the kernel {execution.runs - 1} times"
             break
 

@@ -269,6 +269,15 @@ class Sandbox:
             f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
             "grader make no memory cgroup for the sandbox as a whole"]
         self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
+        self._mounted: list[Path] = []
+        try:
+            self._prepare(workdir, env, hide)
+        except BaseException:  # the cgroup, the uid lease and the mounts are not left behind
+            self.close()
+            raise
+
+    def _prepare(self, workdir: Path, env: dict[str, str], hide: tuple[str, ...]) -> None:
+        limits = self.limits
         self.kernel_dir = workdir / "kernel"  # sockets and connection file, at the same path inside
         self.kernel_dir.mkdir(mode=0o700)
         # The plan, written by the grader, which the kernel may read but not replace; the

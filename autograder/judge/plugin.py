@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.checks import Verdict
+from autograder.judge.results import TestResult
 
 
 def pytest_addoption(parser):
@@ -45,19 +46,7 @@ class Recorder:
         self.results = {}
 
     def record(self, cell, verdict: Verdict):
-        self.results[cell.grade_id] = {
-            "grade_id": cell.grade_id,
-            "function": cell.function,
-            "status": verdict.status,
-            "score": round(cell.points * verdict.share, 6),
-            "max_score": cell.points,
-            "output": verdict.message,
-            "detail": verdict.detail,
-            "cases_passed": verdict.cases_passed,
-            "cases_total": verdict.cases_total,
-        }
-        if verdict.figures:
-            self.results[cell.grade_id]["figures"] = verdict.figures
+        self.results[cell.grade_id] = TestResult.from_verdict(cell, verdict).to_dict()
 
 
 RECORDER = Recorder()
@@ -76,10 +65,7 @@ def pytest_runtest_makereport(item, call):
     # A judge-side exception (not a failed assertion) still yields a 0-point entry.
     if cell is not None and report.when == "call" and report.failed and cell.grade_id not in RECORDER.results:
         message = f"the judge could not score this test: {call.excinfo.typename}: {call.excinfo.value}"
-        RECORDER.results[cell.grade_id] = {
-            "grade_id": cell.grade_id, "function": cell.function, "status": "error", "score": 0.0,
-            "max_score": cell.points, "output": message, "detail": message, "cases_passed": 0, "cases_total": 0,
-        }
+        RECORDER.results[cell.grade_id] = TestResult.zero(cell, message).to_dict()
 
 
 def pytest_sessionfinish(session):

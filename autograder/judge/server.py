@@ -49,7 +49,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def judge_in_child(request: dict, reply_fd: int) -> int:
+def judge_in_child(request: dict, reply_fd: int) -> int | None:
     """Fork, run one pytest session in the child, and return its exit code (None when it ran out of time)."""
     pid = os.fork()
     if pid == 0:
