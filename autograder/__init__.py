@@ -13,6 +13,7 @@ file on the host and in a sandbox. One name differs on purpose: ``autograder.not
 ``checks_for`` that the notebooks' test cells call, is the public checks here (they need the
 exercises) and, in a sandbox, ``kernel/notebook.py``, which only says that the grader checks.
 """
+
 import os
 
 __path__.append(os.path.join(os.path.dirname(__file__), "kernel"))

@@ -4,6 +4,7 @@ They use the grader's own exercises and verdicts, so a student sees here the
 message the grader's report will give. They run in the student's kernel and
 decide nothing: the grade comes from the judge, in a process of its own.
 """
+
 from __future__ import annotations
 
 import sys
@@ -32,8 +33,9 @@ def checks_for(assignment: str):
         outcomes = []
         for index in indices:
             args, kwargs_list = exercise.calls(index)
-            outcome = probe.call_case(probe.harnessed(fn, exercise.harness), args, kwargs_list, namespace,
-                                      exercise.spies, exercise.timeout)
+            outcome = probe.call_case(
+                probe.harnessed(fn, exercise.harness), args, kwargs_list, namespace, exercise.spies, exercise.timeout
+            )
             outcomes.append(probe.roundtrip(outcome))
         result = verdict(exercise, indices, outcomes)
         if not result.passed:
@@ -54,8 +56,10 @@ def _check_training(training: Training, value, hidden: bool) -> None:
         try:
             value = probe.model_predictions(value, images, normalize if callable(normalize) else None)
         except Exception as error:
-            raise CheckFailed(f"\n{training.signature}: {training.variable} could not make predictions "
-                              f"({type(error).__name__}: {error})") from None
+            raise CheckFailed(
+                f"\n{training.signature}: {training.variable} could not make predictions "
+                f"({type(error).__name__}: {error})"
+            ) from None
     outcome = probe.roundtrip({"status": "ok", "value": value})
     result = training_verdict(training, outcome, split)
     if not result.passed:

@@ -17,6 +17,7 @@ after each epoch are not counted. The figures are printed, never asserted.
 
     .venv/bin/python -m benchmarks.cnn_pipelines [--target 0.92] [--epochs 10] [--device cpu|cuda]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,6 +43,7 @@ def reference_namespace() -> dict:
 
     def quiet(iterable, **_):  # no progress bars in a benchmark's output
         return iterable
+
     namespace = {"torch": torch, "nn": nn, "F": F, "tqdm": quiet}
     for cell in read(source_path("07_cnn_gpu")).cells:
         if cell.cell_type == "code" and nbgrader_meta(cell).get("solution"):
@@ -51,15 +53,18 @@ def reference_namespace() -> dict:
 
 def test_accuracy(model, normalize, images, labels, device) -> float:
     import torch
+
     model.eval()
     with torch.no_grad():
-        predicted = torch.cat([model(normalize(images[i:i + 2000].to(device))).argmax(dim=1).cpu()
-                               for i in range(0, len(images), 2000)])
+        predicted = torch.cat(
+            [model(normalize(images[i : i + 2000].to(device))).argmax(dim=1).cpu() for i in range(0, len(images), 2000)]
+        )
     return (predicted == labels).float().mean().item()
 
 
 def sync(device) -> None:
     import torch
+
     if device.type == "cuda":
         torch.cuda.synchronize()
 
@@ -67,6 +72,7 @@ def sync(device) -> None:
 def run_fast(device, epochs: int, target: float) -> dict:
     import torch
     from autograder.data import load_fashion_mnist
+
     ns = reference_namespace()
     started = time.perf_counter()
     train = load_fashion_mnist("train")  # all 60 000: the benchmark holds out nothing but the test split
@@ -75,8 +81,9 @@ def run_fast(device, epochs: int, target: float) -> dict:
     sync(device)
     seconds = time.perf_counter() - started
     test = load_fashion_mnist("test")
-    accuracy = test_accuracy(model, ns["normalize"], torch.from_numpy(test.images).unsqueeze(1),
-                             torch.from_numpy(test.labels), device)
+    accuracy = test_accuracy(
+        model, ns["normalize"], torch.from_numpy(test.images).unsqueeze(1), torch.from_numpy(test.labels), device
+    )
     return {"seconds": seconds, "accuracy": accuracy, "epochs": epochs, "reached": accuracy >= target}
 
 
@@ -87,6 +94,7 @@ def run_naive(device, target: float) -> dict:
     from torchvision import transforms
 
     from autograder.data import load_fashion_mnist
+
     ns = reference_namespace()
 
     class NaiveFashion(Dataset):
@@ -128,6 +136,7 @@ def run_naive(device, target: float) -> dict:
 def one(kind: str, device_name: str, epochs: int, target: float) -> None:
     """Run one pipeline and print its figures as JSON (the subprocess side)."""
     import torch
+
     device = torch.device(device_name)
     result = run_fast(device, epochs, target) if kind == "fast" else run_naive(device, target)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -149,24 +158,46 @@ def main() -> None:
         return one(args.one, args.device, args.epochs, args.target)
 
     import torch
-    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else \
-        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+    where = (
+        torch.cuda.get_device_name()
+        if args.device.startswith("cuda")
+        else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    )
     print(f"Device: {args.device} ({where}); torch {torch.__version__}; target test accuracy {args.target:.2f}")
     results = {}
     for kind in ("fast", "naive"):
-        done = subprocess.run([sys.executable, "-m", "benchmarks.cnn_pipelines", "--one", kind, "--device",
-                               args.device, "--epochs", str(args.epochs), "--target", str(args.target)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.cnn_pipelines",
+                "--one",
+                kind,
+                "--device",
+                args.device,
+                "--epochs",
+                str(args.epochs),
+                "--target",
+                str(args.target),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             sys.exit(f"the {kind} run failed:\n{done.stderr[-2000:]}")
         results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"{'pipeline':<44} {'epochs':>6} {'time':>9} {'test acc':>9} {'target':>7} {'peak RSS':>9} {'peak GPU':>9}")
-    labels = {"fast": "fast: data on device, batch 256, one-cycle" + (" + bf16" if args.device.startswith("cuda") else ""),
-              "naive": "naive: per-sample ToTensor/Normalize, batch 64"}
+    labels = {
+        "fast": "fast: data on device, batch 256, one-cycle" + (" + bf16" if args.device.startswith("cuda") else ""),
+        "naive": "naive: per-sample ToTensor/Normalize, batch 64",
+    }
     for kind, r in results.items():
         gpu = f"{r['peak_gpu_mb']:>7.0f}MB" if "peak_gpu_mb" in r else f"{'-':>9}"
-        print(f"{labels[kind]:<44} {r['epochs']:>6} {r['seconds']:>8.1f}s {r['accuracy']:>9.4f} "
-              f"{'met' if r['reached'] else 'MISSED':>7} {r['peak_rss_mb']:>7.0f}MB {gpu}")
+        print(
+            f"{labels[kind]:<44} {r['epochs']:>6} {r['seconds']:>8.1f}s {r['accuracy']:>9.4f} "
+            f"{'met' if r['reached'] else 'MISSED':>7} {r['peak_rss_mb']:>7.0f}MB {gpu}"
+        )
     fast, naive = results["fast"], results["naive"]
     ratio = naive["seconds"] / fast["seconds"]
     if fast["reached"] and naive["reached"]:

@@ -20,6 +20,7 @@ figures are printed, never asserted.
 
     .venv/bin/python -m benchmarks.cohort_throughput [--assignment 02_activations] [--size 12]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,14 +44,24 @@ from tests.mistakes import mistakes_for
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
 # Attacks that do no harm outside a sandbox (the plain baseline runs them there).
-SAFE_ATTACKS = ["hard_coded_public_answers", "redefine_check", "sys_exit_in_a_cell", "os_exit_in_a_function",
-                "nan_output", "duplicate_cells", "clear_all_metadata", "not_a_notebook"]
+SAFE_ATTACKS = [
+    "hard_coded_public_answers",
+    "redefine_check",
+    "sys_exit_in_a_cell",
+    "os_exit_in_a_function",
+    "nan_output",
+    "duplicate_cells",
+    "clear_all_metadata",
+    "not_a_notebook",
+]
 
 
 def build_cohort(submitted: Path, assignment: str, size: int) -> list[Path]:
     """``size`` submissions in nbgrader's layout: a quarter correct, half mistakes, a quarter attacks."""
     correct = [samples.student_notebook(assignment)] + [
-        samples.student_notebook(assignment, answers) for answers in SOLUTIONS_BY_ASSIGNMENT.get(assignment, {}).values()]
+        samples.student_notebook(assignment, answers)
+        for answers in SOLUTIONS_BY_ASSIGNMENT.get(assignment, {}).values()
+    ]
     wrong = [samples.with_mistakes(assignment, name) for name in mistakes_for(assignment)]
     attacks = [a for a in ATTACKS if a.name in SAFE_ATTACKS and a.assignment == assignment]
     n_correct, n_attacks = max(1, size // 4), max(1, size // 4) if attacks else 0
@@ -76,8 +87,13 @@ def plain_execution(paths: list[Path], quick: bool, cell_timeout: float) -> floa
         except Exception:
             continue  # not a notebook: nothing to execute
         with tempfile.TemporaryDirectory(prefix="plain-") as cwd:
-            client = NotebookClient(notebook, timeout=int(cell_timeout), allow_errors=True, kernel_name="python3",
-                                    resources={"metadata": {"path": cwd}})
+            client = NotebookClient(
+                notebook,
+                timeout=int(cell_timeout),
+                allow_errors=True,
+                kernel_name="python3",
+                resources={"metadata": {"path": cwd}},
+            )
             try:
                 with client.setup_kernel(env=env, cwd=cwd):
                     for index, cell in enumerate(notebook.cells):
@@ -112,17 +128,22 @@ def main() -> None:
         shutil.copytree(REPO_ROOT / "source" / args.assignment, course / "source" / args.assignment)
         paths = build_cohort(course / "submitted", args.assignment, args.size)
         options = cohort.Options(quick=args.quick)
-        print(f"cohort: {len(paths)} submissions of {args.assignment} ({options.mode} mode) on "
-              f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}", flush=True)
+        print(
+            f"cohort: {len(paths)} submissions of {args.assignment} ({options.mode} mode) on "
+            f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+            flush=True,
+        )
 
         # The gradebook and the assignment's record in it exist before any timing: only the first run would pay.
         gradebook.ensure_assignment(gradebook.course(course), args.assignment)
         timings, grades = {}, {}
         timings["plain nbclient, one at a time"] = plain_execution(paths, args.quick, options.limits.cell_timeout)
         print(f"  plain nbclient: {timings['plain nbclient, one at a time']:.1f} s", flush=True)
-        for label, make in [("grade-all, 1 worker", lambda: cohort.LocalPool(1)),
-                            ("grade-all, 2 workers", lambda: cohort.LocalPool(2)),
-                            ("grade-all, Dask LocalCluster of 2", lambda: cohort.DaskPool(workers=2))]:
+        for label, make in [
+            ("grade-all, 1 worker", lambda: cohort.LocalPool(1)),
+            ("grade-all, 2 workers", lambda: cohort.LocalPool(2)),
+            ("grade-all, Dask LocalCluster of 2", lambda: cohort.DaskPool(workers=2)),
+        ]:
             pool = make()
             try:
                 timings[label], grades[label] = grade_run(course, args.assignment, options, pool)
@@ -137,8 +158,10 @@ def main() -> None:
         speedup = f"{one / seconds:.2f}x" if label.startswith("grade-all") else ""
         print(f"| {label} | {seconds:.1f} | {60 * len(paths) / seconds:.1f} | {speedup} |")
     print(f"\nspeed-up at 2 workers: {one / timings['grade-all, 2 workers']:.2f}x (target: at least 1.7x)")
-    print(f"overhead at 1 worker: {one / timings['plain nbclient, one at a time']:.2f} "
-          "(grading time / plain execution time; target: below 1.25)")
+    print(
+        f"overhead at 1 worker: {one / timings['plain nbclient, one at a time']:.2f} "
+        "(grading time / plain execution time; target: below 1.25)"
+    )
     same = len({tuple(sorted(g.items())) for g in grades.values()}) == 1
     print(f"every run gave every submission the same score: {'yes' if same else 'NO'}")
 

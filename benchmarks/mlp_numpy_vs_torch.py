@@ -9,6 +9,7 @@ Accuracy is computed the grader's way (autograder.judge.exercises.a05_backprop).
 
     .venv/bin/python -m benchmarks.mlp_numpy_vs_torch [--quick]
 """
+
 from __future__ import annotations
 
 import os
@@ -48,15 +49,18 @@ def train_torch(X, y, initial, epochs, lr, batch_size, seed, dtype):
     """The same minibatch SGD as the reference: same start, same shuffles, same steps."""
     import torch
     import torch.nn.functional as F
-    params = [(torch.tensor(W, dtype=dtype, requires_grad=True), torch.tensor(b, dtype=dtype, requires_grad=True))
-              for W, b in initial]
+
+    params = [
+        (torch.tensor(W, dtype=dtype, requires_grad=True), torch.tensor(b, dtype=dtype, requires_grad=True))
+        for W, b in initial
+    ]
     Xt, yt = torch.from_numpy(X).to(dtype), torch.from_numpy(y)
     rng = np.random.default_rng(seed)
     optimizer = torch.optim.SGD([p for pair in params for p in pair], lr=lr)
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(len(X)))
         for start in range(0, len(X), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             h = Xt[batch]
             for i, (W, b) in enumerate(params):
                 h = h @ W + b
@@ -75,6 +79,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
+
     torch.set_num_threads(int(THREADS))
     target = target_for("05_backprop", args.quick)
     X_train, y_train, _, _ = train_validation(train_size=target.train_size)
@@ -82,10 +87,15 @@ def main() -> None:
     training = exercises_for("05_backprop")["train_mlp"]
     namespace = reference_namespace()
     train_mlp = namespace["train_mlp"]
-    defaults = {k: p.default for k, p in inspect.signature(train_mlp).parameters.items()
-                if p.default is not inspect.Parameter.empty and k != "history"}
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads), numpy BLAS threads {THREADS}; load average {os.getloadavg()[0]:.1f}")
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(train_mlp).parameters.items()
+        if p.default is not inspect.Parameter.empty and k != "history"
+    }
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), numpy BLAS threads {THREADS}; load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"Data: {len(X_train)} training examples; test split {len(test.labels)}; target: {target.describe()}")
     print(f"Reference hyperparameters (train_mlp's defaults): {defaults}\n")
 
@@ -99,8 +109,16 @@ def main() -> None:
     initial = namespace["init_mlp"](sizes, seed=defaults["seed"])
     for name, dtype in (("PyTorch CPU, float64", torch.float64), ("PyTorch CPU, float32", torch.float32)):
         started = time.perf_counter()
-        trained = train_torch(X_train, y_train, initial, defaults["epochs"], defaults["lr"], defaults["batch_size"],
-                              defaults["seed"], dtype)
+        trained = train_torch(
+            X_train,
+            y_train,
+            initial,
+            defaults["epochs"],
+            defaults["lr"],
+            defaults["batch_size"],
+            defaults["seed"],
+            dtype,
+        )
         seconds = time.perf_counter() - started
         results.append((name, seconds, training.accuracy(trained, "test")))
 
@@ -108,8 +126,10 @@ def main() -> None:
     print(f"{'implementation':<28} {'train time':>11} {'vs numpy':>9} {'test accuracy':>14}")
     for name, seconds, accuracy in results:
         print(f"{name:<28} {seconds:>10.2f}s {seconds / base:>8.2f}x {accuracy:>14.4f}")
-    print(f"\nnumpy reference: {'meets' if results[0][2] >= target.accuracy else 'MISSES'} the {target.mode} target "
-          f"{target.accuracy:.2f} in {base:.1f} s (budget {target.budget_s:g} s for the whole training cell)")
+    print(
+        f"\nnumpy reference: {'meets' if results[0][2] >= target.accuracy else 'MISSES'} the {target.mode} target "
+        f"{target.accuracy:.2f} in {base:.1f} s (budget {target.budget_s:g} s for the whole training cell)"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ printed, never asserted.
 
     .venv/bin/python -m benchmarks.nbgrader_side_by_side [--size 12] [--workers 2] [--assignment 02_activations]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,21 +75,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="side-by-side-") as tmp:
         theirs = make_course(Path(tmp) / "nbgrader", args.assignment, args.size)
         ours = make_course(Path(tmp) / "ours", args.assignment, args.size)
-        print(f"cohort: {args.size} copies of the {args.assignment} reference, on {os.cpu_count()} cores, "
-              f"{platform.processor() or platform.machine()}", flush=True)
-        nbgrader = run(theirs, [str(bin_dir / "nbgrader"), "autograde", args.assignment, "--create",
-                                "--log-level=WARN"])
+        print(
+            f"cohort: {args.size} copies of the {args.assignment} reference, on {os.cpu_count()} cores, "
+            f"{platform.processor() or platform.machine()}",
+            flush=True,
+        )
+        nbgrader = run(
+            theirs, [str(bin_dir / "nbgrader"), "autograde", args.assignment, "--create", "--log-level=WARN"]
+        )
         print(f"  nbgrader autograde: {nbgrader:.1f} s", flush=True)
-        grade_all = run(ours, [sys.executable, "-m", "autograder", "grade-all", args.assignment, "--course",
-                               str(ours), "--workers", str(args.workers)])
+        grade_all = run(
+            ours,
+            [
+                sys.executable,
+                "-m",
+                "autograder",
+                "grade-all",
+                args.assignment,
+                "--course",
+                str(ours),
+                "--workers",
+                str(args.workers),
+            ],
+        )
         print(f"  grade-all --workers {args.workers}: {grade_all:.1f} s", flush=True)
         agree = full_marks(theirs, args.assignment, args.size) and full_marks(ours, args.assignment, args.size)
 
     print("\n| command | seconds | submissions per minute |")
     print("|---|---|---|")
     print(f"| nbgrader autograde (serial, unsandboxed) | {nbgrader:.1f} | {60 * args.size / nbgrader:.1f} |")
-    print(f"| grade-all --workers {args.workers} (sandboxed, judged apart) | {grade_all:.1f} | "
-          f"{60 * args.size / grade_all:.1f} |")
+    print(
+        f"| grade-all --workers {args.workers} (sandboxed, judged apart) | {grade_all:.1f} | "
+        f"{60 * args.size / grade_all:.1f} |"
+    )
     print(f"\ngrade-all is {nbgrader / grade_all:.2f}x as fast as nbgrader autograde (target: at least 2x)")
     print(f"both gave every submission full marks: {'yes' if agree else 'NO'}")
 

@@ -1,4 +1,5 @@
 """Sample submissions, graded once per session and shared between test files."""
+
 from __future__ import annotations
 
 import fcntl
@@ -9,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from autograder.host.grader import grade
-from autograder.host.repair import assignments, source_path
+from autograder.host.repair import source_path
 from autograder.targets import TARGETS
 from tests import coverage, samples
-from tests.mistakes import groups, mistakes_for
+from tests.mistakes import groups
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
-from tests.samples import ASSIGNMENTS, MISTAKES, QUICK  # noqa: E402  (what the test modules parametrize on)
+from tests.samples import QUICK  # noqa: E402  (what the test modules parametrize on)
 
 
 def sample_notebook_path(assignment: str, sample: str, folder):
@@ -45,8 +46,11 @@ def mistakes_in(assignment: str, sample: str) -> tuple[str, ...]:
 
 
 def pytest_addoption(parser):
-    parser.addoption("--gpu", action="store_true",
-                     help="run the tests marked gpu (make test-gpu): they fail, never skip, without a CUDA GPU")
+    parser.addoption(
+        "--gpu",
+        action="store_true",
+        help="run the tests marked gpu (make test-gpu): they fail, never skip, without a CUDA GPU",
+    )
 
 
 TRAINED = {assignment for assignment, _ in TARGETS}
@@ -55,14 +59,16 @@ TRAINED = {assignment for assignment, _ in TARGETS}
 # Tests that take minutes run first, the longest first, so that the two workers do not end on one of
 # them alone: nbgrader's agreement (it executes every student notebook again, and retrains in 05-07),
 # then the cohort runs. pytest-xdist hands the first tests out in turn, one to each worker.
-FIRST = ["test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[07_cnn_gpu]",
-         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
-         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[01_neuron]",
-         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[05_backprop]",
-         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[03_forward_pass]",
-         "test_cohort.py::test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded",
-         "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader",
-         "test_cohort.py::test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_export"]
+FIRST = [
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[07_cnn_gpu]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[01_neuron]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[05_backprop]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[03_forward_pass]",
+    "test_cohort.py::test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader",
+    "test_cohort.py::test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_export",
+]
 
 
 def _rank(item) -> int:
@@ -136,6 +142,7 @@ def pytest_sessionfinish(session):
     if hasattr(session.config, "workerinput"):  # a pytest-xdist worker
         return
     from tests.adversarial.test_corpus import write_table
+
     write_table()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not coverage.whole_run(session.config):
@@ -145,9 +152,13 @@ def pytest_sessionfinish(session):
     missing = coverage.graded_nowhere(session.config._tmp_path_factory.getbasetemp())
     if missing:
         if reporter:
-            reporter.write_line(f"coverage gate FAILED: {len(missing)} catalogue entries were graded nowhere: "
-                                + ", ".join(missing), red=True)
+            reporter.write_line(
+                f"coverage gate FAILED: {len(missing)} catalogue entries were graded nowhere: " + ", ".join(missing),
+                red=True,
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter:
-        reporter.write_line(f"coverage gate: every one of the {len(coverage.catalogue())} catalogue entries "
-                            "(mistakes and attacks) was graded")
+        reporter.write_line(
+            f"coverage gate: every one of the {len(coverage.catalogue())} catalogue entries "
+            "(mistakes and attacks) was graded"
+        )

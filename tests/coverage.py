@@ -7,6 +7,7 @@ and the corpus; an entry graded nowhere fails the run, by name
 (tests/conftest.py). A partial run (-k, -m, chosen files, --lf) is not held
 to it, and says so.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,6 +37,7 @@ def catalogue() -> set[str]:
     from autograder.host.repair import assignments
     from tests.adversarial.corpus import ATTACKS
     from tests.mistakes import mistakes_for
+
     entries = {entry("mistake", a, m) for a in assignments() for m in mistakes_for(a)}
     return entries | {entry("attack", attack.assignment, attack.name) for attack in ATTACKS}
 
@@ -50,7 +52,13 @@ def graded_nowhere(shared: Path, expected: set[str] | None = None) -> list[str]:
 def whole_run(config) -> bool:
     """True when this run is the whole suite: every test collected, none deselected."""
     from _pytest.config import Config
+
     options = config.option
-    return (config.args_source == Config.ArgsSource.TESTPATHS and not options.keyword and not options.markexpr
-            and not getattr(options, "lf", False) and not getattr(options, "deselect", None)
-            and not getattr(options, "exitfirst", False))
+    return (
+        config.args_source == Config.ArgsSource.TESTPATHS
+        and not options.keyword
+        and not options.markexpr
+        and not getattr(options, "lf", False)
+        and not getattr(options, "deselect", None)
+        and not getattr(options, "exitfirst", False)
+    )

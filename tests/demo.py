@@ -17,6 +17,7 @@ Finally `nbgrader export` writes the course's grades.csv from the gradebook,
 and a score table is printed. Training is graded in full mode, as for a
 real class.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,21 +37,33 @@ DEMO_DIR = REPO_ROOT / "build" / "demo"
 STUDENTS = {
     "reference": {},
     "untouched": None,
-    "ada": {"01_neuron": ["step_is_one_at_zero"], "02_activations": ["softmax_no_max_shift"],
-            "03_forward_pass": ["init_lecun_std"], "04_losses": ["cross_entropy_log_of_softmax"],
-            "05_backprop": ["train_lr_too_small"], "06_pytorch_mlp": ["softmax_output"],
-            "07_cnn_gpu": ["zero_to_one"]},
-    "grace": {"01_neuron": ["xor_gate_not_equal", "and_gate_returns_ints"],
-              "02_activations": ["relu_returns_bool", "sigmoid_naive"],
-              "03_forward_pass": ["forward_softmax_output", "predict_argmax_axis0"],
-              "04_losses": ["one_hot_int", "accuracy_percent"],
-              "05_backprop": ["numgrad_forward_difference", "dense_db_averaged"],
-              "06_pytorch_mlp": ["no_eval", "one_epoch"], "07_cnn_gpu": ["always_cuda"]},
-    "linus": {"01_neuron": ["weighted_sum_forgets_bias"],
-              "02_activations": ["softmax_axis0", "relu_grad_one_at_zero", "leaky_relu_mutates_input"],
-              "03_forward_pass": ["dense_transposed_W"], "04_losses": ["mse_summed", "cross_entropy_summed"],
-              "05_backprop": ["ce_backward_not_divided_by_n", "sgd_in_place"],
-              "06_pytorch_mlp": ["no_zero_grad"], "07_cnn_gpu": ["cuda_or_cpu_only", "too_small"]},
+    "ada": {
+        "01_neuron": ["step_is_one_at_zero"],
+        "02_activations": ["softmax_no_max_shift"],
+        "03_forward_pass": ["init_lecun_std"],
+        "04_losses": ["cross_entropy_log_of_softmax"],
+        "05_backprop": ["train_lr_too_small"],
+        "06_pytorch_mlp": ["softmax_output"],
+        "07_cnn_gpu": ["zero_to_one"],
+    },
+    "grace": {
+        "01_neuron": ["xor_gate_not_equal", "and_gate_returns_ints"],
+        "02_activations": ["relu_returns_bool", "sigmoid_naive"],
+        "03_forward_pass": ["forward_softmax_output", "predict_argmax_axis0"],
+        "04_losses": ["one_hot_int", "accuracy_percent"],
+        "05_backprop": ["numgrad_forward_difference", "dense_db_averaged"],
+        "06_pytorch_mlp": ["no_eval", "one_epoch"],
+        "07_cnn_gpu": ["always_cuda"],
+    },
+    "linus": {
+        "01_neuron": ["weighted_sum_forgets_bias"],
+        "02_activations": ["softmax_axis0", "relu_grad_one_at_zero", "leaky_relu_mutates_input"],
+        "03_forward_pass": ["dense_transposed_W"],
+        "04_losses": ["mse_summed", "cross_entropy_summed"],
+        "05_backprop": ["ce_backward_not_divided_by_n", "sgd_in_place"],
+        "06_pytorch_mlp": ["no_zero_grad"],
+        "07_cnn_gpu": ["cuda_or_cpu_only", "too_small"],
+    },
 }
 
 
@@ -88,8 +101,11 @@ def main() -> None:
             report = record["report"]
             totals[record["student"], assignment] = report["score"], report["max_score"]
         loaded, skipped = similarity.load_submissions(group.submitted, assignment)
-        print(similarity.report(similarity.compare(loaded, assignment), len(loaded), skipped, assignment, top=3),
-              end="\n\n", flush=True)
+        print(
+            similarity.report(similarity.compare(loaded, assignment), len(loaded), skipped, assignment, top=3),
+            end="\n\n",
+            flush=True,
+        )
 
     subprocess.run([os.path.join(bin_dir, "nbgrader"), "export", "--log-level=WARN"], cwd=DEMO_DIR, check=True)
 
@@ -102,9 +118,11 @@ def main() -> None:
         row = "  ".join(f"{score:>9g} / {best:<4g}" for score, best in cells)
         print(f"{student:<{width}}  {row}  {sum(c[0] for c in cells):>4g} / {sum(c[1] for c in cells):g}")
     here = DEMO_DIR.relative_to(REPO_ROOT)
-    print(f"\nThe demo course is {here}/: gradebook.db and nbgrader's export {here}/grades.csv; per assignment, "
-          f"{here}/grades/<assignment>/report.html (the cohort), cohort.csv, and students/<student>/ "
-          "(feedback.html, results.json); nbgrader's autograded/ notebooks for the formgrader.")
+    print(
+        f"\nThe demo course is {here}/: gradebook.db and nbgrader's export {here}/grades.csv; per assignment, "
+        f"{here}/grades/<assignment>/report.html (the cohort), cohort.csv, and students/<student>/ "
+        "(feedback.html, results.json); nbgrader's autograded/ notebooks for the formgrader."
+    )
 
 
 if __name__ == "__main__":

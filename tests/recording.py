@@ -6,6 +6,7 @@ own; ``caller.export`` saves them as the kernel would, and the real caller
 them and sends its records. So the judge's side of the boundary is tested
 on exactly the files it gets.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,6 +36,13 @@ def record(tmp_path: Path, namespace: dict, exercises, torch: bool = False) -> t
     results.mkdir()
     execution = runner.Execution()
     runner.run_caller(host, calls, inputs, results, execution, torch)
-    context = {"assignment": None, "collected": execution.collected, "outcomes": execution.outcomes,
-               "failure": None, "missing_solutions": [], "cell_errors": {}, "quick": True}
+    context = {
+        "assignment": None,
+        "collected": execution.collected,
+        "outcomes": execution.outcomes,
+        "failure": None,
+        "missing_solutions": [],
+        "cell_errors": {},
+        "quick": True,
+    }
     return results, context, execution

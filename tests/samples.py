@@ -3,6 +3,7 @@
 ``student_notebook`` fills the release's solution cells with the reference
 code from source, except where an answer is given (a mistake, say).
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,8 +29,11 @@ def release_notebook(assignment: str):
 
 def reference_answers(assignment: str) -> dict[str, str]:
     """grade_id -> the solution cell's code, as a student who got it right would have it."""
-    return {grade_id(cell): MARKERS.sub("", cell.source)
-            for cell in read(source_path(assignment)).cells if nbgrader_meta(cell).get("solution")}
+    return {
+        grade_id(cell): MARKERS.sub("", cell.source)
+        for cell in read(source_path(assignment)).cells
+        if nbgrader_meta(cell).get("solution")
+    }
 
 
 def student_notebook(assignment: str, answers: dict[str, str] | None = None, fill: bool = True):

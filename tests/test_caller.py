@@ -5,6 +5,7 @@ process or hangs is charged to its own function, in the grader's words,
 and a record speaks only for its own call. A caller that is disturbed
 (killed from a call) makes every record of the grading untrusted.
 """
+
 from __future__ import annotations
 
 from autograder.judge.exercises import exercises_for
@@ -27,15 +28,18 @@ def test_a_call_that_ends_its_process_is_charged_to_its_own_function(tmp_path):
     namespace = recording.namespace_of(GOOD["relu"], "import os\ndef relu_grad(z):\n    os._exit(3)\n")
     results, context, execution = recording.record(tmp_path, namespace, [EXERCISES["relu"], EXERCISES["relu_grad"]])
     charged = calls_of(context, "relu_grad")
-    assert charged and all(o["error"].startswith("ProcessEnded: the call ended the process it ran in")
-                           for o in charged.values())
+    assert charged and all(
+        o["error"].startswith("ProcessEnded: the call ended the process it ran in") for o in charged.values()
+    )
     assert all(call_id.startswith("relu/") for call_id in context["collected"])
     assert len(context["collected"]) == len(EXERCISES["relu"].cases)
 
 
 def test_a_call_that_swallows_its_timer_is_stopped_and_its_other_cases_not_run(tmp_path):
-    swallowing = ("def relu(z):\n    while True:\n        try:\n            while True:\n                pass\n"
-                  "        except BaseException:\n            pass\n")
+    swallowing = (
+        "def relu(z):\n    while True:\n        try:\n            while True:\n                pass\n"
+        "        except BaseException:\n            pass\n"
+    )
     fast = EXERCISES["relu"].__class__(**{**EXERCISES["relu"].__dict__, "timeout": 1.0})
     namespace = recording.namespace_of(swallowing)
     results, context, execution = recording.record(tmp_path, namespace, [fast])
@@ -50,10 +54,13 @@ def test_a_call_that_kills_the_caller_leaves_no_trusted_record(tmp_path):
     namespace = recording.namespace_of(GOOD["relu"], killer)
     results, context, execution = recording.record(tmp_path, namespace, [EXERCISES["relu"], EXERCISES["relu_grad"]])
     assert context["collected"] == {}
-    assert set(context["outcomes"]) == {f"{name}/{i}" for name in ("relu", "relu_grad")
-                                        for i in range(len(EXERCISES[name].cases))}
-    assert all(o["error_type"] == "ChecksDisturbed" and "while it called relu_grad" in o["error"]
-               for o in context["outcomes"].values())
+    assert set(context["outcomes"]) == {
+        f"{name}/{i}" for name in ("relu", "relu_grad") for i in range(len(EXERCISES[name].cases))
+    }
+    assert all(
+        o["error_type"] == "ChecksDisturbed" and "while it called relu_grad" in o["error"]
+        for o in context["outcomes"].values()
+    )
     assert any("no result of this grading is trusted" in note for note in execution.notes)
 
 
@@ -69,6 +76,7 @@ def test_a_call_cannot_change_what_the_next_call_finds(tmp_path):
 def test_the_results_of_one_grading_are_capped_in_total(tmp_path):
     """The judge loaded every record at once (3.3 GB); the caller now sends at most MAX_TOTAL_BYTES."""
     from autograder import caller
+
     huge = "def relu(z):\n    return np.ones(25_000_000)\n"  # 200 MB a case
     results, context, execution = recording.record(tmp_path, recording.namespace_of(huge), [EXERCISES["relu"]])
     sent = sum((results / f"{where['key']}.npz").stat().st_size for where in context["collected"].values())

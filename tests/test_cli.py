@@ -1,4 +1,5 @@
 """`python -m autograder grade`: Gradescope JSON, exit code 0, clear errors for bad input."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ GRADESCOPE_KEYS = {"name", "score", "max_score", "output", "visibility", "grade_
 
 
 def run_cli(*args):
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", *map(str, args)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -44,11 +50,14 @@ def test_json_shows_full_marks_for_the_solutions_and_zero_for_the_release(tmp_pa
         assert cell.grade_id in printed
 
 
-@pytest.mark.parametrize("content,cause", [
-    ("print('this is a script, not a notebook')", "is not a Jupyter notebook"),
-    ("", "is empty"),
-    ('{"cells": "not a list"}', "is not a Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "content,cause",
+    [
+        ("print('this is a script, not a notebook')", "is not a Jupyter notebook"),
+        ("", "is empty"),
+        ('{"cells": "not a list"}', "is not a Jupyter notebook"),
+    ],
+)
 def test_a_file_that_is_not_a_notebook_gets_a_clear_error(tmp_path, content, cause):
     bad = tmp_path / "01_neuron.ipynb"
     bad.write_text(content)
@@ -76,16 +85,23 @@ def test_only_grades_the_named_functions_and_lists_the_others_as_not_graded(tmp_
     assert results["score"] == results["max_score"] == 4
     others = "relu_grad, leaky_relu, sigmoid, sigmoid_grad"
     assert f"not graded this time: {others}" in results["output"] and f"not graded this time: {others}" in printed
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(source_path("02_activations")),
-                           "--only", "relu,tanh"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(source_path("02_activations")), "--only", "relu,tanh"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2 and "has no graded function tanh" in done.stderr and not done.stdout
 
 
-@pytest.mark.parametrize("name", ["yamadataro_12345_67890_02_activations.ipynb", "02_activations (1).ipynb",
-                                  "submission.ipynb"])
+@pytest.mark.parametrize(
+    "name", ["yamadataro_12345_67890_02_activations.ipynb", "02_activations (1).ipynb", "submission.ipynb"]
+)
 def test_a_renamed_notebook_is_graded_as_the_assignment_its_cells_belong_to(tmp_path, name):
     """LMS downloads and browsers rename files: the notebook's test cells say which assignment it is."""
     from autograder.host.grader import find_notebook
+
     path = tmp_path / name
     path.write_text(source_path("02_activations").read_text())
     assert find_notebook(path, None) == (path, "02_activations")
@@ -102,6 +118,7 @@ def test_a_renamed_notebook_is_graded_as_the_assignment_its_cells_belong_to(tmp_
 
 def test_the_name_decides_only_when_the_cells_do_not(tmp_path):
     from autograder.host.grader import find_notebook
+
     folder = tmp_path / "02_activations"
     folder.mkdir()
     (folder / "02_activations.ipynb").write_text(source_path("02_activations").read_text())

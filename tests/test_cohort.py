@@ -7,6 +7,7 @@ corpus and a file that is no notebook. Every student's expected points per
 grade cell follow from the mistake catalogue and the corpus, so the tests
 prove that each submission gets exactly its own grade, whatever the others do.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,10 +52,14 @@ def _lost_by_attack(name: str) -> set[str]:
 # student -> (how to write the submission, grade cells it loses)
 COHORT = {
     "ada": (lambda folder: samples.write(samples.student_notebook(A), folder, A), set()),
-    "bob": (lambda folder: samples.write(_with_script(samples.with_mistakes(A, "softmax_no_max_shift")), folder, A),
-            _lost_by_mistake("softmax_no_max_shift")),
-    "cy": (lambda folder: samples.write(samples.with_mistakes(A, "relu_returns_bool"), folder, A),
-           _lost_by_mistake("relu_returns_bool")),
+    "bob": (
+        lambda folder: samples.write(_with_script(samples.with_mistakes(A, "softmax_no_max_shift")), folder, A),
+        _lost_by_mistake("softmax_no_max_shift"),
+    ),
+    "cy": (
+        lambda folder: samples.write(samples.with_mistakes(A, "relu_returns_bool"), folder, A),
+        _lost_by_mistake("relu_returns_bool"),
+    ),
     "dee": (lambda folder: samples.write(samples.release_notebook(A), folder, A), set(POINTS)),
     "eve": (ATTACK["os_exit_in_a_function"].build, _lost_by_attack("os_exit_in_a_function")),
     "fox": (ATTACK["forge_the_outbox"].build, set(POINTS)),
@@ -99,13 +104,20 @@ def environment(**extra) -> dict:
 
 
 def grade_all(course: Path, *args, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(command(course, *args), cwd=course, env=environment(**env), capture_output=True,
-                          text=True, timeout=1800)
+    return subprocess.run(
+        command(course, *args), cwd=course, env=environment(**env), capture_output=True, text=True, timeout=1800
+    )
 
 
 def nbgrader(course: Path, *args) -> None:
-    done = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"], cwd=course,
-                          env=environment(), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), *args, "--log-level=WARN"],
+        cwd=course,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
@@ -131,7 +143,7 @@ def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_expo
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Dask LocalCluster: 2 workers" in done.stderr
     # The file that is no notebook is listed with its reason; the others are graded regardless.
-    assert "not gradable" in done.stdout and f"gus: not graded: " in done.stdout and NOT_A_NOTEBOOK in done.stdout
+    assert "not gradable" in done.stdout and "gus: not graded: " in done.stdout and NOT_A_NOTEBOOK in done.stdout
     assert f"{len(COHORT)} graded now, 0 unchanged and kept, 0 failed" in done.stdout
 
     # nbgrader's own gradebook holds every grade cell's points...
@@ -184,8 +196,14 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     students = ["ada", "bob", "dee", "gus"]
     course = make_course(tmp_path / "course", students)
     # Stopped (SIGTERM, as a batch system stops a job) once two students are saved.
-    running = subprocess.Popen(command(course, "--workers", "1"), cwd=course, env=environment(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = subprocess.Popen(
+        command(course, "--workers", "1"),
+        cwd=course,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 900
     while len(_records(course)) < 2 and running.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -234,8 +252,10 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     done = grade_all(course, "--only", "relu")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # gus's file is no notebook: nothing to keep, so gus is graded in full, as cy is.
-    assert "only relu (--only): 3 submissions regraded in part, keeping their other scores; 2 graded in full" \
+    assert (
+        "only relu (--only): 3 submissions regraded in part, keeping their other scores; 2 graded in full"
         in done.stderr
+    )
     assert gradebook_points(course, "ada") == {**POINTS, "test_softmax": 1.5}  # relu regraded, softmax kept
     assert gradebook_points(course, "cy") == expected_points("cy")
     assert gradebook_points(course, "bob") == expected_points("bob")
@@ -269,13 +289,32 @@ def dask_scheduler(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
     env = environment(**{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})
-    scheduler = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--port", port, "--no-dashboard"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([str(bin_dir / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "2",
-                               "--nthreads", "1", "--memory-limit", "0", "--no-dashboard"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen(
+        [str(bin_dir / "dask"), "scheduler", "--port", port, "--no-dashboard"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            str(bin_dir / "dask"),
+            "worker",
+            f"tcp://127.0.0.1:{port}",
+            "--nworkers",
+            "2",
+            "--nthreads",
+            "1",
+            "--memory-limit",
+            "0",
+            "--no-dashboard",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         from dask.distributed import Client
+
         with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
         yield f"tcp://127.0.0.1:{port}"
@@ -310,8 +349,14 @@ def test_grade_all_outside_a_course_says_so_and_grades_nothing(tmp_path, where):
     args = ["grade-all", A, "--workers", "0"]  # 0 workers: refused after the course is found, before grading
     if where != "a folder that is no course":
         args += ["--course", str(course)]
-    done = subprocess.run([sys.executable, "-m", "autograder", *args], cwd=elsewhere, env=environment(),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        cwd=elsewhere,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2
     if where == "a folder that is no course":
         assert "is not an nbgrader course (it has no nbgrader_config.py)" in done.stderr and "--course" in done.stderr

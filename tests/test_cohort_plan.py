@@ -4,6 +4,7 @@ Records and gradebook entries are written here as a finished grading would
 leave them (Cohort.save, with nbgrader's real gradebook); tests/test_cohort.py
 shows the same decisions on real gradings, an interrupted run among them.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,20 @@ STUDENTS = ("ada", "bob", "cy")
 
 
 def report_for(student: str, error: str | None = None) -> Report:
-    tests = [{"grade_id": c.grade_id, "function": c.function, "status": "passed", "score": c.points,
-              "max_score": c.points, "output": "", "detail": "", "cases_passed": 1, "cases_total": 1}
-             for c in grade_cells(A)]
+    tests = [
+        {
+            "grade_id": c.grade_id,
+            "function": c.function,
+            "status": "passed",
+            "score": c.points,
+            "max_score": c.points,
+            "output": "",
+            "detail": "",
+            "cases_passed": 1,
+            "cases_total": 1,
+        }
+        for c in grade_cells(A)
+    ]
     return Report(student, A, tests, [], error, 1.0)
 
 
@@ -52,8 +64,9 @@ def course(tmp_path_factory):
     todo, kept = group.plan()
     assert sorted(s.student for s in todo) == list(STUDENTS) and not kept
     for submission in todo:
-        group.save(submission, report_for(submission.student, "not graded: x" if submission.student == "cy" else None),
-                   "test")
+        group.save(
+            submission, report_for(submission.student, "not graded: x" if submission.student == "cy" else None), "test"
+        )
     return root
 
 
@@ -126,6 +139,7 @@ def test_one_students_save_that_hangs_is_stopped_and_the_others_are_saved(course
     import time as clock
 
     from autograder.course.report import unscored
+
     group = cohort.Cohort(A, course=course, options=cohort.Options(quick=True))
     cells = grade_cells(A)
     monkeypatch.setattr(cohort, "SAVE_TIMEOUT", 0.5)
@@ -135,6 +149,7 @@ def test_one_students_save_that_hangs_is_stopped_and_the_others_are_saved(course
         if submission.student == "bob":
             clock.sleep(30)
         return {"report": {"error": None, "score": 0, "max_score": 10, "seconds": 0}}
+
     monkeypatch.setattr(group, "save", save)
     submissions = [cohort.Submission(name, course / "submitted" / name / A, "f") for name in ("bob", "ada")]
     outcomes: list = []

@@ -1,4 +1,5 @@
 """The suite's own bookkeeping: the mistake groups and the coverage gate (tests/coverage.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,7 @@ def test_the_groups_hold_every_mistake_once_and_never_two_that_reach_one_cell(as
         functions = [catalogue[name].grade_id for name in group]
         assert len(set(functions)) == len(functions), group
         for i, first in enumerate(functions):
-            for second in functions[i + 1:]:
+            for second in functions[i + 1 :]:
                 assert not reached[first] & reached[second], (group, first, second)
     assert groups(assignment) == found  # the same groups every time
 
@@ -51,6 +52,7 @@ def test_the_coverage_gate_names_each_entry_graded_nowhere(tmp_path):
 def test_a_catalogue_entry_dropped_from_the_groups_is_graded_nowhere(tmp_path, monkeypatch):
     """What the gate catches: a mistake that no grading holds any more (here, left out of its group)."""
     import tests.conftest as suite
+
     full = groups("04_losses")
     dropped = full[0][0]
     monkeypatch.setattr(suite, "groups", lambda a: (full[0][1:], *full[1:]))

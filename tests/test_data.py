@@ -1,4 +1,5 @@
 """Fashion-MNIST: real files, verified against the one manifest, found by route."""
+
 from __future__ import annotations
 
 import gzip
@@ -71,13 +72,19 @@ def no_copy_on_disk(tmp_path, monkeypatch, fresh_locate):
 
 def test_no_route_raises_one_error_naming_every_route(monkeypatch, no_copy_on_disk):
     from torchvision.datasets import FashionMNIST
+
     # Offline on any machine: port 9 on loopback refuses the connection.
     monkeypatch.setattr(FashionMNIST, "mirrors", ["http://127.0.0.1:9/"])
     with pytest.raises(data.DatasetUnavailable) as raised:
         data.locate()
     message = str(raised.value)
-    for route in ("$WORKBOOK_DATA", "the repo cache", "Debian package dataset-fashion-mnist", "torchvision download",
-                  "apt-get install -y dataset-fashion-mnist"):
+    for route in (
+        "$WORKBOOK_DATA",
+        "the repo cache",
+        "Debian package dataset-fashion-mnist",
+        "torchvision download",
+        "apt-get install -y dataset-fashion-mnist",
+    ):
         assert route in message, message
 
 

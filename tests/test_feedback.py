@@ -1,4 +1,5 @@
 """Feedback pages and atomic writes: escaping, what a student may see, plots, cohort statistics."""
+
 from __future__ import annotations
 
 import base64
@@ -28,23 +29,45 @@ def png_bytes(color="tab:blue") -> bytes:
 
 def image_output(data: str, output_type="display_data"):
     if output_type == "execute_result":
-        return nbformat.v4.new_output(output_type, data={"image/png": data, "text/plain": "<Figure>"},
-                                      execution_count=1)
+        return nbformat.v4.new_output(
+            output_type, data={"image/png": data, "text/plain": "<Figure>"}, execution_count=1
+        )
     return nbformat.v4.new_output(output_type, data={"image/png": data, "text/plain": "<Figure>"})
 
 
 def result(name="relu", status="passed", score=1.0, max_score=1.0, **extra):
-    return {"grade_id": f"test_{name}", "function": name, "status": status, "score": score,
-            "max_score": max_score, "output": f"{name}: {status}", "detail": f"{name} detail",
-            "cases_passed": 4 if status == "passed" else 2, "cases_total": 4, **extra}
+    return {
+        "grade_id": f"test_{name}",
+        "function": name,
+        "status": status,
+        "score": score,
+        "max_score": max_score,
+        "output": f"{name}: {status}",
+        "detail": f"{name} detail",
+        "cases_passed": 4 if status == "passed" else 2,
+        "cases_total": 4,
+        **extra,
+    }
 
 
 def record(student, tests, error=None, notes=(), assignment="02_activations", mode="full"):
-    report = {"submission": f"submitted/{student}", "assignment": assignment, "tests": tests,
-              "notes": list(notes), "error": error, "seconds": 3.0,
-              "score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests)}
-    return {"student": student, "assignment": assignment, "graded_at": "2026-11-23T19:40:00+00:00",
-            "mode": mode, "report": report}
+    report = {
+        "submission": f"submitted/{student}",
+        "assignment": assignment,
+        "tests": tests,
+        "notes": list(notes),
+        "error": error,
+        "seconds": 3.0,
+        "score": sum(t["score"] for t in tests),
+        "max_score": sum(t["max_score"] for t in tests),
+    }
+    return {
+        "student": student,
+        "assignment": assignment,
+        "graded_at": "2026-11-23T19:40:00+00:00",
+        "mode": mode,
+        "report": report,
+    }
 
 
 def images_in(page: str) -> list[bytes]:
@@ -58,19 +81,23 @@ def assert_no_script(page: str):
 
 # --- plots -------------------------------------------------------------------------------------------
 
+
 def test_plots_keeps_real_pngs_with_their_cell_index_and_skips_garbage():
     png, other = png_bytes(), png_bytes("tab:red")
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# plots"),
-        nbformat.v4.new_code_cell("plt.plot()", outputs=[
-            image_output(base64.encodebytes(png).decode()),        # with line breaks, as Jupyter writes it
-            image_output("this is not base64 !!!"),
-            image_output(base64.b64encode(b"GIF89a not a png").decode()),
-            image_output("QUJD="),                                  # bad padding
-            image_output("ü" * 10),                                 # non-ASCII
-            nbformat.v4.new_output("stream", text="hello"),
-        ]),
+        nbformat.v4.new_code_cell(
+            "plt.plot()",
+            outputs=[
+                image_output(base64.encodebytes(png).decode()),  # with line breaks, as Jupyter writes it
+                image_output("this is not base64 !!!"),
+                image_output(base64.b64encode(b"GIF89a not a png").decode()),
+                image_output("QUJD="),  # bad padding
+                image_output("ü" * 10),  # non-ASCII
+                nbformat.v4.new_output("stream", text="hello"),
+            ],
+        ),
         nbformat.v4.new_code_cell("fig", outputs=[image_output(base64.b64encode(other).decode(), "execute_result")]),
     ]
     assert feedback.plots(nb) == [(1, png), (2, other)]
@@ -82,8 +109,9 @@ def test_plots_are_capped_in_number_and_size():
     huge = feedback.PNG_SIGNATURE + b"\0" * feedback.MAX_PLOT_BYTES
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("", outputs=[image_output(base64.b64encode(huge).decode())])]
-    nb.cells += [nbformat.v4.new_code_cell("", outputs=[image_output(base64.b64encode(png).decode())] * 3)
-                 for _ in range(10)]
+    nb.cells += [
+        nbformat.v4.new_code_cell("", outputs=[image_output(base64.b64encode(png).decode())] * 3) for _ in range(10)
+    ]
     found = feedback.plots(nb)
     assert len(found) == feedback.MAX_PLOTS
     assert found[0] == (1, png)  # the oversize image in cell 0 was skipped
@@ -91,14 +119,22 @@ def test_plots_are_capped_in_number_and_size():
 
 # --- the student's page ------------------------------------------------------------------------------
 
+
 def test_student_page_escapes_everything_and_never_shows_detail():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SCRIPT, outputs=[
-        nbformat.v4.new_output("stream", text=SCRIPT),
-        image_output(base64.b64encode(png_bytes()).decode()),
-    ])]
-    tests = [result("relu", output=f"relu returned {SCRIPT}", detail=f"hidden case: {SECRET}"),
-             result(f"bad{SCRIPT}", "failed", 0.0, detail=SECRET)]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            SCRIPT,
+            outputs=[
+                nbformat.v4.new_output("stream", text=SCRIPT),
+                image_output(base64.b64encode(png_bytes()).decode()),
+            ],
+        )
+    ]
+    tests = [
+        result("relu", output=f"relu returned {SCRIPT}", detail=f"hidden case: {SECRET}"),
+        result(f"bad{SCRIPT}", "failed", 0.0, detail=SECRET),
+    ]
     page = feedback.student_html(record(f"eve{SCRIPT}", tests, notes=[f"note {SCRIPT}"]), nb)
     assert_no_script(page)
     assert SECRET not in page and "detail" not in page
@@ -110,10 +146,17 @@ def test_student_page_escapes_everything_and_never_shows_detail():
 def test_student_page_shows_scores_cases_training_figures_and_plots():
     png = png_bytes()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("intro"), nbformat.v4.new_code_cell("", outputs=[
-        image_output(base64.b64encode(png).decode())])]
-    figures = {"accuracy": 0.8612, "target": 0.85, "mode": "full", "split": "test",
-               "tiers": [[0.80, 0.5], [0.70, 0.25]]}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("intro"),
+        nbformat.v4.new_code_cell("", outputs=[image_output(base64.b64encode(png).decode())]),
+    ]
+    figures = {
+        "accuracy": 0.8612,
+        "target": 0.85,
+        "mode": "full",
+        "split": "test",
+        "tiers": [[0.80, 0.5], [0.70, 0.25]],
+    }
     tests = [result("relu", "failed", 0.0), result("train_mlp", "passed", 6.0, 6.0, figures=figures)]
     page = feedback.student_html(record("ada", tests, assignment="05_backprop"), nb)
     assert "ada: 05_backprop, 6 / 7 points (full mode)" in page
@@ -133,12 +176,16 @@ def test_student_page_of_an_ungradable_submission_says_why():
 
 # --- the cohort page ---------------------------------------------------------------------------------
 
+
 def cohort():
     return [
         record("ada", [result("relu"), result("softmax", max_score=2.0, score=2.0)]),
         record("bob", [result("relu", "failed", 0.0), result("softmax", max_score=2.0, score=2.0)]),
-        record("cyd", [result("relu", "error", 0.0), result("softmax", "error", 0.0, 2.0)],
-               error="the notebook is not valid JSON"),
+        record(
+            "cyd",
+            [result("relu", "error", 0.0), result("softmax", "error", 0.0, 2.0)],
+            error="the notebook is not valid JSON",
+        ),
     ]
 
 
@@ -156,7 +203,7 @@ def test_cohort_page_pass_rates_statistics_and_ungradable_students():
     assert "100% (2/2)" in softmax and "2.00 / 2" in softmax and "none" in softmax
     assert page.index(relu) < page.index(softmax)  # hardest first
     assert "Mean score <strong>2.50</strong>, median <strong>2.5</strong>, out of 3" in page
-    not_gradable = page[page.index("<h2>Not gradable</h2>"):page.index("<h2>Exercises")]
+    not_gradable = page[page.index("<h2>Not gradable</h2>") : page.index("<h2>Exercises")]
     assert "<td>cyd</td>" in not_gradable and "the notebook is not valid JSON" in not_gradable
     assert "<td>ada</td>" not in not_gradable
     for student in ("ada", "bob", "cyd"):
@@ -183,6 +230,7 @@ def test_cohort_page_with_nothing_graded():
 
 
 # --- atomic writes -----------------------------------------------------------------------------------
+
 
 def test_write_atomic_replaces_whole_and_leaves_no_temp_file(tmp_path):
     path = tmp_path / "out" / "feedback.html"

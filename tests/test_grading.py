@@ -1,4 +1,5 @@
 """Both sides of every grade: correct work earns the points, each mistake loses exactly its own."""
+
 from __future__ import annotations
 
 import pytest
@@ -97,11 +98,17 @@ def test_a_partial_grading_judges_only_the_named_functions_and_trains_nothing(tm
     left out, and the lesson cells after it that plot its network, do not run."""
     assignment = "05_backprop"
     notebook = samples.with_mistakes(assignment, "relu_backward_ge_zero")
-    report = grade(samples.write(notebook, tmp_path, assignment), assignment, quick=True,
-                   only=["relu_backward", "sgd_step"])
+    report = grade(
+        samples.write(notebook, tmp_path, assignment), assignment, quick=True, only=["relu_backward", "sgd_step"]
+    )
     assert [(t["grade_id"], t["score"]) for t in report.tests] == [("test_relu_backward", 0.0), ("test_sgd_step", 1.0)]
-    assert report.not_graded == ["numerical_gradient", "dense_backward", "cross_entropy_backward",
-                                 "mlp_loss_and_grads", "train_mlp"]
+    assert report.not_graded == [
+        "numerical_gradient",
+        "dense_backward",
+        "cross_entropy_backward",
+        "mlp_loss_and_grads",
+        "train_mlp",
+    ]
     assert "not graded this time: numerical_gradient" in report.table() and report.max_score == 2
     cells = report.notebook.cells
     trains = next(i for i, c in enumerate(cells) if grade_id(c) == "test_train_mlp")

@@ -6,9 +6,9 @@ records it would send after a sandboxed kernel, and the real judge scores
 them. So the judge's side of the boundary is tested on exactly the files
 it gets (tests/recording.py).
 """
+
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -25,8 +25,9 @@ A = "02_activations"
 
 def recorded(tmp_path, answers: dict[str, str]) -> tuple:
     """The caller's records of ``answers`` (grade_id -> code), collected as the runner does."""
-    results, context, _ = recording.record(tmp_path, recording.namespace_of(*answers.values()),
-                                           exercises_for(A).values())
+    results, context, _ = recording.record(
+        tmp_path, recording.namespace_of(*answers.values()), exercises_for(A).values()
+    )
     return results, {**context, "assignment": A}
 
 
@@ -72,14 +73,18 @@ def test_only_the_named_cells_are_judged_in_a_partial_grading(tmp_path):
     assert [t["grade_id"] for t in tests] == ["test_relu", "test_softmax"]
 
 
-@pytest.mark.parametrize("value", [
-    {"t": "py", "type": "str", "v": "x" * 5_000_000},
-    {"t": "other", "type": "C" * 5_000_000, "repr": "r" * 5_000_000},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"t": "py", "type": "str", "v": "x" * 5_000_000},
+        {"t": "other", "type": "C" * 5_000_000, "repr": "r" * 5_000_000},
+    ],
+)
 def test_what_a_message_quotes_of_a_returned_value_is_bounded(value):
     """A returned value's repr or class name was quoted whole: 46-92 MB results and feedback pages. (The
     probe cuts them, but the records come from the student's kernel, so the judge bounds them itself.)"""
     from autograder.checks import MESSAGE_LIMIT, verdict
+
     exercise = exercises_for(A)["relu"]
     public = [index for index, _ in exercise.public()]
     record = {"status": "ok", "value": probe.decode(value, {})}

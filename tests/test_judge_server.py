@@ -1,4 +1,5 @@
 """The warm judge (autograder/judge/server.py) gives exactly the cold judge's verdicts, faster."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,14 @@ def _records(tmp_path, assignment: str):
     results.mkdir()
     (results / "0.json").write_text(json.dumps({"value": {"t": "py", "type": "float", "v": 1.0}}))  # no status
     function = {"01_neuron": "weighted_sum", "02_activations": "relu"}[assignment]
-    context = {"assignment": assignment, "collected": {f"{function}/0": {"key": "0"}},
-               "outcomes": {}, "failure": "the kernel died", "missing_solutions": [], "cell_errors": {}}
+    context = {
+        "assignment": assignment,
+        "collected": {f"{function}/0": {"key": "0"}},
+        "outcomes": {},
+        "failure": "the kernel died",
+        "missing_solutions": [],
+        "cell_errors": {},
+    }
     return results, context
 
 
@@ -51,8 +58,9 @@ def test_the_warm_judge_is_reused_and_replaced_when_it_dies(tmp_path):
 @pytest.mark.sandbox
 def test_a_grading_judged_warm_equals_one_judged_cold(tmp_path, monkeypatch):
     """A real submission (two mistakes) graded twice: the verdicts, messages and points are the same."""
-    path = samples.write(samples.with_mistakes("02_activations", "softmax_no_max_shift", "relu_returns_bool"),
-                         tmp_path, "02_activations")
+    path = samples.write(
+        samples.with_mistakes("02_activations", "softmax_no_max_shift", "relu_returns_bool"), tmp_path, "02_activations"
+    )
     warm = grade(path, "02_activations")
     assert not judge.WARM.broken
     monkeypatch.setattr(judge.WARM, "failures", judge.WarmJudge.MAX_FAILURES)  # this process now judges cold

@@ -7,10 +7,10 @@ course tools. This test reads every kernel module's imports (and any
 ``"autograder.x"`` string it could import by name) and fails on one that
 leaves the kernel side.
 """
+
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -38,8 +38,7 @@ def imported(source: str) -> set[str]:
 
 def outside_the_kernel(source: str) -> set[str]:
     """The imports of ``source`` that leave the kernel side."""
-    return {name for name in imported(source) if name != "autograder"
-            and name.split(".")[1] not in KERNEL_MODULES}
+    return {name for name in imported(source) if name != "autograder" and name.split(".")[1] not in KERNEL_MODULES}
 
 
 @pytest.mark.parametrize("module", sorted(KERNEL.glob("*.py")), ids=lambda p: p.name)
@@ -47,14 +46,17 @@ def test_a_kernel_module_imports_only_the_kernel_side(module):
     assert outside_the_kernel(module.read_text()) == set(), module
 
 
-@pytest.mark.parametrize("line", [
-    "from autograder.judge.exercises import exercises_for",
-    "from autograder.host import runner",
-    "import autograder.course.cohort",
-    "from autograder import judge",
-    "importlib.import_module('autograder.judge.training')",
-    "from autograder.kernel import data",  # the host-side name of a kernel module: not there in a sandbox
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from autograder.judge.exercises import exercises_for",
+        "from autograder.host import runner",
+        "import autograder.course.cohort",
+        "from autograder import judge",
+        "importlib.import_module('autograder.judge.training')",
+        "from autograder.kernel import data",  # the host-side name of a kernel module: not there in a sandbox
+    ],
+)
 def test_the_check_catches_an_import_that_leaves_the_kernel(line):
     assert outside_the_kernel(f"import importlib\n{line}\n")
 
@@ -65,7 +67,9 @@ def test_the_check_accepts_the_kernel_sides_own_names():
 
 def test_the_host_never_names_a_kernel_module_by_its_folder():
     """``autograder.kernel.data`` would load data.py a second time, beside ``autograder.data``."""
-    offenders = [str(p.relative_to(REPO_ROOT)) for p in [*PACKAGE.rglob("*.py"), *(REPO_ROOT / "tests").rglob("*.py")]
-                 if any(name.startswith("autograder.kernel.") for name in imported(p.read_text()))
-                 and p.name != "test_layout.py"]
+    offenders = [
+        str(p.relative_to(REPO_ROOT))
+        for p in [*PACKAGE.rglob("*.py"), *(REPO_ROOT / "tests").rglob("*.py")]
+        if any(name.startswith("autograder.kernel.") for name in imported(p.read_text())) and p.name != "test_layout.py"
+    ]
     assert offenders == []

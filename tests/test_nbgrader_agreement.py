@@ -15,6 +15,7 @@ whole catalogue: with the reference and the untouched release, every grade
 cell still passes and fails on both sides. The grader's own tests grade the
 whole catalogue.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,10 +57,15 @@ def nbgrader(course: Path, *args):
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
     # nbgrader's kernels inherit this environment. They get our kernels' one BLAS/OpenMP thread: two
     # test workers share two cores, and more threads than free cores made training several times slower.
-    env = {**os.environ, **{k: v for k, v in runner.KERNEL_ENV.items() if k.endswith("_NUM_THREADS")},
-           "PATH": bin_dir + os.pathsep + os.environ["PATH"], QUICK_ENV: "1" if QUICK else "0"}
-    done = subprocess.run([os.path.join(bin_dir, "nbgrader"), *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=1800)
+    env = {
+        **os.environ,
+        **{k: v for k, v in runner.KERNEL_ENV.items() if k.endswith("_NUM_THREADS")},
+        "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+        QUICK_ENV: "1" if QUICK else "0",
+    }
+    done = subprocess.run(
+        [os.path.join(bin_dir, "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True, timeout=1800
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
@@ -72,8 +78,9 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
     nbgrader(course, "generate_assignment", assignment)
 
     students = {"reference": samples.student_notebook(assignment), "untouched": samples.release_notebook(assignment)}
-    students.update({f"group-{n}": samples.with_mistakes(assignment, *groups(assignment)[n])
-                     for n in groups_compared(assignment)})
+    students.update(
+        {f"group-{n}": samples.with_mistakes(assignment, *groups(assignment)[n]) for n in groups_compared(assignment)}
+    )
     for student, notebook in students.items():
         samples.write(notebook, course / "submitted" / student, assignment)
     nbgrader(course, "autograde", assignment, "--create")
@@ -89,8 +96,10 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
             theirs = gradebook.find_submission_notebook(assignment, assignment, student)
             nbgrader_points = {grade.name: grade.score for grade in theirs.grades if grade.name.startswith("test_")}
             # A partial tier (0 < score < max) is ours alone; nbgrader gives such a cell 0.
-            our_points = {test["grade_id"]: test["score"] if test["score"] in (0, test["max_score"]) else 0.0
-                          for test in ours.tests}
+            our_points = {
+                test["grade_id"]: test["score"] if test["score"] in (0, test["max_score"]) else 0.0
+                for test in ours.tests
+            }
             if nbgrader_points != our_points:
                 disagreements.append(f"{student}: nbgrader {nbgrader_points} vs ours {our_points}")
     assert not disagreements, "\n".join(disagreements)

@@ -1,4 +1,5 @@
 """The probe: plain-data encoding, calls on copies, spies, limits; and the verdict logic."""
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def test_student_functions_run_on_copies_and_mutation_is_reported():
     def relu_in_place(z):
         np.maximum(z, 0, out=z)
         return z
+
     outcome = probe.call(relu_in_place, [z], {})
     assert outcome["mutated"] == ["0"] and z.tolist() == [-1.0, 2.0]
 
@@ -50,10 +52,12 @@ def test_a_runaway_call_is_stopped_and_exits_are_caught():
     def forever():
         while True:
             pass
+
     assert probe.call(forever, [], {}, timeout=0.5)["status"] == "timeout"
 
     def leaves():
         raise SystemExit(3)
+
     assert probe.call(leaves, [], {})["status"] == "error"
 
 
@@ -67,14 +71,17 @@ def test_rel_error_is_cs231ns_formula():
     assert rel_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("actual,kind", [
-    (np.array([0.0, 1.0]), None),
-    (np.array([0.0, 1.0], dtype=np.float32), "dtype"),
-    (np.array([[0.0, 1.0]]), "shape"),
-    ([0.0, 1.0], "type"),
-    (np.array([0.0, np.nan]), "nan"),
-    (np.array([0.0, 1.1]), "values"),
-])
+@pytest.mark.parametrize(
+    "actual,kind",
+    [
+        (np.array([0.0, 1.0]), None),
+        (np.array([0.0, 1.0], dtype=np.float32), "dtype"),
+        (np.array([[0.0, 1.0]]), "shape"),
+        ([0.0, 1.0], "type"),
+        (np.array([0.0, np.nan]), "nan"),
+        (np.array([0.0, 1.1]), "values"),
+    ],
+)
 def test_compare_names_the_first_problem(actual, kind):
     problem = compare(np.array([0.0, 1.0]), actual, "f(...)", 1e-7, 1e-12)
     assert (problem[0] if problem else None) == kind
@@ -98,6 +105,7 @@ def test_swallowing_the_time_limit_once_does_not_escape_it():
             pass
         while True:
             pass
+
     outcome = probe.call(swallows_once, [], {}, timeout=0.3)
     assert outcome["status"] == "timeout"
 
@@ -105,6 +113,7 @@ def test_swallowing_the_time_limit_once_does_not_escape_it():
 def test_an_interrupt_from_the_runner_stops_the_checks_instead_of_moving_on():
     def interrupted():
         raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
         probe.call(interrupted, [], {})
 
@@ -115,6 +124,7 @@ def test_only_numerical_runtime_warnings_count_and_underflow_is_ignored():
     def noisy(z):
         w.warn("a library's deprecation", DeprecationWarning)
         return np.exp(z)  # underflows to 0 for -1000: not a problem
+
     old = np.seterr(all="warn")
     try:
         outcome = probe.call(noisy, [np.array([-1000.0])], {})
@@ -136,6 +146,7 @@ def test_test_functions_travel_by_name_and_are_rebuilt_on_each_side():
 def test_a_case_with_repeated_calls_returns_every_result():
     def init(n, seed=0):
         return np.random.default_rng(seed).standard_normal(n)
+
     outcome = probe.call_case(init, [3], [{"seed": 0}, {"seed": 0}, {"seed": 1}])
     first, again, other = outcome["value"]
     assert outcome["status"] == "ok" and np.array_equal(first, again) and not np.array_equal(first, other)
@@ -144,6 +155,7 @@ def test_a_case_with_repeated_calls_returns_every_result():
         if seed:
             raise ValueError("no")
         return n
+
     assert probe.call_case(fails_second_time, [3], [{}, {"seed": 1}])["status"] == "error"
 
 
@@ -151,7 +163,10 @@ def test_the_caller_reads_a_variable_the_notebook_left(tmp_path):
     from autograder.host import runner
     from tests import recording
 
-    calls = [{"key": 0, "id": "train/trained", "read": "trained_params"}, {"key": 1, "id": "other/trained", "read": "absent"}]
+    calls = [
+        {"key": 0, "id": "train/trained", "read": "trained_params"},
+        {"key": 1, "id": "other/trained", "read": "absent"},
+    ]
     monkey = pytest.MonkeyPatch()
     monkey.setattr(runner, "plan_calls", lambda exercises, timeout=None: (calls, {}))
     try:

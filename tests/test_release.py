@@ -1,4 +1,5 @@
 """release/ is nbgrader's output, and every notebook follows the grading conventions."""
+
 from __future__ import annotations
 
 import json
@@ -38,22 +39,28 @@ def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assign
     assert solutions, "no solution cells"
     for i, cell in solutions:
         name = grade_id(cell)
-        assert re.search(rf"^(def {name}\(|class {name}\b)", cell.source, re.M), \
+        assert re.search(rf"^(def {name}\(|class {name}\b)", cell.source, re.M), (
             f"solution cell {name!r} must define {name}"
+        )
         test = cells[i + 1]
         meta = nbgrader_meta(test)
-        assert grade_id(test) == f"test_{name}" and meta.get("grade") and meta.get("locked"), \
+        assert grade_id(test) == f"test_{name}" and meta.get("grade") and meta.get("locked"), (
             f"{name}: the next code cell must be the locked grade cell test_{name}"
+        )
         assert meta.get("points", 0) > 0
         exercise = exercises_for(assignment).get(name)
         # A training exercise's test cell trains, then checks the network it leaves behind.
         checked = exercise.variable if isinstance(exercise, Training) else name
         if isinstance(exercise, Training):
-            assert re.search(rf"^{checked} = {name}\(", test.source, re.M), f"test_{name} must train: {checked} = {name}(...)"
+            assert re.search(rf"^{checked} = {name}\(", test.source, re.M), (
+                f"test_{name} must train: {checked} = {name}(...)"
+            )
         assert f'check("{name}", {checked})' in test.source
         assert f'check("{name}", {checked}, hidden=True)' in test.source
     graded = {grade_id(c) for _, c in solutions}
-    assert graded == set(exercises_for(assignment)), "notebook and autograder/exercises disagree on the graded functions"
+    assert graded == set(exercises_for(assignment)), (
+        "notebook and autograder/exercises disagree on the graded functions"
+    )
 
 
 @pytest.mark.parametrize("assignment", assignments())
@@ -68,12 +75,15 @@ def test_every_exercise_has_public_and_hidden_cases(assignment):
             if exercise.assess is not None:
                 args, kwargs = exercise.inputs(index)
                 seen = probe.roundtrip({"status": "ok", "value": expected})["value"]  # as the judge sees it
-                assert exercise.assess(args, kwargs, seen) is None, f"{exercise.name}: case {index} rejects the reference"
+                assert exercise.assess(args, kwargs, seen) is None, (
+                    f"{exercise.name}: case {index} rejects the reference"
+                )
 
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_only_the_pytorch_lessons_import_torch(assignment):
     """The numpy lessons' sandboxes hide torch (the judge's reference): their notebooks must not need it."""
     from autograder.judge.exercises import needs_torch
+
     code = "\n".join(c.source for c in read(source_path(assignment)).cells if c.cell_type == "code")
     assert bool(re.search(r"^\s*(import torch|from torch)", code, re.M)) == needs_torch(assignment)

@@ -1,4 +1,5 @@
 """notebooks.repair, without a kernel: locked cells come back from source, solutions stay the student's."""
+
 from __future__ import annotations
 
 import nbformat
@@ -48,8 +49,8 @@ def test_a_deleted_locked_cell_is_put_back_after_its_predecessor():
 def test_a_duplicated_locked_cell_is_dropped_and_a_duplicated_solution_runs_twice():
     notebook = samples.student_notebook(A)
     at = ids(notebook).index("relu")
-    notebook.cells.insert(at + 2, nbformat.from_dict(dict(notebook.cells[at + 1])))   # test_relu again
-    notebook.cells.insert(at + 3, nbformat.from_dict(dict(notebook.cells[at])))       # relu again
+    notebook.cells.insert(at + 2, nbformat.from_dict(dict(notebook.cells[at + 1])))  # test_relu again
+    notebook.cells.insert(at + 3, nbformat.from_dict(dict(notebook.cells[at])))  # relu again
     repaired = repair(notebook, A)
     assert ids(repaired.notebook).count("test_relu") == 1 and ids(repaired.notebook).count("relu") == 2
     assert "cell 'test_relu' appeared more than once; the copy was dropped" in repaired.notes

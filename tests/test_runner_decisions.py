@@ -6,6 +6,7 @@ ends it, whether it saved the graded names) and a stub for the caller. The
 caller's own decisions are in tests/test_caller.py; the end-to-end cases
 (tests/adversarial/) show the same decisions on real kernels.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,7 +54,10 @@ def scripted(script: list[dict]):
             run.fatal_cell, run.fatal_cause = entry["fatal"], "ended the kernel (os._exit, or a crash)"
             return
         run.exported = entry.get("exported", True)
-        run.export_error = "" if run.exported else "saving the notebook's functions for the grader failed (an exception)"
+        run.export_error = (
+            "" if run.exported else "saving the notebook's functions for the grader failed (an exception)"
+        )
+
     return run_kernel
 
 
@@ -65,9 +69,16 @@ def execute(tmp_path, monkeypatch):
 
     def play(*script):
         monkeypatch.setattr(runner, "_run_kernel", scripted(list(script)))
-        monkeypatch.setattr(runner, "run_caller", lambda host, calls, inputs, results, execution, torch: (
-            callers.append(calls), execution.collected.update({c["id"]: {"key": str(c["key"])} for c in calls})))
+        monkeypatch.setattr(
+            runner,
+            "run_caller",
+            lambda host, calls, inputs, results, execution, torch: (
+                callers.append(calls),
+                execution.collected.update({c["id"]: {"key": str(c["key"])} for c in calls}),
+            ),
+        )
         return runner.execute(notebook, Host(tmp_path), exercises, tmp_path / "results", Limits())
+
     calls, _ = runner.plan_calls(exercises)
     return play, calls, notebook, callers
 
@@ -92,8 +103,9 @@ def test_a_kernel_that_did_not_save_the_functions_is_noted_and_the_caller_still_
     """The caller then finds no function: each is "not defined", with the reason in the notes."""
     play, calls, _, callers = execute
     execution = play({"exported": False})
-    assert len(callers) == 1 and any("saving the notebook's functions for the grader failed" in n
-                                     for n in execution.notes)
+    assert len(callers) == 1 and any(
+        "saving the notebook's functions for the grader failed" in n for n in execution.notes
+    )
 
 
 def test_the_runner_gives_up_after_max_runs(execute):
@@ -105,13 +117,16 @@ def test_the_runner_gives_up_after_max_runs(execute):
     assert execution.failure == f"the grader gave up after restarting the kernel {execution.runs - 1} times"
 
 
-@pytest.mark.parametrize("fatal, runs, elapsed, step", [
-    (None, 1, 0.0, "call"),              # no cell ended the kernel: call the functions
-    (None, runner.MAX_RUNS, 10_000.0, "call"),
-    (3, 1, 0.0, "rerun"),                # a cell did: run the notebook again without it
-    (3, runner.MAX_RUNS - 1, 0.0, "rerun"),
-    (3, runner.MAX_RUNS, 0.0, "give up"),  # every run loses one more cell: not for ever
-    (3, 1, 2 * 900.0 + 1, "give up"),    # twice the notebook's limit spent
-])
+@pytest.mark.parametrize(
+    "fatal, runs, elapsed, step",
+    [
+        (None, 1, 0.0, "call"),  # no cell ended the kernel: call the functions
+        (None, runner.MAX_RUNS, 10_000.0, "call"),
+        (3, 1, 0.0, "rerun"),  # a cell did: run the notebook again without it
+        (3, runner.MAX_RUNS - 1, 0.0, "rerun"),
+        (3, runner.MAX_RUNS, 0.0, "give up"),  # every run loses one more cell: not for ever
+        (3, 1, 2 * 900.0 + 1, "give up"),  # twice the notebook's limit spent
+    ],
+)
 def test_the_restart_policy(fatal, runs, elapsed, step):
     assert runner.next_step(fatal, runs, elapsed, notebook_timeout=900.0) == step

@@ -1,7 +1,7 @@
 """The sandbox: what a kernel can see and do, its limits, the refusal without bubblewrap, determinism."""
+
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.sandbox
 A = "02_activations"
 
 # Runs inside the sandboxed kernel; raises with every expectation that does not hold.
-INSIDE = r'''
+INSIDE = r"""
 import importlib.util, json, os, resource, socket, sys
 problems = []
 def expect(ok, what):
@@ -71,7 +71,7 @@ check = __import__("autograder.notebook", fromlist=["checks_for"]).checks_for("0
 check("relu", None)  # the kernel-side check only says who checks
 if problems:
     raise AssertionError("; ".join(problems))
-'''
+"""
 
 
 def run_cells(tmp_path, *sources, limits=Limits()):
@@ -86,10 +86,17 @@ def run_cells(tmp_path, *sources, limits=Limits()):
 def test_the_kernel_sees_only_what_the_notebook_needs(tmp_path):
     limits = Limits()
     (tmp_path / "results").mkdir()
-    expect = {"root": os.geteuid() == 0, "venv": sys.prefix, "repo": str(REPO_ROOT),
-              "results": str(tmp_path / "results"), "nproc": limits.processes, "memory": limits.memory,
-              "cpu": limits.cpu_seconds, "scratch": limits.scratch,
-              "kernel": sorted(p.name for p in (REPO_ROOT / "autograder" / "kernel").glob("*.py"))}
+    expect = {
+        "root": os.geteuid() == 0,
+        "venv": sys.prefix,
+        "repo": str(REPO_ROOT),
+        "results": str(tmp_path / "results"),
+        "nproc": limits.processes,
+        "memory": limits.memory,
+        "cpu": limits.cpu_seconds,
+        "scratch": limits.scratch,
+        "kernel": sorted(p.name for p in (REPO_ROOT / "autograder" / "kernel").glob("*.py")),
+    }
     execution = run_cells(tmp_path, f"EXPECT = {expect!r}", INSIDE, limits=limits)
     assert execution.cell_errors == [] and execution.failure is None, execution
 
@@ -99,8 +106,10 @@ def test_a_fork_bomb_is_bounded_and_leaves_nothing_behind(tmp_path, monkeypatch)
         pytest.skip("the fixed uid below needs root; as a user the bomb is bounded in its user namespace")
     uid = sandbox.UID_BASE + sandbox.UID_SPAN - 1  # one no grading picks while this test runs
     monkeypatch.setattr(sandbox, "_lease_uid", lambda: (uid, None))
-    bomb = ("import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(600)\n"
-            "            os._exit(0)\n        n += 1\nfinally:\n    raise RuntimeError(f'forked {n} times')\n")
+    bomb = (
+        "import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(600)\n"
+        "            os._exit(0)\n        n += 1\nfinally:\n    raise RuntimeError(f'forked {n} times')\n"
+    )
     started = time.monotonic()
     execution = run_cells(tmp_path, bomb, "print('still here')", limits=Limits(processes=64))
     forked = int(execution.cell_errors[0].split("forked ")[1].split(" ")[0])
@@ -113,12 +122,17 @@ def test_the_memory_limit_holds_for_the_sandboxs_processes_together(tmp_path):
     """Three children of 700 MB each stay under the per-process limit, but not under the sandbox's."""
     trial = memory_cgroup.MemoryCgroup.create(1 << 20)
     if trial is None:
-        pytest.skip("this machine lets the grader make no memory cgroup (it needs root or a delegated cgroup v2 "
-                    "subtree): only per-process limits hold here, and reports say so")
+        pytest.skip(
+            "this machine lets the grader make no memory cgroup (it needs root or a delegated cgroup v2 "
+            "subtree): only per-process limits hold here, and reports say so"
+        )
     trial.close()
-    hog = ("import os, time\npids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
-           "        block = b'x' * (700 << 20)\n        time.sleep(5)\n        os._exit(0)\n    pids.append(pid)\n"
-           "raise RuntimeError('statuses ' + ' '.join(str(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1])) for p in pids))\n")
+    hog = (
+        "import os, time\npids = []\nfor _ in range(3):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        block = b'x' * (700 << 20)\n        time.sleep(5)\n        os._exit(0)\n    pids.append(pid)\n"
+        "codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]\n"
+        "raise RuntimeError('statuses ' + ' '.join(str(c) for c in codes))\n"
+    )
     limits = Limits(memory=1 * sandbox.GiB, memory_total=3 * sandbox.GiB // 2)
     execution = run_cells(tmp_path, hog, "print('still here')", limits=limits)
     statuses = execution.cell_errors[0].split("statuses ")[1].split()
@@ -137,9 +151,14 @@ def test_without_bubblewrap_the_grader_refuses_and_says_how_to_install_it(tmp_pa
     monkeypatch.setenv(sandbox.BWRAP_ENV, str(tmp_path / "no-bwrap"))
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         grade(samples.RELEASE_DIR / A, A)
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(samples.RELEASE_DIR / A)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, sandbox.BWRAP_ENV: str(tmp_path / "no-bwrap")})
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(samples.RELEASE_DIR / A)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, sandbox.BWRAP_ENV: str(tmp_path / "no-bwrap")},
+    )
     assert done.returncode == 2 and "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr
     assert done.stdout == ""  # nothing graded, no silent fallback
 
@@ -154,10 +173,12 @@ def test_no_sandbox_grades_trusted_work_and_says_so(tmp_path, monkeypatch):
 
 def test_the_same_submission_graded_twice_gets_the_same_grade(tmp_path):
     from tests.mistakes import mistakes_for
+
     mistake = next(iter(mistakes_for(A)))
     path = samples.write(samples.with_mistakes(A, mistake), tmp_path, A)
     first, second = grade(path, A), grade(path, A)
     assert 0 < first.score < first.max_score
-    assert [(t["grade_id"], t["score"], t["output"], t["detail"]) for t in first.tests] == \
-        [(t["grade_id"], t["score"], t["output"], t["detail"]) for t in second.tests]
+    assert [(t["grade_id"], t["score"], t["output"], t["detail"]) for t in first.tests] == [
+        (t["grade_id"], t["score"], t["output"], t["detail"]) for t in second.tests
+    ]
     assert first.notes == second.notes

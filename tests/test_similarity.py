@@ -1,4 +1,5 @@
 """The plagiarism screen: a planted copy is found, independent work and the template are not."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,16 @@ import re
 
 import pytest
 
-from autograder.course.similarity import (THRESHOLD, add_arguments, compare, fingerprints, load_submissions, normalise,
-                                   run, template_kgrams)
+from autograder.course.similarity import (
+    THRESHOLD,
+    add_arguments,
+    compare,
+    fingerprints,
+    load_submissions,
+    normalise,
+    run,
+    template_kgrams,
+)
 from tests import samples
 from tests.solutions.a02_activations import SOLUTIONS
 
@@ -24,13 +33,13 @@ def relu(x):
     y[y<0]=0.0
     return y
 ''',
-    "relu_grad": '''\
+    "relu_grad": """\
 def relu_grad(x):
     g = np.zeros_like(x)   # start from all zeros
 
     g[x>0] = 1
     return g
-''',
+""",
     "leaky_relu": '''\
 def leaky_relu(x, alpha=0.01):
     """Leaky ReLU."""
@@ -39,7 +48,7 @@ def leaky_relu(x, alpha=0.01):
     y[mask] = alpha*y[mask]
     return y
 ''',
-    "sigmoid": '''\
+    "sigmoid": """\
 def sigmoid(x):
     result = np.empty_like(x)
     is_pos = x >= 0
@@ -51,12 +60,12 @@ def sigmoid(x):
     ex = np.exp(x[is_neg])
     result[is_neg] = ex / (1 + ex)
     return result
-''',
-    "sigmoid_grad": '''\
+""",
+    "sigmoid_grad": """\
 def sigmoid_grad(x):
     sx = sigmoid(x)   # reuse the stable version
     return sx * (1 - sx)
-''',
+""",
     "softmax": '''\
 def softmax(logits):
     """Softmax along the last axis, stable for large logits."""
@@ -70,16 +79,20 @@ def softmax(logits):
 
 def independent_cohort():
     """The reference solution and five correct answers written independently of each other."""
-    return {"reference": samples.student_notebook(A),
-            **{style: samples.student_notebook(A, answers) for style, answers in SOLUTIONS.items()}}
+    return {
+        "reference": samples.student_notebook(A),
+        **{style: samples.student_notebook(A, answers) for style, answers in SOLUTIONS.items()},
+    }
 
 
 @pytest.fixture(scope="module")
 def submitted(tmp_path_factory):
     """An nbgrader submitted/ folder: the independent cohort, the copy, and one file that is not a notebook."""
     folder = tmp_path_factory.mktemp("submitted")
-    for student, notebook in {**independent_cohort(),
-                              "copycat": samples.student_notebook(A, COPIED_FROM_MASKS)}.items():
+    for student, notebook in {
+        **independent_cohort(),
+        "copycat": samples.student_notebook(A, COPIED_FROM_MASKS),
+    }.items():
         samples.write(notebook, folder / student, A)
     broken = folder / "broken" / A / f"{A}.ipynb"
     broken.parent.mkdir(parents=True)
@@ -89,8 +102,10 @@ def submitted(tmp_path_factory):
 
 def test_renaming_comments_docstrings_and_spacing_do_not_change_the_tokens():
     original = "def f(z, alpha=0.01):\n    out = np.where(z > 0, z, alpha * z)\n    return out.sum(axis=-1)\n"
-    disguised = ('def f(x,alpha = 0.01):\n    """Mine."""\n\n    # my own work\n'
-                 '    result = np.where(x>0 , x, alpha*x)   # sure\n    return result.sum(axis = -1.0)\n')
+    disguised = (
+        'def f(x,alpha = 0.01):\n    """Mine."""\n\n    # my own work\n'
+        "    result = np.where(x>0 , x, alpha*x)   # sure\n    return result.sum(axis = -1.0)\n"
+    )
     keep = frozenset({"np", "f"})
     assert normalise(original, keep) == normalise(disguised, keep)
     tokens = normalise(original, keep)
@@ -132,8 +147,10 @@ def test_independent_solutions_are_not_flagged():
 
 def test_code_most_of_the_cohort_writes_alike_counts_for_nothing():
     # Everyone hands in the reference's one-liners for four functions; only sigmoid and softmax differ.
-    cohort = {style: samples.student_notebook(A, {cid: answers[cid] for cid in ("sigmoid", "softmax")})
-              for style, answers in SOLUTIONS.items()}
+    cohort = {
+        style: samples.student_notebook(A, {cid: answers[cid] for cid in ("sigmoid", "softmax")})
+        for style, answers in SOLUTIONS.items()
+    }
     cohort["reference"] = samples.student_notebook(A)
     pairs = compare(cohort, A)
     assert all(set(p.functions) <= {"sigmoid", "softmax"} for p in pairs)

@@ -1,4 +1,5 @@
 """Training exercises: tiered points from held-out accuracy, targets in one place, clear failures."""
+
 from __future__ import annotations
 
 import re
@@ -12,14 +13,27 @@ from autograder.judge.exercises import MODULES, exercises_for
 from autograder.targets import TARGETS, Target, target_for
 from autograder.judge.training import NotAModel, Training, training_verdict
 
-TRAININGS = [e for a in MODULES if (REPO_ROOT / "source" / a).is_dir()
-             for e in exercises_for(a).values() if isinstance(e, Training)]
+TRAININGS = [
+    e
+    for a in MODULES
+    if (REPO_ROOT / "source" / a).is_dir()
+    for e in exercises_for(a).values()
+    if isinstance(e, Training)
+]
 
 
 def test_points_are_tiered_below_the_target():
     target = Target(0.85, ((0.80, 0.5), (0.70, 0.25)), budget_s=60)
-    assert [target.fraction(a) for a in (0.9, 0.85, 0.849, 0.80, 0.75, 0.70, 0.69, 0.0)] == \
-        [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.0, 0.0]
+    assert [target.fraction(a) for a in (0.9, 0.85, 0.849, 0.80, 0.75, 0.70, 0.69, 0.0)] == [
+        1.0,
+        1.0,
+        0.5,
+        0.5,
+        0.25,
+        0.25,
+        0.0,
+        0.0,
+    ]
 
 
 @pytest.mark.parametrize("key", sorted(TARGETS))
@@ -57,6 +71,7 @@ def _perfect_then_wrong(right: float) -> Training:
         wrong = (labels + 1) % 10
         cut = int(right * len(labels))
         return np.concatenate([labels[:cut], wrong[cut:]])
+
     return Training("fit(X, y)", "05_backprop", "model", predict, hints={"accuracy": "train longer"})
 
 
@@ -64,16 +79,22 @@ def test_accuracy_at_the_target_earns_full_points_and_below_it_a_tier():
     full = target_for("05_backprop", False)
     verdict = training_verdict(_perfect_then_wrong(0.95), {"status": "ok", "value": "model"}, "test", False)
     assert verdict.passed and verdict.share == 1.0 and "0.9500" in verdict.message
-    partial = training_verdict(_perfect_then_wrong(full.tiers[0][0] + 0.01), {"status": "ok", "value": "model"},
-                               "test", False)
+    partial = training_verdict(
+        _perfect_then_wrong(full.tiers[0][0] + 0.01), {"status": "ok", "value": "model"}, "test", False
+    )
     assert partial.status == "failed" and partial.share == full.tiers[0][1]
     assert f"target {full.accuracy:.2f} (full mode)" in partial.message and "train longer" in partial.message
 
 
 def test_a_missing_or_malformed_model_earns_nothing_and_says_why():
     training = _perfect_then_wrong(1.0)
-    gone = training_verdict(training, {"status": "missing", "error": "x"}, "test", True,
-                            cell_error="CellTimeoutError: the cell ran longer than 60 s")
+    gone = training_verdict(
+        training,
+        {"status": "missing", "error": "x"},
+        "test",
+        True,
+        cell_error="CellTimeoutError: the cell ran longer than 60 s",
+    )
     assert gone.status == "timeout" and gone.share == 0 and "longer than 60 s" in gone.message
     bad = training_verdict(training, {"status": "ok", "value": [1, 2]}, "test", True)
     assert bad.status == "failed" and bad.share == 0 and "not the string 'model'" in bad.message

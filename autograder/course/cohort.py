@@ -20,6 +20,7 @@ submission's bytes and the grader's own code, notebook and settings. So an
 interrupted run leaves nothing half-done, and the next run regrades exactly
 the submissions without a current record.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -44,8 +45,14 @@ from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
 from autograder.course.files import write_atomic, write_json_atomic
 from autograder.course.report import Report, unscored
-from autograder.host.worker import (MAX_NOTEBOOK_BYTES, Options, _digest_files, code_fingerprint, grade_job,
-                               worker_problem)
+from autograder.host.worker import (
+    MAX_NOTEBOOK_BYTES,
+    Options,
+    _digest_files,
+    code_fingerprint,
+    grade_job,
+    worker_problem,
+)
 
 WORKER_WAIT = 120  # seconds to wait for a Dask scheduler's first worker
 
@@ -64,8 +71,11 @@ def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
     """(student, folder) for every ``<submitted>/<student>/<assignment>/`` folder, by student."""
     if not submitted.is_dir():
         return []
-    return sorted((entry.name, entry / assignment) for entry in submitted.iterdir()
-                  if (entry / assignment).is_dir() and not entry.name.startswith("."))
+    return sorted(
+        (entry.name, entry / assignment)
+        for entry in submitted.iterdir()
+        if (entry / assignment).is_dir() and not entry.name.startswith(".")
+    )
 
 
 def grader_fingerprint(assignment: str, options: Options) -> str:
@@ -85,8 +95,11 @@ def submission_files(folder: Path) -> list[Path]:
     A link is never followed (it could point at any file the grader can read, and an error message would
     quote it), nor is a FIFO or a device read: the submission is graded as if they were not there.
     """
-    return sorted(p for p in folder.iterdir() if (p.suffix == ".ipynb" or p.name == "timestamp.txt")
-                  and not p.is_symlink() and p.is_file())
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if (p.suffix == ".ipynb" or p.name == "timestamp.txt") and not p.is_symlink() and p.is_file()
+    )
 
 
 def fingerprint(folder: Path, grader: str) -> str:
@@ -117,13 +130,17 @@ class LocalPool:
 
     def _start(self):
         # spawn: a worker must not inherit the main process's gradebook connection or threads
-        self.executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self.executor = concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
 
     def describe(self) -> str:
         return f"{self.workers} worker process{'es' if self.workers != 1 else ''} on this machine"
 
     def check_workers(self, sandbox: bool = True) -> dict[str, str]:
-        problem = worker_problem(sandbox=sandbox)  # the workers run this machine's code: only the sandbox can be missing
+        problem = worker_problem(
+            sandbox=sandbox
+        )  # the workers run this machine's code: only the sandbox can be missing
         return {"this machine": problem} if problem else {}
 
     def submit(self, job):
@@ -155,6 +172,7 @@ class DaskPool:
 
     def __init__(self, scheduler: str | None = None, workers: int = 1):
         from dask.distributed import Client, LocalCluster
+
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
@@ -163,20 +181,32 @@ class DaskPool:
                 self.client.wait_for_workers(1, timeout=WORKER_WAIT)
             except TimeoutError:
                 self.client.close()
-                raise ConnectionError(f"the Dask scheduler at {scheduler} has no worker after {WORKER_WAIT} s: "
-                                      "start some with `dask worker " + scheduler + " --nthreads 1`") from None
+                raise ConnectionError(
+                    f"the Dask scheduler at {scheduler} has no worker after {WORKER_WAIT} s: "
+                    "start some with `dask worker " + scheduler + " --nthreads 1`"
+                ) from None
         else:
             # One single-threaded worker per core; no Dask memory limit, because each grading's kernel has its
             # own (the sandbox), and Dask would restart a worker for what its kernel uses.
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                                        dashboard_address=None, silence_logs=40)
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,
+                dashboard_address=None,
+                silence_logs=40,
+            )
             self.client = Client(self.cluster)
             self.name = "Dask LocalCluster"
 
     def describe(self) -> str:
         workers = self.client.scheduler_info()["workers"]
         threads = sum(w.get("nthreads", 1) for w in workers.values())
-        return f"{self.name}: {len(workers)} worker{'s' if len(workers) != 1 else ''}, {threads} thread{'s' if threads != 1 else ''}"
+        plural = {1: ""}
+        return (
+            f"{self.name}: {len(workers)} worker{plural.get(len(workers), 's')}, "
+            f"{threads} thread{plural.get(threads, 's')}"
+        )
 
     def check_workers(self, sandbox: bool = True) -> dict[str, str]:
         """Every worker now must sandbox and run the instructor's code (workers that join later are not asked:
@@ -185,10 +215,13 @@ class DaskPool:
         return {worker: problem for worker, problem in problems.items() if problem}
 
     def submit(self, job):
-        return self.client.submit(grade_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student']}-{time.time_ns()}")
+        return self.client.submit(
+            grade_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student']}-{time.time_ns()}"
+        )
 
     def as_completed(self, futures):
         from dask.distributed import as_completed
+
         return as_completed(futures)
 
     def lost_worker(self, error: BaseException) -> bool:
@@ -205,16 +238,24 @@ class DaskPool:
 
 # ------------------------------------------------------------- the results
 def report_dict(report: Report) -> dict:
-    return {"submission": report.submission, "assignment": report.assignment, "tests": report.tests,
-            "notes": report.notes, "error": report.error, "seconds": round(report.seconds, 2),
-            "score": report.score, "max_score": report.max_score}
+    return {
+        "submission": report.submission,
+        "assignment": report.assignment,
+        "tests": report.tests,
+        "notes": report.notes,
+        "error": report.error,
+        "seconds": round(report.seconds, 2),
+        "score": report.score,
+        "max_score": report.max_score,
+    }
 
 
 @dataclass
 class Outcome:
     """What happened to one submission in this run."""
+
     student: str
-    state: str               # graded | unchanged | failed (the grader could not produce a result)
+    state: str  # graded | unchanged | failed (the grader could not produce a result)
     record: dict | None = None
     reason: str = ""
 
@@ -222,15 +263,24 @@ class Outcome:
 class Cohort:
     """One assignment's submissions, their results folder and the course's gradebook."""
 
-    def __init__(self, assignment: str, course: Path = REPO_ROOT, submitted: Path | None = None,
-                 out: Path | None = None, options: Options | None = None):
+    def __init__(
+        self,
+        assignment: str,
+        course: Path = REPO_ROOT,
+        submitted: Path | None = None,
+        out: Path | None = None,
+        options: Options | None = None,
+    ):
         if assignment not in repair.assignments():
             raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(repair.assignments())}")
         self.assignment = assignment
         self.coursedir = gradebook.course(course)
         root = Path(self.coursedir.root)
-        self.submitted = Path(submitted) if submitted else Path(self.coursedir.format_path(
-            self.coursedir.submitted_directory, ".", ".")).resolve()
+        self.submitted = (
+            Path(submitted)
+            if submitted
+            else Path(self.coursedir.format_path(self.coursedir.submitted_directory, ".", ".")).resolve()
+        )
         self.out = Path(out) if out else root / "grades" / assignment
         self.options = options or Options()
         if self.options.secret is None:  # the course's own, which the workers get with the options
@@ -267,8 +317,12 @@ class Cohort:
                 todo.append(submission)
                 continue
             # The gradebook must still hold the record's grades: it may have been reset, restored or overwritten.
-            if not force and record and record.get("fingerprint") == submission.fingerprint and \
-                    in_gradebook.get(student) == {t["grade_id"]: t["score"] for t in record["report"]["tests"]}:
+            if (
+                not force
+                and record
+                and record.get("fingerprint") == submission.fingerprint
+                and in_gradebook.get(student) == {t["grade_id"]: t["score"] for t in record["report"]["tests"]}
+            ):
                 unchanged.append(Outcome(student, "unchanged", record))
             else:
                 todo.append(submission)
@@ -287,31 +341,56 @@ class Cohort:
             size = path.stat().st_size
             total += size
             if size > MAX_NOTEBOOK_BYTES:
-                return unscored(str(submission.folder), self.assignment, cells,
-                                f"not graded: {path.name} is {size / 2**20:.0f} MB, over the "
-                                f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have", 0.0)
+                return unscored(
+                    str(submission.folder),
+                    self.assignment,
+                    cells,
+                    f"not graded: {path.name} is {size / 2**20:.0f} MB, over the "
+                    f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submitted notebook may have",
+                    0.0,
+                )
             if total > MAX_SHIPPED_BYTES:
-                return unscored(str(submission.folder), self.assignment, cells,
-                                f"not graded: the submission's notebooks come to more than {MAX_SHIPPED_BYTES // 2**20} "
-                                f"MB together; submit only {self.assignment}.ipynb", 0.0)
+                return unscored(
+                    str(submission.folder),
+                    self.assignment,
+                    cells,
+                    f"not graded: the submission's notebooks come to more than {MAX_SHIPPED_BYTES // 2**20} "
+                    f"MB together; submit only {self.assignment}.ipynb",
+                    0.0,
+                )
             files[path.name] = repair.read_regular_file(path)
-        return {"student": submission.student, "assignment": self.assignment, "files": files,
-                "origin": str(submission.folder), "options": self.options,
-                "only": list(self.options.only) if submission.previous is not None else None}
+        return {
+            "student": submission.student,
+            "assignment": self.assignment,
+            "files": files,
+            "origin": str(submission.folder),
+            "options": self.options,
+            "only": list(self.options.only) if submission.previous is not None else None,
+        }
 
     def save(self, submission: Submission, report: Report, worker: str) -> dict:
         """Every output for one student; the record goes last, so it is there only if all the rest is."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        record = {"student": submission.student, "assignment": self.assignment,
-                  "fingerprint": submission.fingerprint, "submission": submission_digest(submission.folder),
-                  "graded_at": now, "mode": self.options.mode, "sandbox": self.options.sandbox, "worker": worker}
+        record = {
+            "student": submission.student,
+            "assignment": self.assignment,
+            "fingerprint": submission.fingerprint,
+            "submission": submission_digest(submission.folder),
+            "graded_at": now,
+            "mode": self.options.mode,
+            "sandbox": self.options.sandbox,
+            "worker": worker,
+        }
         if submission.previous is not None and report.not_graded:  # --only: join the earlier grading
             earlier = submission.previous
             regraded = {"functions": [t["function"] for t in report.tests], "at": now}
             report = joined(earlier, report)
             # The other scores still come from the earlier grading: a later full run judges by its fingerprint.
-            record.update(fingerprint=earlier["fingerprint"], graded_at=earlier["graded_at"],
-                          regraded=[*earlier.get("regraded", []), regraded])
+            record.update(
+                fingerprint=earlier["fingerprint"],
+                graded_at=earlier["graded_at"],
+                regraded=[*earlier.get("regraded", []), regraded],
+            )
         record["report"] = report_dict(report)
         folder = self.student_folder(submission.student)
         write_json_atomic(folder / "results.json", report.gradescope())
@@ -331,8 +410,10 @@ def joined(previous: dict, partial: Report) -> Report:
     new = {t["grade_id"]: t for t in partial.tests}
     tests = [new.get(t["grade_id"], t) for t in earlier["tests"]]
     names = ", ".join(t["function"] for t in partial.tests)
-    notes = [f"{names} regraded on {datetime.now(timezone.utc):%Y-%m-%d} (--only); the other scores are from "
-             f"the grading of {previous['graded_at'][:10]}"]
+    notes = [
+        f"{names} regraded on {datetime.now(timezone.utc):%Y-%m-%d} (--only); the other scores are from "
+        f"the grading of {previous['graded_at'][:10]}"
+    ]
     notes += [f"regrading failed: {partial.error}"] if partial.error else []
     notes += [note for note in partial.notes + earlier["notes"] if note not in notes]
     return Report(partial.submission, partial.assignment, tests, notes, None, partial.seconds, partial.notebook)
@@ -348,14 +429,25 @@ def cohort_csv(records: list[dict], assignment: str) -> str:
     cells = [cell.grade_id for cell in repair.grade_cells(assignment)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "score", "max_score", *cells, "graded", "reason", "seconds", "graded_at", "fingerprint"])
+    writer.writerow(
+        ["student", "score", "max_score", *cells, "graded", "reason", "seconds", "graded_at", "fingerprint"]
+    )
     for record in sorted(records, key=lambda r: r["student"]):
         report = record["report"]
         scores = {t["grade_id"]: t["score"] for t in report["tests"]}
-        writer.writerow([csv_text(record["student"]), f"{report['score']:g}", f"{report['max_score']:g}",
-                         *(f"{scores.get(c, 0):g}" for c in cells), "no" if report["error"] else "yes",
-                         csv_text(report["error"] or ""), report["seconds"], record["graded_at"],
-                         record["fingerprint"][:12]])
+        writer.writerow(
+            [
+                csv_text(record["student"]),
+                f"{report['score']:g}",
+                f"{report['max_score']:g}",
+                *(f"{scores.get(c, 0):g}" for c in cells),
+                "no" if report["error"] else "yes",
+                csv_text(report["error"] or ""),
+                report["seconds"],
+                record["graded_at"],
+                record["fingerprint"][:12],
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -376,9 +468,10 @@ class Summary:
 
     def text(self, cohort: Cohort) -> str:
         graded = [o for o in self.outcomes if o.state == "graded"]
-        lines = [f"{cohort.assignment}: {len(graded)} graded now, {self.count('unchanged')} unchanged and kept, "
-                 f"{self.count('failed')} failed, in {self.seconds:.0f} s"
-                 + (f" on {self.workers}" if self.workers else "")]
+        lines = [
+            f"{cohort.assignment}: {len(graded)} graded now, {self.count('unchanged')} unchanged and kept, "
+            f"{self.count('failed')} failed, in {self.seconds:.0f} s" + (f" on {self.workers}" if self.workers else "")
+        ]
         if graded and self.seconds > 0:
             lines[0] += f" ({60 * len(graded) / self.seconds:.1f} submissions per minute)"
         ungradable = [o for o in self.outcomes if o.record and o.record["report"]["error"]]
@@ -391,8 +484,10 @@ class Summary:
             lines += [f"  {o.student}: {o.reason}" for o in failed]
         if not self.interrupted and self.outcomes:
             lines.append(f"gradebook: {cohort.coursedir.db_url}")
-            lines.append(f"results: {cohort.out / 'cohort.csv'}, {cohort.out / 'report.html'}, "
-                         f"and per student {cohort.out / 'students'}/<student>/ (results.json, feedback.html)")
+            lines.append(
+                f"results: {cohort.out / 'cohort.csv'}, {cohort.out / 'report.html'}, "
+                f"and per student {cohort.out / 'students'}/<student>/ (results.json, feedback.html)"
+            )
         return "\n".join(lines)
 
 
@@ -401,17 +496,25 @@ class Progress:
 
     def __init__(self, total: int, stream=None):
         from tqdm.auto import tqdm
+
         self.stream = stream or sys.stderr
         self.graded = self.failed = 0
-        self.bar = tqdm(total=total, unit="submission", file=self.stream, dynamic_ncols=True,
-                        disable=not self.stream.isatty() or total == 0,
-                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining} ETA, {rate_fmt}]{postfix}")
+        self.bar = tqdm(
+            total=total,
+            unit="submission",
+            file=self.stream,
+            dynamic_ncols=True,
+            disable=not self.stream.isatty() or total == 0,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining} ETA, {rate_fmt}]{postfix}",
+        )
         self.total = total
         self._update()
 
     def _update(self):
-        self.bar.set_postfix_str(f"graded {self.graded}, failed {self.failed}, "
-                                 f"remaining {self.total - self.graded - self.failed}", refresh=False)
+        self.bar.set_postfix_str(
+            f"graded {self.graded}, failed {self.failed}, remaining {self.total - self.graded - self.failed}",
+            refresh=False,
+        )
 
     def done(self, line: str, failed: bool = False):
         if failed:
@@ -466,8 +569,11 @@ def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool
     with _exclusive(cohort.out):
         todo, outcomes = cohort.plan(force)
         if outcomes:
-            print(f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} unchanged since their last "
-                  "grading: kept (--force regrades them)", file=stream)
+            print(
+                f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} unchanged since their last "
+                "grading: kept (--force regrades them)",
+                file=stream,
+            )
         own_pool = pool is None and bool(todo)
         if own_pool:
             pool = LocalPool(workers or os.cpu_count() or 1)
@@ -479,19 +585,29 @@ def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool
                     raise WorkerUnfit("; ".join(f"worker {where}: {why}" for where, why in problems.items()))
                 gradebook.ensure_assignment(cohort.coursedir, cohort.assignment)
                 described = pool.describe()
-                print(f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
-                      f"({cohort.options.mode} mode) on {described}", file=stream, flush=True)
+                print(
+                    f"grading {len(todo)} submission{'s' if len(todo) != 1 else ''} of {cohort.assignment} "
+                    f"({cohort.options.mode} mode) on {described}",
+                    file=stream,
+                    flush=True,
+                )
                 if cohort.options.only is not None:
                     part = sum(s.previous is not None for s in todo)
-                    print(f"only {', '.join(cohort.options.only)} (--only): {part} submission{'s' if part != 1 else ''} "
-                          f"regraded in part, keeping their other scores; {len(todo) - part} graded in full (no "
-                          "earlier grading of the same files, or it could not run them)", file=stream, flush=True)
+                    print(
+                        f"only {', '.join(cohort.options.only)} (--only): {part} submission{'s' if part != 1 else ''} "
+                        f"regraded in part, keeping their other scores; {len(todo) - part} graded in full (no "
+                        "earlier grading of the same files, or it could not run them)",
+                        file=stream,
+                        flush=True,
+                    )
                 _run(cohort, pool, todo, stream, outcomes)
             cohort.summarise([o.record for o in outcomes if o.record])
         except KeyboardInterrupt:
             interrupted = True
-            print("\ninterrupted: every submission reported above is saved; run the same command again to grade "
-                  "the rest", file=stream)
+            print(
+                "\ninterrupted: every submission reported above is saved; run the same command again to grade the rest",
+                file=stream,
+            )
         finally:
             if own_pool:
                 pool.close(interrupted)
@@ -505,8 +621,13 @@ def _line(student: str, report: dict) -> str:
 
 
 def _failed(student: str, stage: str, error: BaseException) -> Outcome:
-    return Outcome(student, "failed", None, f"{stage} failed ({type(error).__name__}: {str(error)[:300]}); "
-                                            "nothing of it was recorded, so the next run tries again")
+    return Outcome(
+        student,
+        "failed",
+        None,
+        f"{stage} failed ({type(error).__name__}: {str(error)[:300]}); "
+        "nothing of it was recorded, so the next run tries again",
+    )
 
 
 SAVE_TIMEOUT = 120.0  # seconds to save one student's results; past it, that student fails and the rest go on
@@ -525,6 +646,7 @@ def time_limit(seconds: float):
 
     def on_alarm(signum, frame):
         raise SaveTimeout(f"it took longer than {seconds:g} s")
+
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:

@@ -12,6 +12,7 @@ The pages are single files with no external resources (styles inline,
 images as data: URIs): they are mailed, uploaded to an LMS, or opened from
 disk, where relative links to assets break.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,10 +24,10 @@ from collections import Counter
 from urllib.parse import quote
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PLOTS = 20                       # a loop of plt.show() must not make a 500-image page
+MAX_PLOTS = 20  # a loop of plt.show() must not make a 500-image page
 MAX_PLOT_BYTES = 2 * 1024 * 1024
 STATUSES = ("passed", "failed", "error", "timeout")
-LOW_PASS_RATE = 0.5                  # exercises at or below it are highlighted on the cohort page
+LOW_PASS_RATE = 0.5  # exercises at or below it are highlighted on the cohort page
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CSS = """
@@ -103,22 +104,30 @@ def student_html(record: dict, notebook=None) -> str:
         body.append(f'<p class="meta">Graded {_e(record["graded_at"])}.</p>')
     if report.get("error") or not report:
         reason = report.get("error") or "no grading report was stored for this submission"
-        body.append(f'<div class="box"><strong>This submission could not be graded.</strong>'
-                    f"<pre>{_e(reason)}</pre></div>")
+        body.append(
+            f'<div class="box"><strong>This submission could not be graded.</strong><pre>{_e(reason)}</pre></div>'
+        )
 
     if tests:
-        body.append("<h2>Score per exercise</h2><table><tr><th>exercise</th><th class=num>points</th>"
-                    "<th>status</th><th class=num>cases passed</th></tr>")
+        body.append(
+            "<h2>Score per exercise</h2><table><tr><th>exercise</th><th class=num>points</th>"
+            "<th>status</th><th class=num>cases passed</th></tr>"
+        )
         for t in tests:
-            body.append(f"<tr><td>{_e(t.get('function'))}</td>"
-                        f"<td class=num>{_pts(_num(t.get('score')))} / {_pts(_num(t.get('max_score')))}</td>"
-                        f"{_status_cell(t.get('status'))}<td class=num>{_cases(t)}</td></tr>")
-        body.append(f"<tr><th>total</th><th class=num>{_pts(score)} / {_pts(max_score)}</th>"
-                    "<th></th><th></th></tr></table>")
+            body.append(
+                f"<tr><td>{_e(t.get('function'))}</td>"
+                f"<td class=num>{_pts(_num(t.get('score')))} / {_pts(_num(t.get('max_score')))}</td>"
+                f"{_status_cell(t.get('status'))}<td class=num>{_cases(t)}</td></tr>"
+            )
+        body.append(
+            f"<tr><th>total</th><th class=num>{_pts(score)} / {_pts(max_score)}</th><th></th><th></th></tr></table>"
+        )
         body.append("<h2>Messages</h2>")
         for t in tests:
-            body.append(f"<h3>{_e(t.get('function'))} <span class=\"{_status_class(t.get('status'))}\">"
-                        f"({_e(t.get('status'))})</span></h3>")
+            body.append(
+                f'<h3>{_e(t.get("function"))} <span class="{_status_class(t.get("status"))}">'
+                f"({_e(t.get('status'))})</span></h3>"
+            )
             if t.get("output"):
                 body.append(f"<pre>{_e(t['output'])}</pre>")
             if isinstance(t.get("figures"), dict):
@@ -130,11 +139,15 @@ def student_html(record: dict, notebook=None) -> str:
 
     images = plots(notebook)
     if images:
-        body.append(f"<h2>Your plots</h2><p class=meta>Cells are counted from the top of the graded notebook, "
-                    f"starting at 1, markdown cells included; at most {MAX_PLOTS} plots are shown.</p>")
+        body.append(
+            f"<h2>Your plots</h2><p class=meta>Cells are counted from the top of the graded notebook, "
+            f"starting at 1, markdown cells included; at most {MAX_PLOTS} plots are shown.</p>"
+        )
         for index, png in images:
-            body.append(f'<figure><img src="{_data_uri(png)}" alt="plot from cell {index + 1}">'
-                        f"<figcaption>Cell {index + 1}</figcaption></figure>")
+            body.append(
+                f'<figure><img src="{_data_uri(png)}" alt="plot from cell {index + 1}">'
+                f"<figcaption>Cell {index + 1}</figcaption></figure>"
+            )
     return _page(title, body)
 
 
@@ -142,10 +155,15 @@ def _training(figures: dict) -> str:
     """The accuracy reached against the target, as a sentence and a bar with the tiers marked."""
     accuracy, target = _num(figures.get("accuracy")), _num(figures.get("target"))
     split = _text(figures.get("split") or "test")
-    tiers = [(floor, share) for floor, share in
-             (tuple(map(_num, tier)) for tier in figures.get("tiers") or []
-              if isinstance(tier, (list, tuple)) and len(tier) == 2)
-             if floor is not None and share is not None]
+    tiers = [
+        (floor, share)
+        for floor, share in (
+            tuple(map(_num, tier))
+            for tier in figures.get("tiers") or []
+            if isinstance(tier, (list, tuple)) and len(tier) == 2
+        )
+        if floor is not None and share is not None
+    ]
     text = f"{accuracy:.4f} reached" if accuracy is not None else "No accuracy was measured"
     text += f" on the {split} split"
     if target is not None:
@@ -183,20 +201,31 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
     modes = sorted({_text(r.get("mode")) for r in records})
 
     title = f"{assignment}: cohort report"
-    body = [f"<h1>{_e(title)}</h1>",
-            f"<p>{len(graded)} graded, {len(failed)} not gradable; "
-            f"{'mode' if len(modes) == 1 else 'modes'} {_e(', '.join(modes))}.</p>"]
+    body = [
+        f"<h1>{_e(title)}</h1>",
+        f"<p>{len(graded)} graded, {len(failed)} not gradable; "
+        f"{'mode' if len(modes) == 1 else 'modes'} {_e(', '.join(modes))}.</p>",
+    ]
     if len(modes) > 1:
-        body.append('<p class="box">The records mix grading modes, whose training targets differ: '
-                    "their scores are not comparable.</p>")
+        body.append(
+            '<p class="box">The records mix grading modes, whose training targets differ: '
+            "their scores are not comparable.</p>"
+        )
     if len(set(max_scores)) > 1:
-        body.append('<p class="box">The records disagree on the maximum score ('
-                    + _e(", ".join(_pts(m) for m in sorted(max_scores))) + "); the most common one is used.</p>")
-    body.append(f"<p class=meta>Mean, median, histogram and pass rates count the {len(graded)} graded "
-                "submissions only; those that could not be graded are listed below and left out.</p>")
+        body.append(
+            '<p class="box">The records disagree on the maximum score ('
+            + _e(", ".join(_pts(m) for m in sorted(max_scores)))
+            + "); the most common one is used.</p>"
+        )
+    body.append(
+        f"<p class=meta>Mean, median, histogram and pass rates count the {len(graded)} graded "
+        "submissions only; those that could not be graded are listed below and left out.</p>"
+    )
     if scores:
-        body.append(f"<p>Mean score <strong>{statistics.mean(scores):.2f}</strong>, median "
-                    f"<strong>{_pts(statistics.median(scores))}</strong>, out of {_pts(max_score)}.</p>")
+        body.append(
+            f"<p>Mean score <strong>{statistics.mean(scores):.2f}</strong>, median "
+            f"<strong>{_pts(statistics.median(scores))}</strong>, out of {_pts(max_score)}.</p>"
+        )
         body.append(f'<img src="{_data_uri(_histogram(scores, max_score))}" alt="histogram of the scores">')
 
     if failed:
@@ -208,30 +237,39 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
 
     rows = _exercise_stats(graded)
     if rows:
-        body.append("<h2>Exercises, hardest first</h2><p class=meta>Pass rate: the share of graded students "
-                    f"whose test passed (full points). Rows at or under {LOW_PASS_RATE:.0%} are highlighted.</p>")
-        body.append("<table><tr><th>exercise</th><th>grade cell</th><th class=num>pass rate</th>"
-                    "<th class=num>mean points</th><th>most common failure</th></tr>")
+        body.append(
+            "<h2>Exercises, hardest first</h2><p class=meta>Pass rate: the share of graded students "
+            f"whose test passed (full points). Rows at or under {LOW_PASS_RATE:.0%} are highlighted.</p>"
+        )
+        body.append(
+            "<table><tr><th>exercise</th><th>grade cell</th><th class=num>pass rate</th>"
+            "<th class=num>mean points</th><th>most common failure</th></tr>"
+        )
         for s in rows:
             low = ' class="low"' if s["rate"] <= LOW_PASS_RATE else ""
             failure = s["failures"].most_common(1)
             failure = f"{failure[0][0]} ({failure[0][1]})" if failure else "none"
-            body.append(f"<tr{low}><td>{_e(s['function'])}</td><td>{_e(s['grade_id'])}</td>"
-                        f"<td class=num>{s['rate']:.0%} ({s['passed']}/{s['n']})</td>"
-                        f"<td class=num>{s['points'] / s['n']:.2f} / {_pts(s['max_score'])}</td>"
-                        f"<td>{_e(failure)}</td></tr>")
+            body.append(
+                f"<tr{low}><td>{_e(s['function'])}</td><td>{_e(s['grade_id'])}</td>"
+                f"<td class=num>{s['rate']:.0%} ({s['passed']}/{s['n']})</td>"
+                f"<td class=num>{s['points'] / s['n']:.2f} / {_pts(s['max_score'])}</td>"
+                f"<td>{_e(failure)}</td></tr>"
+            )
         body.append("</table>")
         body.append(f'<img src="{_data_uri(_pass_rate_chart(rows))}" alt="pass rate per exercise">')
 
-    body.append("<h2>Students</h2><table><tr><th>student</th><th class=num>score</th>"
-                "<th class=num>max</th><th>status</th></tr>")
+    body.append(
+        "<h2>Students</h2><table><tr><th>student</th><th class=num>score</th><th class=num>max</th><th>status</th></tr>"
+    )
     for r in sorted(records, key=_student):
         ok = _gradable(r)
         score, most = _totals(_report(r))
         href = link.format(quote(_student(r), safe=""))
-        body.append(f'<tr><td><a href="{_e(href)}">{_e(_student(r))}</a></td>'
-                    f"<td class=num>{_pts(score) if ok else '–'}</td><td class=num>{_pts(most)}</td>"
-                    f"<td>{'graded' if ok else 'not gradable'}</td></tr>")
+        body.append(
+            f'<tr><td><a href="{_e(href)}">{_e(_student(r))}</a></td>'
+            f"<td class=num>{_pts(score) if ok else '–'}</td><td class=num>{_pts(most)}</td>"
+            f"<td>{'graded' if ok else 'not gradable'}</td></tr>"
+        )
     body.append("</table>")
     return _page(title, body)
 
@@ -241,10 +279,18 @@ def _exercise_stats(graded: list[dict]) -> list[dict]:
     stats: dict[str, dict] = {}
     for record in graded:
         for t in _tests(_report(record)):
-            s = stats.setdefault(_text(t.get("grade_id")), {
-                "grade_id": _text(t.get("grade_id")), "function": _text(t.get("function")),
-                "max_score": _num(t.get("max_score")), "n": 0, "passed": 0, "points": 0.0,
-                "failures": Counter()})
+            s = stats.setdefault(
+                _text(t.get("grade_id")),
+                {
+                    "grade_id": _text(t.get("grade_id")),
+                    "function": _text(t.get("function")),
+                    "max_score": _num(t.get("max_score")),
+                    "n": 0,
+                    "passed": 0,
+                    "points": 0.0,
+                    "failures": Counter(),
+                },
+            )
             s["n"] += 1
             s["points"] += _num(t.get("score")) or 0.0
             if t.get("status") == "passed":
@@ -300,11 +346,12 @@ def _figure_png(fig) -> bytes:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 def _e(value) -> str:

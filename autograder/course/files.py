@@ -7,6 +7,7 @@ name in its own folder and then renamed over the target: a rename within
 one filesystem is atomic, so the path holds either the old file or the new
 one, never a mixture.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ training exercise keeps a partial tier (nbgrader's own autograde would give
 it 0). Only the cohort grader's main process calls this: SQLite wants one
 writer.
 """
+
 from __future__ import annotations
 
 import copy
@@ -66,12 +67,25 @@ def ensure_assignment(coursedir: CourseDirectory, assignment: str) -> None:
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     with tempfile.TemporaryDirectory(prefix="release-") as release:
         done = subprocess.run(
-            [os.path.join(bin_dir, "nbgrader"), "generate_assignment", assignment, "--force", "--log-level=WARN",
-             f"--CourseDirectory.root={coursedir.root}", f"--CourseDirectory.release_directory={release}"],
-            cwd=coursedir.root, env=env, capture_output=True, text=True)
+            [
+                os.path.join(bin_dir, "nbgrader"),
+                "generate_assignment",
+                assignment,
+                "--force",
+                "--log-level=WARN",
+                f"--CourseDirectory.root={coursedir.root}",
+                f"--CourseDirectory.release_directory={release}",
+            ],
+            cwd=coursedir.root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     if done.returncode != 0:
-        raise GradebookError(f"nbgrader generate_assignment {assignment} failed while recording the assignment "
-                           f"in the gradebook:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise GradebookError(
+            f"nbgrader generate_assignment {assignment} failed while recording the assignment "
+            f"in the gradebook:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
 
 
 def _verdict_output(test: dict):
@@ -198,8 +212,9 @@ def save(coursedir: CourseDirectory, assignment: str, student: str, report: Repo
                 comment.auto_comment = None
         gradebook.db.commit()
     # nbgrader's own late-penalty step, with the course's configured plugin, as `nbgrader autograde` runs it.
-    resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "student": student,
-                              "db_url": coursedir.db_url}}
+    resources = {
+        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": coursedir.db_url}
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
         AssignLatePenalties(config=coursedir.config).preprocess(nbformat.v4.new_notebook(), resources)
@@ -207,7 +222,7 @@ def save(coursedir: CourseDirectory, assignment: str, student: str, report: Repo
 
 def recorded_scores(coursedir: CourseDirectory, assignment: str) -> dict[str, dict[str, float | None]]:
     """student -> grade cell -> auto_score, for every submission of ``assignment`` in the gradebook."""
-    if coursedir.db_url.startswith("sqlite:///") and not Path(coursedir.db_url[len("sqlite:///"):]).exists():
+    if coursedir.db_url.startswith("sqlite:///") and not Path(coursedir.db_url[len("sqlite:///") :]).exists():
         return {}
     scores = {}
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:

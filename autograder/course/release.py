@@ -3,6 +3,7 @@
 release/ is generated output: it is committed so students can clone and
 start, and a test fails when it differs from a fresh generation.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,18 @@ def generate(release_dir: Path = REPO_ROOT / "release") -> list[Path]:
     written = []
     for assignment in assignments():
         subprocess.run(
-            [os.path.join(bin_dir, "nbgrader"), "generate_assignment", assignment, "--force", "--no-db",
-             f"--CourseDirectory.release_directory={release_dir}", "--log-level=WARN"],
-            cwd=REPO_ROOT, env=env, check=True,
+            [
+                os.path.join(bin_dir, "nbgrader"),
+                "generate_assignment",
+                assignment,
+                "--force",
+                "--no-db",
+                f"--CourseDirectory.release_directory={release_dir}",
+                "--log-level=WARN",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            check=True,
         )
         written.append(Path(release_dir) / assignment / f"{assignment}.ipynb")
     return written

@@ -1,4 +1,5 @@
 """A graded submission: per-test results, a text table, Gradescope's JSON."""
+
 from __future__ import annotations
 
 import textwrap
@@ -11,9 +12,9 @@ from autograder.judge.results import TestResult
 class Report:
     submission: str
     assignment: str | None
-    tests: list[dict]          # one per grade cell, as the judge wrote them
+    tests: list[dict]  # one per grade cell, as the judge wrote them
     notes: list[str] = field(default_factory=list)
-    error: str | None = None   # set when the submission could not be graded at all
+    error: str | None = None  # set when the submission could not be graded at all
     seconds: float = 0.0
     # The repaired notebook as it last ran, outputs included (None when it never ran): for feedback
     # pages and nbgrader's autograded/ folder. Student-controlled content: escape it before showing it.
@@ -26,8 +27,10 @@ class Report:
         if not self.not_graded:
             return None
         graded = ", ".join(t["function"] for t in self.tests)
-        return (f"only {graded} {'was' if len(self.tests) == 1 else 'were'} graded (--only); not graded this "
-                f"time: {', '.join(self.not_graded)}")
+        return (
+            f"only {graded} {'was' if len(self.tests) == 1 else 'were'} graded (--only); not graded this "
+            f"time: {', '.join(self.not_graded)}"
+        )
 
     @property
     def score(self) -> float:
@@ -43,8 +46,9 @@ class Report:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.seconds, 2),
-            "output": "\n".join(([self.error] if self.error else []) + ([self.partial_note] if self.not_graded else [])
-                                + self.notes),
+            "output": "\n".join(
+                ([self.error] if self.error else []) + ([self.partial_note] if self.not_graded else []) + self.notes
+            ),
             "tests": [
                 {
                     "name": f"{t['grade_id']}: {t['function']}",
@@ -60,8 +64,10 @@ class Report:
         }
 
     def table(self, detail: bool = False) -> str:
-        lines = [f"{self.submission} [{self.assignment or 'unknown assignment'}]: "
-                 f"{self.score:g} / {self.max_score:g} points ({self.seconds:.1f} s)"]
+        lines = [
+            f"{self.submission} [{self.assignment or 'unknown assignment'}]: "
+            f"{self.score:g} / {self.max_score:g} points ({self.seconds:.1f} s)"
+        ]
         if self.error:
             lines.append(f"  ERROR: {self.error}")
         if self.not_graded:
@@ -78,8 +84,9 @@ class Report:
         return "\n".join(lines)
 
 
-def unscored(submission: str, assignment: str | None, cells, error: str, seconds: float,
-             not_graded: list[str] | None = None) -> Report:
+def unscored(
+    submission: str, assignment: str | None, cells, error: str, seconds: float, not_graded: list[str] | None = None
+) -> Report:
     """A submission that could not be run at all: every test listed, each at 0, with the cause."""
     tests = [TestResult.zero(c, error).to_dict() for c in cells]
     return Report(submission, assignment, tests, [], error, seconds, not_graded=list(not_graded or []))

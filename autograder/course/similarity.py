@@ -39,6 +39,7 @@ How a pair is scored
    function says which functions match. Pairs at or above the threshold
    (default 0.8) are flagged.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,13 @@ def _canonical(tokens, keep) -> list[str]:
             out.append(LAYOUT[token.type])
         elif token.type == tokenize.NAME:
             in_call = bool(brackets) and brackets[-1] == "call"
-            fixed = (keyword.iskeyword(text) or text in BUILTINS or text in keep or previous == "."
-                     or (in_call and following == "="))
+            fixed = (
+                keyword.iskeyword(text)
+                or text in BUILTINS
+                or text in keep
+                or previous == "."
+                or (in_call and following == "=")
+            )
             out.append(text if fixed else names.setdefault(text, f"${len(names) + 1}"))
         elif token.type in (tokenize.NUMBER, tokenize.STRING):
             out.append(_literal(text))
@@ -142,7 +148,7 @@ def _literal(text: str) -> str:
 def kgrams(tokens: list[str], k: int = K) -> set[tuple[str, ...]]:
     if len(tokens) < k:
         return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
+    return {tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
 
 def solution_ids(assignment: str) -> list[str]:
@@ -174,8 +180,10 @@ def template_kgrams(assignment: str) -> dict[str, set]:
 def fingerprints(notebook, assignment: str, template: dict[str, set]) -> dict[str, set]:
     """grade_id -> the k-grams of the submission's solution cell that are not in the template."""
     keep = KNOWN_MODULES | set(solution_ids(assignment))
-    prints = {cid: kgrams(normalise(source, keep)) - template.get(cid, set())
-              for cid, source in solution_code(notebook, assignment).items()}
+    prints = {
+        cid: kgrams(normalise(source, keep)) - template.get(cid, set())
+        for cid, source in solution_code(notebook, assignment).items()
+    }
     return {cid: grams for cid, grams in prints.items() if grams}
 
 
@@ -187,11 +195,12 @@ def compare(submissions: dict, assignment: str) -> list[Pair]:
     """Every pair of submissions (name -> notebook), best match first."""
     template = template_kgrams(assignment)
     prints = {name: fingerprints(nb, assignment, template) for name, nb in submissions.items()}
-    held = Counter((cid, gram) for functions in prints.values() for cid, grams in functions.items()
-                   for gram in grams)
+    held = Counter((cid, gram) for functions in prints.values() for cid, grams in functions.items() for gram in grams)
     limit = common_limit(len(prints))
-    prints = {name: {cid: {g for g in grams if held[cid, g] <= limit} for cid, grams in functions.items()}
-              for name, functions in prints.items()}
+    prints = {
+        name: {cid: {g for g in grams if held[cid, g] <= limit} for cid, grams in functions.items()}
+        for name, functions in prints.items()
+    }
     order = solution_ids(assignment)
     pairs = []
     for a, b in itertools.combinations(sorted(prints), 2):
@@ -237,18 +246,23 @@ def load_submissions(submitted: Path, assignment: str) -> tuple[dict, list[tuple
     return submissions, skipped
 
 
-def report(pairs: list[Pair], submissions: int, skipped, assignment: str, threshold: float = THRESHOLD,
-           top: int = TOP) -> str:
+def report(
+    pairs: list[Pair], submissions: int, skipped, assignment: str, threshold: float = THRESHOLD, top: int = TOP
+) -> str:
     flagged = [p for p in pairs if p.score >= threshold]
-    lines = [f"Similarity screen for {assignment}: {submissions} submissions, {len(pairs)} pairs compared.",
-             "This check never changes a grade: the pairs below are for a human to review, "
-             "and a high score is not proof of copying.",
-             ""]
-    shown = pairs[:max(top, 0)]
+    lines = [
+        f"Similarity screen for {assignment}: {submissions} submissions, {len(pairs)} pairs compared.",
+        "This check never changes a grade: the pairs below are for a human to review, "
+        "and a high score is not proof of copying.",
+        "",
+    ]
+    shown = pairs[: max(top, 0)]
     if shown:
         width = max(len("student A"), *(len(p.a) for p in shown), *(len(p.b) for p in shown))
-        lines.append(f"{'rank':>4}  {'score':>5}  {'student A':<{width}}  {'student B':<{width}}  "
-                     f"functions scoring >= {threshold:.2f}")
+        lines.append(
+            f"{'rank':>4}  {'score':>5}  {'student A':<{width}}  {'student B':<{width}}  "
+            f"functions scoring >= {threshold:.2f}"
+        )
         for rank, pair in enumerate(shown, 1):
             matching = ", ".join(f"{name} {pair.functions[name]:.2f}" for name in pair.matching(threshold)) or "-"
             mark = "  FLAGGED" if pair.score >= threshold else ""
@@ -257,8 +271,10 @@ def report(pairs: list[Pair], submissions: int, skipped, assignment: str, thresh
             lines.append(f"({len(pairs) - len(shown)} lower-scoring pairs not shown; --top changes this)")
         lines.append("")
     if flagged:
-        lines.append(f"{len(flagged)} pair(s) flagged at score >= {threshold:.2f}: "
-                     + "; ".join(f"{p.a} & {p.b} ({p.score:.2f})" for p in flagged))
+        lines.append(
+            f"{len(flagged)} pair(s) flagged at score >= {threshold:.2f}: "
+            + "; ".join(f"{p.a} & {p.b} ({p.score:.2f})" for p in flagged)
+        )
     else:
         lines.append(f"No pair flagged at score >= {threshold:.2f}.")
     if skipped:
@@ -268,13 +284,21 @@ def report(pairs: list[Pair], submissions: int, skipped, assignment: str, thresh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", choices=assignments(), metavar="ASSIGNMENT",
-                        help="the assignment to screen, e.g. 02_activations")
-    parser.add_argument("--submitted", type=Path, default=REPO_ROOT / "submitted",
-                        help="nbgrader's submitted/ folder: <student>/<assignment>/<assignment>.ipynb "
-                             "(default: %(default)s)")
-    parser.add_argument("--threshold", type=float, default=THRESHOLD,
-                        help="flag pairs scoring at least this, from 0 to 1 (default %(default)s)")
+    parser.add_argument(
+        "assignment", choices=assignments(), metavar="ASSIGNMENT", help="the assignment to screen, e.g. 02_activations"
+    )
+    parser.add_argument(
+        "--submitted",
+        type=Path,
+        default=REPO_ROOT / "submitted",
+        help="nbgrader's submitted/ folder: <student>/<assignment>/<assignment>.ipynb (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=THRESHOLD,
+        help="flag pairs scoring at least this, from 0 to 1 (default %(default)s)",
+    )
     parser.add_argument("--top", type=int, default=TOP, help="print this many pairs (default %(default)s)")
 
 

@@ -1,4 +1,5 @@
 """Grade one submission: repair, execute in a sandboxed kernel, judge in a clean process."""
+
 from __future__ import annotations
 
 import tempfile
@@ -31,8 +32,10 @@ def select(assignment: str, only) -> list[repair.GradeCell]:
     wanted = {name.strip() for name in only if name.strip()}
     unknown = wanted - {cell.function for cell in cells}
     if unknown or not wanted:
-        raise ValueError(f"{assignment} has no graded function {', '.join(sorted(unknown)) or '(none named)'}; "
-                         f"its graded functions are {', '.join(cell.function for cell in cells)}")
+        raise ValueError(
+            f"{assignment} has no graded function {', '.join(sorted(unknown)) or '(none named)'}; "
+            f"its graded functions are {', '.join(cell.function for cell in cells)}"
+        )
     return [cell for cell in cells if cell.function in wanted]
 
 
@@ -48,7 +51,7 @@ def cells_left_out(notebook, trainings_not_graded: set[str]) -> set[int]:
     for index, cell in enumerate(notebook.cells):
         meta = repair.nbgrader_meta(cell)
         cid = repair.grade_id(cell)
-        if meta.get("grade") and cid and cid[len("test_"):] in trainings_not_graded:
+        if meta.get("grade") and cid and cid[len("test_") :] in trainings_not_graded:
             skipped.add(index)
             after = True
         elif after and cell.cell_type == "code" and not meta.get("solution") and not meta.get("grade"):
@@ -99,19 +102,31 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
             return candidates[0], assignment or submission.name
         raise repair.NotANotebook(
             f"{submission} holds no notebook of a known assignment "
-            f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})")
-    chosen = assignment or (None if submission.is_symlink() else assignment_of(submission)) or next(
-        (name for name in (submission.stem, submission.parent.name) if name in known), None)
+            f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})"
+        )
+    chosen = (
+        assignment
+        or (None if submission.is_symlink() else assignment_of(submission))
+        or next((name for name in (submission.stem, submission.parent.name) if name in known), None)
+    )
     if chosen is None:
         raise repair.NotANotebook(
             f"cannot tell which assignment {submission.name} belongs to: its cells are not those of one "
-            f"assignment; name it after one of {', '.join(known)} or pass --assignment")
+            f"assignment; name it after one of {', '.join(known)} or pass --assignment"
+        )
     return submission, chosen
 
 
-def grade(submission: Path, assignment: str | None = None, cell_timeout: float | None = None,
-          quick: bool = False, sandbox: bool = True, limits: Limits | None = None, only=None,
-          secret: str | None = None) -> Report:
+def grade(
+    submission: Path,
+    assignment: str | None = None,
+    cell_timeout: float | None = None,
+    quick: bool = False,
+    sandbox: bool = True,
+    limits: Limits | None = None,
+    only=None,
+    secret: str | None = None,
+) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one).
 
     ``quick`` trains on a subset and scores against the quick targets of
@@ -143,15 +158,22 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
     except (repair.NotANotebook, OSError) as error:
         known = assignment in repair.assignments()
         cells = select(assignment, only) if known else []
-        return unscored(str(submission), assignment, cells, f"not graded: {error}", time.perf_counter() - started,
-                        not_graded=_not_graded(assignment, cells) if known else [])
+        return unscored(
+            str(submission),
+            assignment,
+            cells,
+            f"not graded: {error}",
+            time.perf_counter() - started,
+            not_graded=_not_graded(assignment, cells) if known else [],
+        )
 
     cells = select(assignment, only)
     not_graded = _not_graded(assignment, cells)
     exercises = [exercises_for(assignment)[cell.function] for cell in cells]
     trainings = [e for e in exercises if isinstance(e, Training)]
-    left_out = cells_left_out(repaired.notebook, {name for name in not_graded
-                                                  if isinstance(exercises_for(assignment)[name], Training)})
+    left_out = cells_left_out(
+        repaired.notebook, {name for name in not_graded if isinstance(exercises_for(assignment)[name], Training)}
+    )
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
@@ -163,10 +185,22 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         torch = needs_torch(assignment)
         with make_sandbox(workdir, limits, env, enabled=sandbox, hide=() if torch else ("torch",)) as host:
             # A trained PyTorch model is scored on the test images changed by the course's secret.
-            images = heldout.test_images(secret or heldout.course_secret()) \
-                if any(t.predicts_in_kernel for t in trainings) else None
-            execution = runner.execute(repaired.notebook, host, exercises, results, limits, cell_timeouts=budgets,
-                                       left_out=left_out, torch=torch, test_images=images)
+            images = (
+                heldout.test_images(secret or heldout.course_secret())
+                if any(t.predicts_in_kernel for t in trainings)
+                else None
+            )
+            execution = runner.execute(
+                repaired.notebook,
+                host,
+                exercises,
+                results,
+                limits,
+                cell_timeouts=budgets,
+                left_out=left_out,
+                torch=torch,
+                test_images=images,
+            )
             execution.notes += host.notes
         context = {
             "assignment": assignment,
@@ -181,9 +215,14 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         try:
             tests = run_judge(assignment, results, context)
         except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
-            return unscored(str(submission), assignment, cells,
-                            f"grader error, please tell the instructor: {error}", time.perf_counter() - started,
-                            not_graded=not_graded)
+            return unscored(
+                str(submission),
+                assignment,
+                cells,
+                f"grader error, please tell the instructor: {error}",
+                time.perf_counter() - started,
+                not_graded=not_graded,
+            )
     # A grade cell the judge could not score still appears, at 0, with the reason.
     scored = {t["grade_id"] for t in tests}
     for cell in cells:
@@ -199,8 +238,16 @@ def grade(submission: Path, assignment: str | None = None, cell_timeout: float |
         notes.insert(0, f"not every function could be checked: {execution.failure}")
     if not sandbox:
         notes.append("graded without the sandbox (--no-sandbox): for trusted work only")
-    return Report(str(submission), assignment, tests, notes, None, time.perf_counter() - started, execution.notebook,
-                  not_graded=not_graded)
+    return Report(
+        str(submission),
+        assignment,
+        tests,
+        notes,
+        None,
+        time.perf_counter() - started,
+        execution.notebook,
+        not_graded=not_graded,
+    )
 
 
 def _not_graded(assignment: str, cells) -> list[str]:

@@ -15,6 +15,7 @@ The secret is one per course, kept in the course folder (``SECRET_FILE``,
 readable by its owner only; made on first use) or given as ``SECRET_ENV``.
 It never reaches a sandbox: only the changed images do, without labels.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -10,6 +10,7 @@ and the report says so.
 
 The cgroup also gives a sure way to end every process a sandbox left.
 """
+
 from __future__ import annotations
 
 import itertools

@@ -5,6 +5,7 @@ what every locked cell must contain. A submission is trusted only for its
 solution cells and the student's own extra cells; everything locked is put
 back from source, matched by nbgrader ``grade_id``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -79,6 +80,7 @@ def grade_id(cell) -> str | None:
 @dataclass(frozen=True)
 class GradeCell:
     """A locked test cell ``test_<function>`` and the points it carries."""
+
     grade_id: str
     function: str
     points: float
@@ -92,7 +94,7 @@ def grade_cells(assignment: str) -> list[GradeCell]:
             cell_id = meta["grade_id"]
             if not cell_id.startswith("test_"):
                 raise ValueError(f"{assignment}: grade cell {cell_id!r} must be named test_<function>")
-            cells.append(GradeCell(cell_id, cell_id[len("test_"):], float(meta.get("points", 0))))
+            cells.append(GradeCell(cell_id, cell_id[len("test_") :], float(meta.get("points", 0))))
     return cells
 
 
@@ -139,8 +141,9 @@ def repair(submission, assignment: str) -> Repaired:
                 notes.append(f"cell {cid!r} appeared more than once; the copy was dropped")
                 continue
             if cell.cell_type != locked[cid].cell_type:
-                notes.append(f"locked cell {cid!r} was turned into a {cell.cell_type} cell; "
-                             "it was restored from source")
+                notes.append(
+                    f"locked cell {cid!r} was turned into a {cell.cell_type} cell; it was restored from source"
+                )
             elif strip_hidden_tests(cell.source).strip() != locked[cid].source.strip():
                 notes.append(f"locked cell {cid!r} was edited; it was restored from source")
             cells.append(copy.deepcopy(locked[cid]))
@@ -148,8 +151,9 @@ def repair(submission, assignment: str) -> Repaired:
             continue
         if cid in solutions and cell.cell_type != "code":
             # As nbgrader's autograde does: the cell keeps its text, and runs as code again.
-            notes.append(f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; "
-                         "it was run as a code cell")
+            notes.append(
+                f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; it was run as a code cell"
+            )
             cell = nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.get("metadata", {})))
         if cid in solutions:
             copies[cid] = copies.get(cid, 0) + 1
@@ -158,21 +162,33 @@ def repair(submission, assignment: str) -> Repaired:
             seen.add(cid)
     for cid, count in copies.items():
         if count > 1:
-            notes.append(f"solution cell {cid!r} appears {count} times; every copy was run, so the last "
-                         "definition counts")
+            notes.append(
+                f"solution cell {cid!r} appears {count} times; every copy was run, so the last definition counts"
+            )
 
     # A solution cell whose metadata was cleared is found by the function it defines.
     for cid in solutions:
         if cid in seen:
             continue
         defines = re.compile(rf"^(def {re.escape(cid)}\s*\(|class {re.escape(cid)}\b)", re.M)
-        match = next((c for c in cells if c.cell_type == "code" and grade_id(c) not in locked
-                      and grade_id(c) not in solutions and defines.search(c.source)), None)
+        match = next(
+            (
+                c
+                for c in cells
+                if c.cell_type == "code"
+                and grade_id(c) not in locked
+                and grade_id(c) not in solutions
+                and defines.search(c.source)
+            ),
+            None,
+        )
         if match is not None:
             match.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(nbgrader_meta(solutions[cid]))
             seen.add(cid)
-            notes.append(f"the solution cell {cid!r} had lost its nbgrader metadata; the cell that defines "
-                         f"{cid}() was graded in its place")
+            notes.append(
+                f"the solution cell {cid!r} had lost its nbgrader metadata; the cell that defines "
+                f"{cid}() was graded in its place"
+            )
 
     # Put back deleted locked cells after their predecessor in source order.
     order = [grade_id(c) for c in source.cells if grade_id(c)]

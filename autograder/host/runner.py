@@ -15,6 +15,7 @@ kernel and runs the notebook again without it. Once the kernel has ended,
 the caller calls every graded function, each call in a process of its own;
 it charges a call that hangs or ends its process itself.
 """
+
 from __future__ import annotations
 
 import copy
@@ -46,11 +47,12 @@ from autograder.host.sandbox import Limits
 from autograder.judge.training import Training
 
 # What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
-EXPORT_SOURCE = (f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n"
-                 + inspect.getsource(caller.export))
-CALLER_SLACK = 60.0      # seconds on top of the per-call limits, for the caller's start (torch's import)
-EXPORT_TIMEOUT = 60.0    # seconds for the kernel to save the graded names
-MAX_RUNS = 6             # kernel runs: each restart leaves out one more cell that ended the kernel
+EXPORT_SOURCE = f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n" + inspect.getsource(
+    caller.export
+)
+CALLER_SLACK = 60.0  # seconds on top of the per-call limits, for the caller's start (torch's import)
+EXPORT_TIMEOUT = 60.0  # seconds for the kernel to save the graded names
+MAX_RUNS = 6  # kernel runs: each restart leaves out one more cell that ended the kernel
 PREDICT_TIMEOUT = 120.0  # seconds for a trained model's predictions on the test images
 TEST_IMAGES = "test-images"
 # BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
@@ -58,8 +60,11 @@ TEST_IMAGES = "test-images"
 # while other processes shared the 2 cores.
 KERNEL_THREADS = 1
 # The inline backend: the figures a notebook draws come back as PNG outputs, for the feedback pages.
-KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONHASHSEED": "0",
-              **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+KERNEL_ENV = {
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYTHONHASHSEED": "0",
+    **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
+}
 
 
 @dataclass
@@ -67,7 +72,7 @@ class Execution:
     seconds: float = 0.0
     cell_errors: list[str] = field(default_factory=list)
     errors_by_grade_id: dict[str, str] = field(default_factory=dict)
-    failure: str | None = None   # why some calls were never made, if they were not
+    failure: str | None = None  # why some calls were never made, if they were not
     notes: list[str] = field(default_factory=list)
     # call id -> {"key"}: records the caller sent for the judge, now in the grader's results folder
     collected: dict[str, dict] = field(default_factory=dict)
@@ -89,24 +94,27 @@ def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None 
             call = {"key": len(calls), "id": f"{exercise.name}/trained", "read": exercise.variable}
             if exercise.predicts_in_kernel:  # the test images, never their labels
                 inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
-                call.update(predict={"images": TEST_IMAGES, "normalize": exercise.normalize},
-                            timeout=PREDICT_TIMEOUT)
+                call.update(predict={"images": TEST_IMAGES, "normalize": exercise.normalize}, timeout=PREDICT_TIMEOUT)
             calls.append(call)
             continue
         timeout = exercise.timeout if call_timeout is None else min(exercise.timeout, call_timeout)
         for index in range(len(exercise.cases)):
             args, kwargs_list = exercise.calls(index)
             call_id = f"{exercise.name}/{index}"
-            calls.append({
-                "key": len(calls),
-                "id": call_id,
-                "fn": exercise.name,
-                "args": probe.encode(args, inputs, call_id + "/args"),
-                "kwargs": [probe.encode(kwargs, inputs, f"{call_id}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)],
-                "spies": list(exercise.spies),
-                "timeout": timeout,
-                "harness": exercise.harness,
-            })
+            calls.append(
+                {
+                    "key": len(calls),
+                    "id": call_id,
+                    "fn": exercise.name,
+                    "args": probe.encode(args, inputs, call_id + "/args"),
+                    "kwargs": [
+                        probe.encode(kwargs, inputs, f"{call_id}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)
+                    ],
+                    "spies": list(exercise.spies),
+                    "timeout": timeout,
+                    "harness": exercise.harness,
+                }
+            )
     return calls, inputs
 
 
@@ -197,8 +205,8 @@ def _output_size(content: dict) -> int:
     return len(json.dumps(content, default=str))
 
 
-ERROR_TEXT = 4000   # characters kept of an error's message and of each traceback line
-ERROR_LINES = 30    # traceback lines kept, the last ones
+ERROR_TEXT = 4000  # characters kept of an error's message and of each traceback line
+ERROR_LINES = 30  # traceback lines kept, the last ones
 
 
 def _cut(text: str, limit: int) -> str:
@@ -211,10 +219,10 @@ class GuardedClient(NotebookClient):
     def __init__(self, nb, limits: Limits, **kwargs):
         super().__init__(nb, **kwargs)
         self.limits = limits
-        self.kept = 0                      # output bytes kept in the whole notebook
+        self.kept = 0  # output bytes kept in the whole notebook
         self.dropped: dict[int, int] = {}  # cell index -> output bytes dropped
-        self.lost: set[int] = set()        # cells whose output went over the message cap
-        self.frozen = False                # True while the grader's checks run: display updates are ignored
+        self.lost: set[int] = set()  # cells whose output went over the message cap
+        self.frozen = False  # True while the grader's checks run: display updates are ignored
         self.running_cell = 0
         self.start_cell()
 
@@ -290,10 +298,12 @@ def describe_exit(status: int | None) -> str:
     if status is None:
         return "it stopped answering"
     signum = -status if status < 0 else status - 128 if status > 128 else None
-    causes = {signal.SIGKILL: "it was killed by SIGKILL: out of memory, or over the CPU-time limit",
-              signal.SIGXCPU: "it went over the CPU-time limit",
-              signal.SIGSEGV: "it crashed (segmentation fault)",
-              signal.SIGABRT: "it aborted (a crash in native code)"}
+    causes = {
+        signal.SIGKILL: "it was killed by SIGKILL: out of memory, or over the CPU-time limit",
+        signal.SIGXCPU: "it went over the CPU-time limit",
+        signal.SIGSEGV: "it crashed (segmentation fault)",
+        signal.SIGABRT: "it aborted (a crash in native code)",
+    }
     if signum in causes:
         return causes[signum]
     if signum is not None:
@@ -318,13 +328,14 @@ def _safe_name(name) -> str:
 @dataclass
 class Run:
     """What happened in one kernel."""
-    fatal_cell: int | None = None   # a cell that ended the kernel or would not stop
+
+    fatal_cell: int | None = None  # a cell that ended the kernel or would not stop
     fatal_cause: str = ""
-    exported: bool = False          # the kernel saved the graded names at the end
+    exported: bool = False  # the kernel saved the graded names at the end
     export_error: str = ""
-    exit: str = ""                  # why the kernel ended, when it died
+    exit: str = ""  # why the kernel ended, when it died
     deadline_at: int | None = None  # first cell not run because the notebook ran out of time
-    cells_run: int = 0              # cells the kernel started
+    cells_run: int = 0  # cells the kernel started
     dropped: dict[int, int] = field(default_factory=dict)  # cell index -> output bytes dropped
     lost: set[int] = field(default_factory=set)  # cells whose output went over the message cap
     cells: list = field(default_factory=list)  # this run's cells, with the outputs they produced
@@ -376,12 +387,24 @@ def _export(client: GuardedClient, host, names: list[str], final: bool) -> str |
     finally:
         client.nb.cells.remove(cell)
     error = _cell_error(cell)
-    return f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})" \
-        if error or client.timed_out else None
+    return (
+        f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})"
+        if error or client.timed_out
+        else None
+    )
 
 
-def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts, skip: dict[int, str],
-                errors: dict[int, str], run: Run, left_out: frozenset[int] = frozenset()) -> None:
+def _run_kernel(
+    notebook,
+    host,
+    names: list[str],
+    limits: Limits,
+    cell_timeouts,
+    skip: dict[int, str],
+    errors: dict[int, str],
+    run: Run,
+    left_out: frozenset[int] = frozenset(),
+) -> None:
     """Run the notebook's cells in a fresh kernel; each solution cell's function, and at the end
     every other name in ``names``, is saved for the caller."""
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
@@ -389,9 +412,16 @@ def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts,
     _remove_outbox(host)
     # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
     # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
-    client = GuardedClient(notebook, limits, timeout=int(limits.cell_timeout), kernel_name="python3",
-                           allow_errors=True, interrupt_on_timeout=True, record_timing=False,
-                           shutdown_kernel="immediate")
+    client = GuardedClient(
+        notebook,
+        limits,
+        timeout=int(limits.cell_timeout),
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        record_timing=False,
+        shutdown_kernel="immediate",
+    )
     client.km = SandboxedKernelManager(host, limits.message, kernel_name="python3")
     # Unix sockets in the private work folder rather than TCP on localhost: no other local user can connect.
     client.km.transport = "ipc"
@@ -403,8 +433,10 @@ def _run_kernel(notebook, host, names: list[str], limits: Limits, cell_timeouts,
         with client.setup_kernel(env=host.env, cwd=host.cwd, stdout=log, stderr=log):
             deadline = time.monotonic() + limits.notebook_timeout
             if names:  # what the export needs, imported before any student code (no file of theirs can stand in)
-                prelude = nbformat.v4.new_code_cell("def __autograder_prelude():\n    import cloudpickle\n"
-                                                    "__autograder_prelude()\ndel __autograder_prelude\n")
+                prelude = nbformat.v4.new_code_cell(
+                    "def __autograder_prelude():\n    import cloudpickle\n"
+                    "__autograder_prelude()\ndel __autograder_prelude\n"
+                )
                 client.nb.cells.append(prelude)
                 try:
                     _execute(client, prelude, len(client.nb.cells) - 1, EXPORT_TIMEOUT, store_history=False)
@@ -506,13 +538,20 @@ class CallerStream:
 def _caller_command(host, plan: str) -> list[str]:
     lib = host.lib_inside
     boot = f"import sys; sys.path.insert(0, {lib!r}); from autograder import caller; caller.main(sys.argv[1:])"
-    argv = [sys.executable, "-E", "-s", "-c", boot, plan, f"{host.exchange_inside}/outbox/defs",
-            "sandboxed" if host.enabled else "trusted"]
+    argv = [
+        sys.executable,
+        "-E",
+        "-s",
+        "-c",
+        boot,
+        plan,
+        f"{host.exchange_inside}/outbox/defs",
+        "sandboxed" if host.enabled else "trusted",
+    ]
     return host.wrap_caller(argv)
 
 
-def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: Execution,
-               torch: bool = False) -> None:
+def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: Execution, torch: bool = False) -> None:
     """Have the caller make every call, and keep its records for the judge (see caller.py).
 
     The caller is the grader's own code, so what it decides (a call hung, or
@@ -523,8 +562,15 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
     by_key = {str(call["key"]): call for call in calls}
     limit = sum(caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls) + CALLER_SLACK
     log = open(host.kernel_dir.parent / "caller.log", "ab")
-    process = subprocess.Popen(_caller_command(host, plan), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=log, cwd=host.cwd, env=host.caller_env, start_new_session=True)
+    process = subprocess.Popen(
+        _caller_command(host, plan),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        cwd=host.cwd,
+        env=host.caller_env,
+        start_new_session=True,
+    )
     timer = threading.Timer(limit, lambda: _kill_group(process))
     timer.start()
     done, running = False, None
@@ -556,13 +602,17 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
         return
     who = running.get("fn") or running.get("read") if running else None
     why = f"while it called {who}" if who else "before its first call"
-    error = (f"ChecksDisturbed: the grader's checks were disturbed {why} (its caller process ended early), "
-             "so none of their results is trusted")
+    error = (
+        f"ChecksDisturbed: the grader's checks were disturbed {why} (its caller process ended early), "
+        "so none of their results is trusted"
+    )
     for call in calls:
         execution.outcomes[call["id"]] = {"status": "error", "error_type": "ChecksDisturbed", "error": error}
-    execution.notes.append(f"the grader's checks were disturbed {why}: its caller process was ended from "
-                           "inside the sandbox, so no result of this grading is trusted and every function "
-                           "scores 0")
+    execution.notes.append(
+        f"the grader's checks were disturbed {why}: its caller process was ended from "
+        "inside the sandbox, so no result of this grading is trusted and every function "
+        "scores 0"
+    )
 
 
 def _kill_group(process) -> None:
@@ -587,9 +637,17 @@ def next_step(fatal_cell: int | None, runs: int, elapsed: float, notebook_timeou
     return "rerun"
 
 
-def execute(notebook, host, exercises, results: Path, limits: Limits | None = None,
-            cell_timeouts: dict[str, float] | None = None, left_out=frozenset(), torch: bool = False,
-            test_images=None) -> Execution:
+def execute(
+    notebook,
+    host,
+    exercises,
+    results: Path,
+    limits: Limits | None = None,
+    cell_timeouts: dict[str, float] | None = None,
+    left_out=frozenset(),
+    torch: bool = False,
+    test_images=None,
+) -> Execution:
     """Run the notebook, then call every graded function in the caller.
 
     ``host`` is the submission's sandbox (or its trusted stand-in);
@@ -604,7 +662,7 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
     calls, inputs = plan_calls(exercises, limits.call_timeout, test_images)
     names = exported_names(calls)
     execution = Execution()
-    skip: dict[int, str] = {}    # cell index -> why it is no longer run
+    skip: dict[int, str] = {}  # cell index -> why it is no longer run
     errors: dict[int, str] = {}  # cell index -> its error in the latest run that ran it
     dropped: dict[int, int] = {}
     lost: set[int] = set()
@@ -619,9 +677,12 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         except Exception as error:  # a kernel that cannot start or talk is a grading failure, reported
             log = host.kernel_dir.parent / "kernel.log"
             # The kernel's own log only before any student code ran: later it could hold anything.
-            tail = log.read_bytes()[-600:].decode(errors="replace").strip() if log.exists() and not run.cells_run else ""
-            execution.failure = (f"the notebook could not be executed ({type(error).__name__}: {str(error)[:200]})"
-                                 + (f"; the kernel said: {tail}" if tail else ""))
+            tail = (
+                log.read_bytes()[-600:].decode(errors="replace").strip() if log.exists() and not run.cells_run else ""
+            )
+            execution.failure = f"the notebook could not be executed ({type(error).__name__}: {str(error)[:200]})" + (
+                f"; the kernel said: {tail}" if tail else ""
+            )
             break
         for index, size in run.dropped.items():
             dropped[index] = max(dropped.get(index, 0), size)
@@ -632,8 +693,10 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
             execution.notebook = copy.deepcopy(notebook)
             execution.notebook.cells = run.cells
         if run.deadline_at is not None:
-            execution.notes.append(f"the notebook ran past its {limits.notebook_timeout:g} s limit: "
-                                   f"cells from cell {run.deadline_at} on were not run")
+            execution.notes.append(
+                f"the notebook ran past its {limits.notebook_timeout:g} s limit: "
+                f"cells from cell {run.deadline_at} on were not run"
+            )
         step = next_step(run.fatal_cell, execution.runs, time.perf_counter() - started_at, limits.notebook_timeout)
         if step == "call":
             break
@@ -641,21 +704,26 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         where = f"cell {run.fatal_cell}{f' ({cid})' if cid else ''}"
         skip[run.fatal_cell] = run.fatal_cause
         errors.pop(run.fatal_cell, None)
-        execution.notes.append(f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the "
-                               "notebook again without it")
+        execution.notes.append(
+            f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the notebook again without it"
+        )
         if step == "give up":
             execution.failure = f"the grader gave up after restarting the kernel {execution.runs - 1} times"
             break
 
     if calls and execution.failure is None:
         if not run.exported:
-            execution.notes.append(run.export_error or (f"the kernel died ({run.exit})" if run.exit else
-                                                        "the kernel did not save the notebook's functions"))
+            execution.notes.append(
+                run.export_error
+                or (f"the kernel died ({run.exit})" if run.exit else "the kernel did not save the notebook's functions")
+            )
         defs = host.exchange / "outbox" / "defs"
         for name in names:
             if (defs / f"{name}.rebound").is_file():
-                execution.notes.append(f"{name} was defined again after its solution cell; the grader graded "
-                                       "the definition in its solution cell")
+                execution.notes.append(
+                    f"{name} was defined again after its solution cell; the grader graded "
+                    "the definition in its solution cell"
+                )
         host.end_processes()  # nothing the kernel left behind runs beside the caller
         _keep_only_defs(host)
         try:
@@ -673,11 +741,15 @@ def execute(notebook, host, exercises, results: Path, limits: Limits | None = No
         if cid:
             execution.errors_by_grade_id[cid] = f"the cell {cause}"
     for index, size in sorted(dropped.items()):
-        execution.notes.append(f"cell {index} printed more than the grader keeps "
-                               f"({limits.cell_output // 1024} KB a cell, {limits.notebook_output // 1024} KB "
-                               f"a notebook): {size / 1e6:.1f} MB of its output was dropped")
+        execution.notes.append(
+            f"cell {index} printed more than the grader keeps "
+            f"({limits.cell_output // 1024} KB a cell, {limits.notebook_output // 1024} KB "
+            f"a notebook): {size / 1e6:.1f} MB of its output was dropped"
+        )
     for index in sorted(lost - set(dropped)):
-        execution.notes.append(f"cell {index}'s output did not all reach the grader: it drops a message over "
-                               f"{limits.message // 2**20} MB unread, so that output was dropped")
+        execution.notes.append(
+            f"cell {index}'s output did not all reach the grader: it drops a message over "
+            f"{limits.message // 2**20} MB unread, so that output was dropped"
+        )
     execution.seconds = time.perf_counter() - started_at
     return execution

@@ -2,7 +2,8 @@
 
 The kernel is started as
 
-    prlimit <limits> -- [choom -n 1000 --] bwrap <namespaces, mounts> -- [setpriv <drop to uid>] -- python -m ipykernel ...
+    prlimit <limits> -- [choom -n 1000 --] bwrap <namespaces, mounts> -- [setpriv <drop to uid>] --
+        python -m ipykernel ...
 
 so that it has:
 - no network (its own, empty network namespace), its own PID, IPC and UTS namespaces;
@@ -33,6 +34,7 @@ There is no silent fallback: without bubblewrap, ``check_available`` says
 how to install it, and only an explicit ``sandbox=False`` (CLI:
 ``--no-sandbox``) runs a kernel without it.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -57,8 +59,10 @@ HERE = Path(__file__).resolve().parent
 # reference is in it (those live with the judge, never mounted).
 KERNEL_PACKAGE = HERE.parent / "kernel"
 # What `import torch` says in a lesson that must not have it (01-05: torch is the judge's reference).
-NO_TORCH = ('raise ImportError("torch is not available in this lesson: it is a numpy lesson, and torch is '
-            'what the grader compares your answers with. Use numpy.")\n')
+NO_TORCH = (
+    'raise ImportError("torch is not available in this lesson: it is a numpy lesson, and torch is '
+    'what the grader compares your answers with. Use numpy.")\n'
+)
 # The data a notebook may read. The test labels are deliberately absent.
 DATA_FILES = (data.SPLIT_FILES["train"][0], data.SPLIT_FILES["train"][1], data.SPLIT_FILES["test"][0])
 
@@ -86,22 +90,23 @@ class SandboxUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Limits:
     """Every limit a grading runs under. The defaults keep a 24 GB machine safe with two workers."""
-    memory: int = 6 * GiB           # RLIMIT_DATA: heap and private memory, per process
-    memory_total: int = 8 * GiB     # the cgroup: all of the sandbox's processes together
+
+    memory: int = 6 * GiB  # RLIMIT_DATA: heap and private memory, per process
+    memory_total: int = 8 * GiB  # the cgroup: all of the sandbox's processes together
     # RLIMIT_AS also catches shared mappings, which RLIMIT_DATA does not count.
     # It must stay well above memory: importing torch alone maps about 3.4 GB.
     address_space: int = 14 * GiB
-    cpu_seconds: int = 1800         # RLIMIT_CPU, per process (the kernel: all its cells together)
-    processes: int = 256            # RLIMIT_NPROC for the kernel's uid; threads count too
-    file_size: int = 256 * MiB      # RLIMIT_FSIZE: the largest file the kernel may write
-    scratch: int = 512 * MiB        # size of the tmpfs at /scratch
-    exchange: int = 1 * GiB         # size of the tmpfs the kernel saves its functions into (root only)
-    cell_timeout: float = 60        # seconds for one notebook cell
-    notebook_timeout: float = 900   # seconds for all of a notebook's cells in one run (the probe has its own)
+    cpu_seconds: int = 1800  # RLIMIT_CPU, per process (the kernel: all its cells together)
+    processes: int = 256  # RLIMIT_NPROC for the kernel's uid; threads count too
+    file_size: int = 256 * MiB  # RLIMIT_FSIZE: the largest file the kernel may write
+    scratch: int = 512 * MiB  # size of the tmpfs at /scratch
+    exchange: int = 1 * GiB  # size of the tmpfs the kernel saves its functions into (root only)
+    cell_timeout: float = 60  # seconds for one notebook cell
+    notebook_timeout: float = 900  # seconds for all of a notebook's cells in one run (the probe has its own)
     call_timeout: float | None = None  # caps every exercise's per-call limit (the tests use short ones)
-    cell_output: int = 1 * MiB      # output kept per cell; the rest is dropped, with a note
+    cell_output: int = 1 * MiB  # output kept per cell; the rest is dropped, with a note
     notebook_output: int = 5 * MiB  # output kept per notebook
-    message: int = 8 * MiB          # largest message the grader accepts from the kernel (zmq MAXMSGSIZE)
+    message: int = 8 * MiB  # largest message the grader accepts from the kernel (zmq MAXMSGSIZE)
 
 
 def bwrap_path() -> str | None:
@@ -119,7 +124,8 @@ def _tools() -> dict[str, str]:
             "The grader runs student code only inside a bubblewrap sandbox, and bubblewrap (bwrap) is not "
             f"installed{' at ' + os.environ[BWRAP_ENV] if os.environ.get(BWRAP_ENV) else ''}. "
             f"Install it with `{INSTALL_HINT}` (Debian/Ubuntu; `make setup` does it when run as root), "
-            "or pass --no-sandbox (API: sandbox=False) to grade trusted work without it.")
+            "or pass --no-sandbox (API: sandbox=False) to grade trusted work without it."
+        )
     tools = {"bwrap": bwrap}
     for name in ("prlimit", "setpriv") if os.geteuid() == 0 else ("prlimit",):
         found = shutil.which(name)
@@ -141,8 +147,10 @@ def _smoke_test(bwrap: str) -> str | None:
         if lease is not None:
             lease.close()
     if done.returncode != 0:
-        return (f"bubblewrap is installed but cannot create a sandbox here (exit {done.returncode}: "
-                f"{done.stderr.strip()[:300]}). It needs user namespaces, or root.")
+        return (
+            f"bubblewrap is installed but cannot create a sandbox here (exit {done.returncode}: "
+            f"{done.stderr.strip()[:300]}). It needs user namespaces, or root."
+        )
     return None
 
 
@@ -184,14 +192,19 @@ def kernel_package_binds() -> list[tuple]:
     where data.py finds it (../datasets/manifest.json)."""
     unreadable = [p for p in [KERNEL_PACKAGE, *KERNEL_PACKAGE.rglob("*")] if not p.stat().st_mode & 0o004]
     if unreadable:
-        raise SandboxUnavailable(f"{unreadable[0]} is not readable by other users, so the sandboxed kernel could "
-                                 "not import it: check out the repository with a umask of 022")
-    return [(KERNEL_PACKAGE, f"{LIB_INSIDE}/autograder", "ro"),
-            (data.MANIFEST_PATH, f"{LIB_INSIDE}/datasets/manifest.json", "ro")]
+        raise SandboxUnavailable(
+            f"{unreadable[0]} is not readable by other users, so the sandboxed kernel could "
+            "not import it: check out the repository with a umask of 022"
+        )
+    return [
+        (KERNEL_PACKAGE, f"{LIB_INSIDE}/autograder", "ro"),
+        (data.MANIFEST_PATH, f"{LIB_INSIDE}/datasets/manifest.json", "ro"),
+    ]
 
 
-def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits,
-                   tools: dict[str, str]) -> list[str]:
+def kernel_command(
+    argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits, tools: dict[str, str]
+) -> list[str]:
     """``argv`` wrapped: limits, namespaces, mounts, environment, and the drop to ``uid`` when root.
 
     ``binds`` are (host path, path inside, "ro" or "rw").
@@ -201,14 +214,30 @@ def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, bin
     # The CUDA driver reserves far more address space than any cap would allow; with a
     # GPU, RLIMIT_DATA and the memory cgroup still bound what the kernel really uses.
     address_space = [] if gpus else [f"--as={limits.address_space}"]
-    prlimit = [tools["prlimit"], f"--data={limits.memory}", *address_space,
-               f"--cpu={cpu}:{cpu + 5}", f"--nproc={limits.processes}", f"--fsize={limits.file_size}",
-               "--core=0", "--"]
+    prlimit = [
+        tools["prlimit"],
+        f"--data={limits.memory}",
+        *address_space,
+        f"--cpu={cpu}:{cpu + 5}",
+        f"--nproc={limits.processes}",
+        f"--fsize={limits.file_size}",
+        "--core=0",
+        "--",
+    ]
     choom = [tools["choom"], "-n", "1000", "--"] if tools.get("choom") else []
     # No --unshare-all: as root it would add a user namespace, where setpriv could not switch uid.
-    bwrap = [tools["bwrap"], "--die-with-parent", "--new-session",
-             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-             "--hostname", "sandbox"]
+    bwrap = [
+        tools["bwrap"],
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+    ]
     if uid is not None:  # root: keep only what setpriv needs to drop to an unprivileged uid
         bwrap += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
     else:
@@ -252,22 +281,36 @@ def kernel_command(argv: list[str], env: dict[str, str], *, uid: int | None, bin
     bwrap += ["--"]
     drop = []
     if uid is not None:
-        drop = [tools["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        drop = [
+            tools["setpriv"],
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
     return prlimit + choom + bwrap + drop + list(argv)
 
 
 class Sandbox:
     """One submission's sandbox: its folders on the host and the command that starts its kernel."""
+
     enabled = True
 
     def __init__(self, workdir: Path, limits: Limits, env: dict[str, str], hide: tuple[str, ...] = ()):
         self.tools = _tools()
         self.limits = limits
         self.cgroup = MemoryCgroup.create(limits.memory_total)
-        self.notes = [] if self.cgroup else [
-            f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
-            "grader make no memory cgroup for the sandbox as a whole"]
+        self.notes = (
+            []
+            if self.cgroup
+            else [
+                f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
+                "grader make no memory cgroup for the sandbox as a whole"
+            ]
+        )
         self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
         self._mounted: list[Path] = []
         try:
@@ -286,12 +329,19 @@ class Sandbox:
         self.exchange.mkdir(mode=0o755)
         # Both are small file systems of their own in memory, where the machine lets the grader mount
         # them (root): the kernel cannot fill the host's disk or its inodes through them.
-        self._mounted = [folder for folder, size, inodes, mode in
-                         ((self.kernel_dir, 16 * MiB, 64, "0700"), (self.exchange, limits.exchange, 1024, "0755"))
-                         if _mount_tmpfs(folder, size, inodes, mode)]
+        self._mounted = [
+            folder
+            for folder, size, inodes, mode in (
+                (self.kernel_dir, 16 * MiB, 64, "0700"),
+                (self.exchange, limits.exchange, 1024, "0755"),
+            )
+            if _mount_tmpfs(folder, size, inodes, mode)
+        ]
         if len(self._mounted) < 2:
-            self.notes.append("the kernel's exchange folder was on the host's disk, capped per file only: this "
-                              "machine lets the grader mount no file system of its own for it")
+            self.notes.append(
+                "the kernel's exchange folder was on the host's disk, capped per file only: this "
+                "machine lets the grader mount no file system of its own for it"
+            )
         self.own(self.kernel_dir)
         self.exchange_inside = EXCHANGE_INSIDE
         self.cwd = None  # bwrap sets the kernel's: /scratch
@@ -314,11 +364,15 @@ class Sandbox:
         self.env = {
             **env,
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": SCRATCH, "TMPDIR": SCRATCH, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8",
-            "PYTHONPATH": LIB_INSIDE,             # the kernel-side autograder wins over the venv's editable install
+            "HOME": SCRATCH,
+            "TMPDIR": SCRATCH,
+            "USER": "student",
+            "LOGNAME": "student",
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": LIB_INSIDE,  # the kernel-side autograder wins over the venv's editable install
             "PYTHONDONTWRITEBYTECODE": "1",
             data.ENV_VAR: DATA_INSIDE,
-            data.OFFLINE_ENV: "1",               # no network in here: never try a download
+            data.OFFLINE_ENV: "1",  # no network in here: never try a download
             "MPLCONFIGDIR": f"{SCRATCH}/.config/matplotlib",
             "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/.jupyter",
         }
@@ -329,15 +383,17 @@ class Sandbox:
             os.chown(path, self.uid, self.uid)
 
     def wrap(self, argv: list[str]) -> list[str]:
-        command = kernel_command(argv, self.env, uid=self.uid, binds=self.binds + self.kernel_binds,
-                                 limits=self.limits, tools=self.tools)
+        command = kernel_command(
+            argv, self.env, uid=self.uid, binds=self.binds + self.kernel_binds, limits=self.limits, tools=self.tools
+        )
         return (self.cgroup.join_prefix() if self.cgroup else []) + command
 
     def wrap_caller(self, argv: list[str]) -> list[str]:
         """The grader's caller in a sandbox of its own: another PID namespace, the same limits and uid."""
         env = {**self.env, "MPLBACKEND": "Agg"}
-        command = kernel_command(argv, env, uid=self.uid, binds=self.binds + self.caller_binds,
-                                 limits=self.limits, tools=self.tools)
+        command = kernel_command(
+            argv, env, uid=self.uid, binds=self.binds + self.caller_binds, limits=self.limits, tools=self.tools
+        )
         return (self.cgroup.join_prefix() if self.cgroup else []) + command
 
     def end_processes(self) -> None:
@@ -375,6 +431,7 @@ class Sandbox:
 
 class Unsandboxed:
     """The same interface for trusted work (``sandbox=False``): the kernel runs as the grader's user."""
+
     enabled = False
 
     def __init__(self, workdir: Path, limits: Limits, env: dict[str, str], hide: tuple[str, ...] = ()):
@@ -424,8 +481,10 @@ def _mount_tmpfs(folder: Path, size: int, inodes: int, mode: str) -> bool:
     """Mount a tmpfs of ``size`` bytes and ``inodes`` files on ``folder``; False where this machine refuses."""
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes},mode={mode}",
-                           "tmpfs", str(folder)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes={inodes},mode={mode}", "tmpfs", str(folder)],
+        capture_output=True,
+    )
     return done.returncode == 0
 
 
@@ -451,8 +510,9 @@ def _hidden_packages(folder: Path, names: tuple[str, ...]) -> list[tuple]:
             continue
         stand_in = folder / name
         stand_in.mkdir(parents=True, exist_ok=True)
-        (stand_in / "__init__.py").write_text(NO_TORCH if name == "torch" else
-                                              f'raise ImportError("{name} is not available in this lesson")\n')
+        (stand_in / "__init__.py").write_text(
+            NO_TORCH if name == "torch" else f'raise ImportError("{name} is not available in this lesson")\n'
+        )
         for path in [folder, stand_in, stand_in / "__init__.py"]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         binds.append((stand_in, str(Path(spec.submodule_search_locations[0]).resolve()), "ro"))

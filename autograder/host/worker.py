@@ -5,6 +5,7 @@ gradebook, the feedback pages), so that a worker process starts in a
 fraction of the time: it receives a submission's bytes and the settings,
 and sends back the report.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,8 +59,16 @@ DECIDING = ("kernel", "host", "judge")
 def code_fingerprint() -> str:
     """The grading code and what it depends on: the same on every machine that may grade for us."""
     digest = hashlib.sha256()
-    _digest_files(digest, [p for package in DECIDING for p in (GRADER_CODE / package).rglob("*")
-                           if p.is_file() and "__pycache__" not in p.parts], GRADER_CODE)
+    _digest_files(
+        digest,
+        [
+            p
+            for package in DECIDING
+            for p in (GRADER_CODE / package).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        ],
+        GRADER_CODE,
+    )
     _digest_files(digest, [REPO_ROOT / "datasets" / "manifest.json"], REPO_ROOT)
     for package in ("numpy", "torch", "nbclient", "ipykernel"):
         digest.update(f"{package}=={metadata.version(package)}".encode())
@@ -75,8 +84,15 @@ def grade_job(job: dict) -> dict:
             (folder / name).write_bytes(data)
         options: Options = job["options"]
         try:
-            report = grade(folder, job["assignment"], quick=options.quick, sandbox=options.sandbox,
-                           limits=options.limits, only=job.get("only"), secret=options.secret)
+            report = grade(
+                folder,
+                job["assignment"],
+                quick=options.quick,
+                sandbox=options.sandbox,
+                limits=options.limits,
+                only=job.get("only"),
+                secret=options.secret,
+            )
         except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
             raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None
     report.submission = job["origin"]
@@ -94,6 +110,8 @@ def worker_problem(code: str | None = None, sandbox: bool = True) -> str | None:
         except SandboxUnavailable as error:
             return str(error)
     if code is not None and code_fingerprint() != code:
-        return ("its grading code or packages differ from the instructor's (check out the same commit and run "
-                "`make setup` there): its grades would not be the instructor's")
+        return (
+            "its grading code or packages differ from the instructor's (check out the same commit and run "
+            "`make setup` there): its grades would not be the instructor's"
+        )
     return None

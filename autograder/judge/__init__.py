@@ -11,6 +11,7 @@ touches, so nothing the student redefines in the kernel (check, assert
 helpers, numpy or torch comparisons, builtins, the probe, the exit code)
 can change a verdict.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,16 @@ class WarmJudge:
 
     def _spawn(self) -> None:
         self.ready = False
-        self.process = subprocess.Popen(_command("-m", "autograder.judge.server"), stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_environment(),
-                                        cwd=tempfile.gettempdir(), text=True, bufsize=1)
+        self.process = subprocess.Popen(
+            _command("-m", "autograder.judge.server"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_environment(),
+            cwd=tempfile.gettempdir(),
+            text=True,
+            bufsize=1,
+        )
 
     def prestart(self) -> None:
         """Start the server now, without waiting: it imports torch while the grading's kernel runs."""
@@ -130,10 +138,29 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
         context_path.write_text(json.dumps(context))
         results_path = Path(tmp) / "results.json"
         argv = [
-            str(TESTS), "-p", "autograder.judge.plugin", "-p", "no:cacheprovider", "--noconftest",
-            "-c", os.devnull, "--rootdir", tmp, "-q", "--no-header", "-p", "no:randomly", "--tb=line",
-            "--assignment", assignment, "--outbox", str(outbox),
-            "--context", str(context_path), "--results", str(results_path),
+            str(TESTS),
+            "-p",
+            "autograder.judge.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            tmp,
+            "-q",
+            "--no-header",
+            "-p",
+            "no:randomly",
+            "--tb=line",
+            "--assignment",
+            assignment,
+            "--outbox",
+            str(outbox),
+            "--context",
+            str(context_path),
+            "--results",
+            str(results_path),
         ]
         log = Path(tmp) / "judge.log"
         code = WARM.run(argv, tmp, str(log), timeout) if warm else None
@@ -141,8 +168,14 @@ def run_judge(assignment: str, outbox: Path, context: dict, timeout: float = 600
             raise JudgeFailed(f"the judge did not finish within {timeout:g} s")
         if code is None:  # no warm judge here: a cold one, the same pytest session in a fresh process
             try:
-                done = subprocess.run(_command("-m", "pytest", *argv), cwd=tmp, env=_environment(),
-                                      capture_output=True, text=True, timeout=timeout)
+                done = subprocess.run(
+                    _command("-m", "pytest", *argv),
+                    cwd=tmp,
+                    env=_environment(),
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                )
             except subprocess.TimeoutExpired:
                 raise JudgeFailed(f"the judge did not finish within {timeout:g} s") from None
             code, output = done.returncode, done.stdout[-3000:] + done.stderr[-3000:]

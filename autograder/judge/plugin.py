@@ -1,4 +1,5 @@
 """pytest plugin for the judge: its options, and the results file it writes."""
+
 from __future__ import annotations
 
 import json

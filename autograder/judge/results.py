@@ -4,6 +4,7 @@ The judge writes these as JSON; the grader, the report, the gradebook and the
 feedback pages read them. Whoever makes one goes through this class, so a
 result has the same fields wherever it comes from.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -20,8 +21,8 @@ class TestResult:
     status: Status
     score: float
     max_score: float
-    output: str          # what the student sees
-    detail: str          # the instructor's view: hidden cases by their inputs' kind, the kernel's own words
+    output: str  # what the student sees
+    detail: str  # the instructor's view: hidden cases by their inputs' kind, the kernel's own words
     cases_passed: int = 0
     cases_total: int = 0
     figures: dict | None = field(default=None)  # a training exercise's accuracy, target and tiers
@@ -35,8 +36,18 @@ class TestResult:
     @classmethod
     def from_verdict(cls, cell, verdict) -> "TestResult":
         """The result of a judged cell: its points are the verdict's share of the cell's."""
-        return cls(cell.grade_id, cell.function, verdict.status, round(cell.points * verdict.share, 6), cell.points,
-                   verdict.message, verdict.detail, verdict.cases_passed, verdict.cases_total, verdict.figures or None)
+        return cls(
+            cell.grade_id,
+            cell.function,
+            verdict.status,
+            round(cell.points * verdict.share, 6),
+            cell.points,
+            verdict.message,
+            verdict.detail,
+            verdict.cases_passed,
+            verdict.cases_total,
+            verdict.figures or None,
+        )
 
     @classmethod
     def zero(cls, cell, message: str, status: Status = "error") -> "TestResult":

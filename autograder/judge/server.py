@@ -13,6 +13,7 @@ Protocol: one JSON line per request on stdin, ``{"argv": [...], "cwd": ...,
 "timeout": ..., "log": ...}``; one JSON line per reply on stdout,
 ``{"exit": code, "timed_out": bool}``. EOF on stdin ends the server.
 """
+
 from __future__ import annotations
 
 import gc
@@ -33,6 +34,7 @@ def warm_up() -> None:
     import autograder.judge.training  # noqa: F401
     from autograder.judge.exercises import exercises_for
     from autograder.host.repair import assignments
+
     for assignment in assignments():
         exercises_for(assignment)
 
@@ -44,6 +46,7 @@ def _die_with_parent() -> None:
     """Linux: the child is killed when the server dies, so no judge outlives its grading."""
     try:
         import ctypes
+
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
@@ -64,9 +67,11 @@ def judge_in_child(request: dict, reply_fd: int) -> int | None:
             os.dup2(log, 2)
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # stdin is the server's request stream
             import pytest
+
             code = int(pytest.main(request["argv"]))
         except BaseException:  # the reply must come whatever happens; the log says what
             import traceback
+
             traceback.print_exc()
         finally:
             sys.stdout.flush()

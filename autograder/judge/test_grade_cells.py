@@ -1,4 +1,5 @@
 """One judge test per grade cell: every case, public and hidden, must pass."""
+
 from __future__ import annotations
 
 import builtins
@@ -32,10 +33,17 @@ def context(request):
 
 
 MAX_RECORD_BYTES = caller.MAX_RECORD_BYTES  # one call's JSON record
-MAX_ARRAY_BYTES = caller.MAX_ARRAY_BYTES    # one call's arrays, uncompressed
-SAFE_ERRORS = {name for name in dir(builtins)
-               if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)}
-SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {"LinAlgError", "ProcessEnded", "ChecksDisturbed"}
+MAX_ARRAY_BYTES = caller.MAX_ARRAY_BYTES  # one call's arrays, uncompressed
+SAFE_ERRORS = {
+    name
+    for name in dir(builtins)
+    if isinstance(getattr(builtins, name), type) and issubclass(getattr(builtins, name), BaseException)
+}
+SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {
+    "LinAlgError",
+    "ProcessEnded",
+    "ChecksDisturbed",
+}
 BY_GRADER = "_by_grader"  # marks outcomes the grader wrote, whose words need no screening
 TIMEOUT_TEXT = re.compile(r"(was not run: an earlier case )?did not return within [0-9.]+ s")
 
@@ -46,8 +54,10 @@ def _load_arrays(path: Path) -> dict:
         return {}
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
-        if any(m.compress_type != zipfile.ZIP_STORED for m in members) or \
-                sum(m.file_size for m in members) > MAX_ARRAY_BYTES:
+        if (
+            any(m.compress_type != zipfile.ZIP_STORED for m in members)
+            or sum(m.file_size for m in members) > MAX_ARRAY_BYTES
+        ):
             raise ValueError("compressed or oversized arrays")
     with np.load(path, allow_pickle=False) as stored:
         return {key: stored[key] for key in stored.files}
@@ -86,16 +96,20 @@ class Records(dict):
         try:
             return _load_record(self.folder, str(where["key"]))
         except Exception as error:
-            return {"status": "missing", BY_GRADER: True,
-                    "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
-                             f"one was unreadable: {type(error).__name__})"}
+            return {
+                "status": "missing",
+                BY_GRADER: True,
+                "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
+                f"one was unreadable: {type(error).__name__})",
+            }
 
 
 @pytest.fixture(scope="module")
 def outcomes(request, context):
     """What the caller recorded, decoded when asked for, and the outcomes the grader decided itself."""
-    return Records(Path(request.config.getoption("--outbox")), context.get("collected", {}),
-                   context.get("outcomes", {}))
+    return Records(
+        Path(request.config.getoption("--outbox")), context.get("collected", {}), context.get("outcomes", {})
+    )
 
 
 def _public(exercise, index: int, outcome: dict) -> dict:
@@ -118,21 +132,32 @@ def test_grade_cell(cell, context, outcomes, record):
     indices = list(range(len(exercise.cases)))
     if isinstance(exercise, Training) and cell.function not in context.get("missing_solutions", []):
         missing = {"status": "missing", "error": context.get("failure") or "the probe did not reach it"}
-        result = training_verdict(exercise, outcomes.get(f"{cell.function}/trained", missing), "test",
-                                  context.get("quick", False), context.get("cell_errors", {}).get(cell.grade_id))
+        result = training_verdict(
+            exercise,
+            outcomes.get(f"{cell.function}/trained", missing),
+            "test",
+            context.get("quick", False),
+            context.get("cell_errors", {}).get(cell.grade_id),
+        )
     elif cell.function in context.get("missing_solutions", []):
-        message = (f"The solution cell {cell.function!r} is missing from the notebook, so {exercise.signature} "
-                   "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it.")
+        message = (
+            f"The solution cell {cell.function!r} is missing from the notebook, so {exercise.signature} "
+            "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it."
+        )
         result = Verdict("error", message, message, 0, len(indices))
     else:
-        missing = {"status": "missing", BY_GRADER: True,
-                   "error": f"{cell.function} was never called: {context.get('failure') or 'the probe did not reach it'}"}
+        missing = {
+            "status": "missing",
+            BY_GRADER: True,
+            "error": f"{cell.function} was never called: {context.get('failure') or 'the probe did not reach it'}",
+        }
         raw = [outcomes.get(f"{cell.function}/{i}", missing) for i in indices]
         result = verdict(exercise, indices, raw)
         public = [_public(exercise, i, o) for i, o in zip(indices, raw)]
         if public != raw:  # the student sees the grader's words; the instructor's detail keeps the kernel's
             shown = verdict(exercise, indices, public)
-            result = Verdict(result.status, shown.message, result.detail, result.cases_passed,
-                             result.cases_total, result.fraction)
+            result = Verdict(
+                result.status, shown.message, result.detail, result.cases_passed, result.cases_total, result.fraction
+            )
     record(cell, result)
     assert result.passed, result.detail

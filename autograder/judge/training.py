@@ -11,6 +11,7 @@ labels can answer for a model. Either way the judge computes the accuracy
 on the test split, whose labels the student's kernel never sees, and holds
 an implausible accuracy for review (``Target.implausible``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,15 +30,15 @@ class NotAModel(ValueError):
 
 @dataclass(frozen=True)
 class Training:
-    signature: str                      # "train_mlp(X, y, ...)", as messages name it
-    assignment: str                     # the key of its targets in autograder.targets
-    variable: str                       # what the locked test cell leaves behind, e.g. "trained_params"
+    signature: str  # "train_mlp(X, y, ...)", as messages name it
+    assignment: str  # the key of its targets in autograder.targets
+    variable: str  # what the locked test cell leaves behind, e.g. "trained_params"
     # predict(value, images uint8 (N, 28, 28)) -> int class indices (N,); raises NotAModel
     predict: Callable[[Any, np.ndarray], np.ndarray]
     hints: Mapping[str, str] = field(default_factory=dict)
-    cases: tuple = ()                   # none: the judge evaluates, the probe only reads the variable
-    predicts_in_kernel: bool = False    # a torch model: the caller predicts, and ``predict`` checks the result
-    normalize: str | None = None        # the notebook function that preprocesses images for the model
+    cases: tuple = ()  # none: the judge evaluates, the probe only reads the variable
+    predicts_in_kernel: bool = False  # a torch model: the caller predicts, and ``predict`` checks the result
+    normalize: str | None = None  # the notebook function that preprocesses images for the model
 
     @property
     def name(self) -> str:
@@ -54,8 +55,9 @@ class Training:
         return float(np.mean(predictions == held_out.labels))
 
 
-def training_verdict(training: Training, outcome: Mapping, split: str, quick: bool | None = None,
-                     cell_error: str | None = None) -> Verdict:
+def training_verdict(
+    training: Training, outcome: Mapping, split: str, quick: bool | None = None, cell_error: str | None = None
+) -> Verdict:
     """Score the trained network left in the notebook on ``split`` ("test" in the judge)."""
     target = training.target(quick)
     status = outcome.get("status")
@@ -64,33 +66,43 @@ def training_verdict(training: Training, outcome: Mapping, split: str, quick: bo
         if why.startswith("NotImplementedError"):
             text = f"{training.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
             return Verdict("error", text, text, 0, 1, 0.0)
-        text = (f"{training.signature} was not graded: {training.variable} was not left by the cell "
-                f"test_{training.name} ({why}).")
+        text = (
+            f"{training.signature} was not graded: {training.variable} was not left by the cell "
+            f"test_{training.name} ({why})."
+        )
         return Verdict("timeout" if "longer than" in why else "error", text, text, 0, 1, 0.0)
     try:
         accuracy = training.accuracy(outcome.get("value"), split)
     except NotAModel as problem:
         hint = training.hints.get("model", "")
-        text = f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}." + (
-            f"\n    Hint: {hint}" if hint else "")
+        text = (
+            f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}."
+            + (f"\n    Hint: {hint}" if hint else "")
+        )
         return Verdict("failed", text, text, 0, 1, 0.0)
     share = target.fraction(accuracy)
-    figures = {"accuracy": round(float(accuracy), 6), "target": target.accuracy, "mode": target.mode,
-               "split": split, "tiers": [list(tier) for tier in target.tiers]}
+    figures = {
+        "accuracy": round(float(accuracy), 6),
+        "target": target.accuracy,
+        "mode": target.mode,
+        "split": split,
+        "tiers": [list(tier) for tier in target.tiers],
+    }
     where = "validation" if split == "validation" else "held-out test"
     head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
     if accuracy > target.implausible:
-        text = (f"{head}: held for the instructor's review, so no points for now. No network of this exercise "
-                f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
-                "would. If yours really does, show the instructor how.")
+        text = (
+            f"{head}: held for the instructor's review, so no points for now. No network of this exercise "
+            f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
+            "would. If yours really does, show the instructor how."
+        )
         return Verdict("failed", text, text, 0, 1, 0.0, {**figures, "flagged": "implausible accuracy"})
     if share == 1.0:
         text = f"{head}: full points."
         return Verdict("passed", text, text, 1, 1, 1.0, figures)
     tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
     hint = training.hints.get("accuracy", "")
-    text = (f"{head}: {share:.0%} of the points (tiers: {tiers})."
-            + (f"\n    Hint: {hint}" if hint else ""))
+    text = f"{head}: {share:.0%} of the points (tiers: {tiers})." + (f"\n    Hint: {hint}" if hint else "")
     return Verdict("failed", text, text, 0, 1, share, figures)
 
 

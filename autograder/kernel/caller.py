@@ -24,6 +24,7 @@ disturbed (killed), the grader trusts none of its records.
 Runs with stdlib, numpy and cloudpickle only (torch where the lesson uses
 it), from the kernel-side package in the sandbox.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,16 +42,16 @@ import numpy as np
 
 from autograder import probe
 
-FRAME = struct.Struct(">I")          # length of a frame's JSON header
-RECORD = struct.Struct(">II")        # a child's record: lengths of its JSON and of its arrays
-MAX_RECORD_BYTES = 16 << 20          # one call's JSON record
-MAX_ARRAY_BYTES = 256 << 20          # one call's arrays
-MAX_TOTAL_BYTES = 1 << 30            # all the records of one grading together
-MAX_EXPORT_BYTES = 64 << 20          # one exported name
-LOAD_TIMEOUT = 20.0                  # seconds for a child to load what it calls (torch models take longest)
-GRACE = 2.0                          # seconds past a call's limits before the caller stops it
-LOADED = b"L"                        # what a child writes once it has loaded what it calls
-READ_TIMEOUT = 60.0                  # seconds to read a variable the notebook left
+FRAME = struct.Struct(">I")  # length of a frame's JSON header
+RECORD = struct.Struct(">II")  # a child's record: lengths of its JSON and of its arrays
+MAX_RECORD_BYTES = 16 << 20  # one call's JSON record
+MAX_ARRAY_BYTES = 256 << 20  # one call's arrays
+MAX_TOTAL_BYTES = 1 << 30  # all the records of one grading together
+MAX_EXPORT_BYTES = 64 << 20  # one exported name
+LOAD_TIMEOUT = 20.0  # seconds for a child to load what it calls (torch models take longest)
+GRACE = 2.0  # seconds past a call's limits before the caller stops it
+LOADED = b"L"  # what a child writes once it has loaded what it calls
+READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
 
 
@@ -80,8 +81,11 @@ def export(namespace, names, folder, final):
     class Pickler(cloudpickle.Pickler):
         def reducer_override(self, obj):
             # A module object of another type (torch.backends is one) is imported, not copied.
-            if isinstance(obj, types.ModuleType) and type(obj) is not types.ModuleType \
-                    and sys.modules.get(getattr(obj, "__name__", None)) is obj:
+            if (
+                isinstance(obj, types.ModuleType)
+                and type(obj) is not types.ModuleType
+                and sys.modules.get(getattr(obj, "__name__", None)) is obj
+            ):
                 return importlib.import_module, (obj.__name__,)
             return super().reducer_override(obj)
 
@@ -107,8 +111,10 @@ def export(namespace, names, folder, final):
         try:
             data = dumps(kept[name] if name in kept else namespace[name])
             if len(data) > MAX_EXPORT_BYTES:
-                raise ValueError(f"it takes {len(data) / 2**20:.0f} MB with the globals it uses, "
-                                 f"over the {MAX_EXPORT_BYTES >> 20} MB the grader takes")
+                raise ValueError(
+                    f"it takes {len(data) / 2**20:.0f} MB with the globals it uses, "
+                    f"over the {MAX_EXPORT_BYTES >> 20} MB the grader takes"
+                )
         except Exception as error:
             problem = f"{name} could not be handed to the grader ({type(error).__name__}: {str(error)[:200]})"
             write(name, ".json", json.dumps({"unexportable": problem}).encode())
@@ -157,8 +163,11 @@ def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
         try:
             return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
         except Exception as error:
-            return {"status": "error", "error_type": type(error).__name__,
-                    "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})"}
+            return {
+                "status": "error",
+                "error_type": type(error).__name__,
+                "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})",
+            }
     try:
         fn = load(defs, entry["fn"])
     except NotDefined as missing:
@@ -168,20 +177,31 @@ def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
     args = probe.decode(entry["args"], inputs)
     kwargs_list = [probe.decode(kwargs, inputs) for kwargs in entry["kwargs"]]
     loaded()
-    outcome = probe.call_case(probe.harnessed(fn, entry.get("harness")), args, kwargs_list,
-                              getattr(fn, "__globals__", {}), entry.get("spies", ()), entry.get("timeout"))
+    outcome = probe.call_case(
+        probe.harnessed(fn, entry.get("harness")),
+        args,
+        kwargs_list,
+        getattr(fn, "__globals__", {}),
+        entry.get("spies", ()),
+        entry.get("timeout"),
+    )
     try:
         return probe.encode_outcome(outcome, arrays, entry["id"])
     except Exception as error:
-        return {"status": "error", "error_type": type(error).__name__,
-                "error": f"its result could not be read ({type(error).__name__}: {str(error)[:200]})"}
+        return {
+            "status": "error",
+            "error_type": type(error).__name__,
+            "error": f"its result could not be read ({type(error).__name__}: {str(error)[:200]})",
+        }
 
 
 def _predict(entry, model, defs, inputs, arrays):
     name = entry["read"]
     if not isinstance(model, probe._torch().nn.Module):  # the judge says so, with the exercise's hint
-        return {"status": "ok", "value": probe.encode(f"it is a {type(model).__name__}, not a torch.nn.Module",
-                                                      arrays, entry["id"])}
+        return {
+            "status": "ok",
+            "value": probe.encode(f"it is a {type(model).__name__}, not a torch.nn.Module", arrays, entry["id"]),
+        }
     normalize = None
     if entry["predict"].get("normalize"):
         try:
@@ -189,8 +209,12 @@ def _predict(entry, model, defs, inputs, arrays):
         except NotDefined:
             normalize = None
     images = inputs[entry["predict"]["images"]]
-    outcome = probe.call(lambda: probe.model_predictions(model, images, normalize if callable(normalize) else None),
-                         [], {}, timeout=entry.get("timeout"))
+    outcome = probe.call(
+        lambda: probe.model_predictions(model, images, normalize if callable(normalize) else None),
+        [],
+        {},
+        timeout=entry.get("timeout"),
+    )
     if outcome["status"] == "error":
         outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
     return probe.encode_outcome(outcome, arrays, entry["id"])
@@ -210,8 +234,11 @@ def _child(entry, defs, inputs, out):
             outcome = run_entry(entry, defs, inputs, arrays, lambda: _write_all(out, LOADED))
         except BaseException as error:  # KeyboardInterrupt, SystemExit from loading: the student's too
             arrays = {}
-            outcome = {"status": "error", "error_type": type(error).__name__,
-                       "error": f"{type(error).__name__}: {str(error)[:300]}"}
+            outcome = {
+                "status": "error",
+                "error_type": type(error).__name__,
+                "error": f"{type(error).__name__}: {str(error)[:300]}",
+            }
         record = json.dumps(outcome).encode()
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
@@ -223,7 +250,7 @@ def _child(entry, defs, inputs, out):
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 # ------------------------------------------------------------ the caller
@@ -242,7 +269,7 @@ def _receive(fd, limit):
     data, end, loading = bytearray(), time.monotonic() + LOAD_TIMEOUT, True
     while True:
         if len(data) >= RECORD.size:
-            size = RECORD.size + sum(RECORD.unpack(data[:RECORD.size]))
+            size = RECORD.size + sum(RECORD.unpack(data[: RECORD.size]))
             if size > RECORD.size + MAX_RECORD_BYTES + MAX_ARRAY_BYTES:
                 return b"", True  # over every limit: treated as no result
             if len(data) >= size:
@@ -257,7 +284,7 @@ def _receive(fd, limit):
         if not chunk:
             return bytes(data), True
         if loading and chunk.startswith(LOADED):
-            loading, chunk, end = False, chunk[len(LOADED):], time.monotonic() + limit
+            loading, chunk, end = False, chunk[len(LOADED) :], time.monotonic() + limit
         data += chunk
 
 
@@ -301,9 +328,11 @@ def _describe(status):
         return "it could not be waited for"
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        return {signal.SIGKILL: "killed by SIGKILL: out of memory, or over the CPU-time limit",
-                signal.SIGSEGV: "a crash (segmentation fault)",
-                signal.SIGABRT: "an abort in native code"}.get(number, f"ended by signal {number}")
+        return {
+            signal.SIGKILL: "killed by SIGKILL: out of memory, or over the CPU-time limit",
+            signal.SIGSEGV: "a crash (segmentation fault)",
+            signal.SIGABRT: "an abort in native code",
+        }.get(number, f"ended by signal {number}")
     return "os._exit, or a crash"
 
 
@@ -323,23 +352,39 @@ def call_in_child(entry, defs, inputs, sandboxed):
     status = _end_everything(pid, sandboxed)
     if not in_time:
         timeout = entry.get("timeout") or READ_TIMEOUT
-        return "decided", {"status": "timeout", "error": f"did not return within {timeout:g} s and ignored the "
-                                                         "time limit, so the grader stopped it"}, b""
+        return (
+            "decided",
+            {
+                "status": "timeout",
+                "error": f"did not return within {timeout:g} s and ignored the time limit, so the grader stopped it",
+            },
+            b"",
+        )
     if len(data) >= RECORD.size:
-        length, arrays = RECORD.unpack(data[:RECORD.size])
-        record = data[RECORD.size:RECORD.size + length]
+        length, arrays = RECORD.unpack(data[: RECORD.size])
+        record = data[RECORD.size : RECORD.size + length]
         if len(record) == length <= MAX_RECORD_BYTES and len(data) == RECORD.size + length + arrays:
             try:
                 parsed = json.loads(record)
             except ValueError:
                 parsed = None
             if isinstance(parsed, dict) and isinstance(parsed.get("status"), str):
-                return "record", record, data[RECORD.size + length:]
+                return "record", record, data[RECORD.size + length :]
     if not data:
-        return "decided", {"status": "error", "error_type": "ProcessEnded",
-                           "error": f"ProcessEnded: the call ended the process it ran in ({_describe(status)})"}, b""
-    return "decided", {"status": "error", "error_type": "UnreadableResult",
-                       "error": "its result could not be read by the grader"}, b""
+        return (
+            "decided",
+            {
+                "status": "error",
+                "error_type": "ProcessEnded",
+                "error": f"ProcessEnded: the call ended the process it ran in ({_describe(status)})",
+            },
+            b"",
+        )
+    return (
+        "decided",
+        {"status": "error", "error_type": "UnreadableResult", "error": "its result could not be read by the grader"},
+        b"",
+    )
 
 
 def send(channel, header, *payloads):
@@ -354,6 +399,7 @@ def send(channel, header, *payloads):
 def _not_dumpable():
     """No process of this uid may read this one's memory or open its descriptors (PR_SET_DUMPABLE 0)."""
     import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(4, 0, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
@@ -374,20 +420,26 @@ def main(argv):
     if plan.get("torch"):
         probe._torch()  # imported once here, not in every child
     import cloudpickle  # noqa: F401  (the children unpickle with it)
+
     timed_out, sent = {}, 0
     for entry in plan["calls"]:
         key = str(entry["key"])
         send(channel, {"started": key})
         name = entry.get("fn")
         if name in timed_out:
-            send(channel, {"decided": key, "outcome": {"status": "timeout", "error": timed_out[name],
-                                                       "not_run": True}})
+            send(channel, {"decided": key, "outcome": {"status": "timeout", "error": timed_out[name], "not_run": True}})
             continue
         kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed)
         if kind == "record" and sent + len(result) + len(arrays) > MAX_TOTAL_BYTES:
-            kind, result = "decided", {"status": "error", "error_type": "ResultTooLarge",
-                                       "error": f"ResultTooLarge: the results of this notebook's calls came to more "
-                                                f"than the {MAX_TOTAL_BYTES >> 20} MB the grader keeps"}
+            kind, result = (
+                "decided",
+                {
+                    "status": "error",
+                    "error_type": "ResultTooLarge",
+                    "error": f"ResultTooLarge: the results of this notebook's calls came to more "
+                    f"than the {MAX_TOTAL_BYTES >> 20} MB the grader keeps",
+                },
+            )
         if kind == "record":
             sent += len(result) + len(arrays)
             send(channel, {"record": key}, result, arrays)

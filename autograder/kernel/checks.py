@@ -4,6 +4,7 @@ One ``Exercise`` per graded function. The same ``verdict`` runs in two
 places: in the student's notebook on the public cases (so students see the
 grader's own messages), and in the judge's clean process on every case.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,6 +35,7 @@ class Case:
     ``label`` says what kind of input this is. Hidden cases show only the
     label, never the input or the expected value.
     """
+
     label: str
     make: Callable[[np.random.Generator], tuple]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -45,8 +47,8 @@ class Case:
 
 @dataclass(frozen=True)
 class Exercise:
-    signature: str                      # "relu(z)": names the function and its arguments in messages
-    reference: Callable[..., Any]       # the right answer, computed independently (PyTorch in float64)
+    signature: str  # "relu(z)": names the function and its arguments in messages
+    reference: Callable[..., Any]  # the right answer, computed independently (PyTorch in float64)
     cases: tuple[Case, ...]
     # For answers with no single right value (random initialisation):
     # assess(args, kwargs, value) -> None, or (problem kind, explanation).
@@ -54,12 +56,12 @@ class Exercise:
     hints: Mapping[str, str] = field(default_factory=dict)
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
-    spies: tuple[str, ...] = ()         # notebook functions this one must be built on
-    min_spy_calls: int = 1              # calls to the spies, all together, per case
-    forbid_warnings: bool = False       # numerical warnings (overflow, invalid) fail the case
+    spies: tuple[str, ...] = ()  # notebook functions this one must be built on
+    min_spy_calls: int = 1  # calls to the spies, all together, per case
+    forbid_warnings: bool = False  # numerical warnings (overflow, invalid) fail the case
     output_names: tuple[str, ...] = ()  # names for the parts of a tuple result
-    timeout: float = 10.0               # seconds per call in the grader
-    harness: str | None = None          # probe.HARNESSES: how a PyTorch exercise is called and measured
+    timeout: float = 10.0  # seconds per call in the grader
+    harness: str | None = None  # probe.HARNESSES: how a PyTorch exercise is called and measured
 
     @property
     def name(self) -> str:
@@ -67,7 +69,7 @@ class Exercise:
 
     @property
     def arg_names(self) -> list[str]:
-        inside = self.signature[self.signature.index("(") + 1: self.signature.rindex(")")]
+        inside = self.signature[self.signature.index("(") + 1 : self.signature.rindex(")")]
         return [part.split("=")[0].strip() for part in inside.split(",") if part.strip()]
 
     def public(self):
@@ -92,6 +94,7 @@ class Exercise:
         # Imported here: the kernel-side copy of this module has no probe. The judge measures
         # the reference through the same harness as the probe measures the student's function.
         from autograder.probe import harnessed
+
         reference = harnessed(self.reference, self.harness)
         values = [reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
         return values[0] if len(values) == 1 else values
@@ -100,13 +103,13 @@ class Exercise:
 # ------------------------------------------------------------------ verdicts
 @dataclass
 class Verdict:
-    status: str            # passed | failed | error | timeout
-    message: str           # safe to show the student: hidden inputs are never in it
-    detail: str            # for the instructor: the full story, hidden cases included
+    status: str  # passed | failed | error | timeout
+    message: str  # safe to show the student: hidden inputs are never in it
+    detail: str  # for the instructor: the full story, hidden cases included
     cases_passed: int = 0
     cases_total: int = 0
     fraction: float | None = None  # of the points; None: all or nothing by status
-    figures: dict | None = None    # a training exercise's accuracy, target and tiers, for feedback pages
+    figures: dict | None = None  # a training exercise's accuracy, target and tiers, for feedback pages
 
     @property
     def passed(self) -> bool:
@@ -119,7 +122,7 @@ class Verdict:
         return 1.0 if self.passed else 0.0
 
 
-QUOTE_LIMIT = 200     # characters of a value, repr or type name a message quotes
+QUOTE_LIMIT = 200  # characters of a value, repr or type name a message quotes
 MESSAGE_LIMIT = 2000  # characters of one case's message
 
 
@@ -162,7 +165,10 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
     """None if ``actual`` matches, else (kind, explanation) for the first mismatch."""
     if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)):
-            return "type", f"{where} should be a {type(expected).__name__} of {len(expected)} items, got {_type_name(actual)}"
+            return (
+                "type",
+                f"{where} should be a {type(expected).__name__} of {len(expected)} items, got {_type_name(actual)}",
+            )
         if len(actual) != len(expected):
             return "shape", f"{where} should have {len(expected)} items, got {len(actual)}"
         for i, (e, a) in enumerate(zip(expected, actual)):
@@ -196,8 +202,10 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
     if not ok.all():
         index = tuple(int(i) for i in np.argwhere(~ok)[0]) if a.ndim else ()
         at = f"{where}{list(index) if index else ''}"
-        return "values", (f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))} "
-                          f"(max relative error {rel_error(a, e):.2g}, allowed {rtol:g})")
+        return "values", (
+            f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))} "
+            f"(max relative error {rel_error(a, e):.2g}, allowed {rtol:g})"
+        )
     return None
 
 
@@ -227,19 +235,39 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
     total_calls = sum(c or 0 for c in outcome.get("calls", {}).values())
     if exercise.spies and not problems and total_calls < exercise.min_spy_calls:
         wanted = " / ".join(exercise.spies)
-        problems.append(("spies", f"{name} must be built on {wanted}: it made {total_calls} call(s) to them, "
-                                  f"at least {exercise.min_spy_calls} expected"))
+        problems.append(
+            (
+                "spies",
+                f"{name} must be built on {wanted}: it made {total_calls} call(s) to them, "
+                f"at least {exercise.min_spy_calls} expected",
+            )
+        )
     standin = outcome.get("standin")
-    if exercise.spies and not problems and isinstance(standin, dict) and standin.get("status") == "ok" \
-            and _same_numbers(standin.get("value"), outcome.get("value")):
+    if (
+        exercise.spies
+        and not problems
+        and isinstance(standin, dict)
+        and standin.get("status") == "ok"
+        and _same_numbers(standin.get("value"), outcome.get("value"))
+    ):
         wanted = " / ".join(exercise.spies)
-        problems.append(("spies", f"{name} must build its result from what {wanted} returns: when {wanted} "
-                                  "answered differently, its result stayed the same"))
+        problems.append(
+            (
+                "spies",
+                f"{name} must build its result from what {wanted} returns: when {wanted} "
+                "answered differently, its result stayed the same",
+            )
+        )
     if outcome.get("mutated"):
         names = exercise.arg_names
         changed = ", ".join(names[int(p)] if p.isdigit() and int(p) < len(names) else p for p in outcome["mutated"])
-        problems.append(("mutated", f"{exercise.signature} changed its input {changed} in place; "
-                                    "the caller's argument must be left as it was"))
+        problems.append(
+            (
+                "mutated",
+                f"{exercise.signature} changed its input {changed} in place; "
+                "the caller's argument must be left as it was",
+            )
+        )
     if exercise.forbid_warnings and outcome.get("warnings"):
         problems.append(("warning", f"{exercise.signature} triggered {outcome['warnings'][0]}"))
     if not problems and exercise.assess is not None:
@@ -250,8 +278,12 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
     elif not problems:
         expected, actual = exercise.expected(index), outcome.get("value")
         problem = None
-        if exercise.output_names and isinstance(expected, tuple) and isinstance(actual, (tuple, list)) \
-                and len(actual) == len(expected) == len(exercise.output_names):
+        if (
+            exercise.output_names
+            and isinstance(expected, tuple)
+            and isinstance(actual, (tuple, list))
+            and len(actual) == len(expected) == len(exercise.output_names)
+        ):
             # Name the parts ("dW") rather than their positions ("[1]").
             for part, e, a in zip(exercise.output_names, expected, actual):
                 problem = problem or compare(e, a, part, exercise.rtol, exercise.atol)
@@ -286,16 +318,23 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
             hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
             hint_line = f"\n    Hint: {hint}" if hint else ""
             if case.hidden and kind == "error":
-                first_public = (f"{exercise.signature} raised {outcome.get('error_type', 'an exception')} "
-                                f"on a hidden case ({case.label}).{hint_line}")
+                first_public = (
+                    f"{exercise.signature} raised {outcome.get('error_type', 'an exception')} "
+                    f"on a hidden case ({case.label}).{hint_line}"
+                )
             elif case.hidden and kind not in ("missing", "timeout"):
-                first_public = (f"{exercise.signature} failed a hidden case ({case.label}): "
-                                f"{_KIND_WORDS.get(kind, kind)}.{hint_line}")
+                first_public = (
+                    f"{exercise.signature} failed a hidden case ({case.label}): "
+                    f"{_KIND_WORDS.get(kind, kind)}.{hint_line}"
+                )
             else:
                 where = "hidden" if case.hidden else "public"
-                first_public = f"{exercise.signature}, {where} case \"{case.label}\": {text}{hint_line}"
+                first_public = f'{exercise.signature}, {where} case "{case.label}": {text}{hint_line}'
                 if kind == "error" and "NotImplementedError" in text:
-                    first_public = f"{exercise.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+                    first_public = (
+                        f"{exercise.signature} is not implemented yet: replace "
+                        "`raise NotImplementedError()` with your code."
+                    )
             first_detail = f"case {index} ({case.label}, {'hidden' if case.hidden else 'public'}): {text}"
     total = len(indices)
     if worst == "passed":

@@ -10,6 +10,7 @@ Routes are tried in a fixed order so that a course can pin its copy
 
 The checksums live in ``datasets/manifest.json`` and nowhere else.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -141,7 +142,7 @@ def read_idx(path: Path) -> np.ndarray:
     if magic >> 8 != 0x08:  # 0x08 = unsigned byte, the only type Fashion-MNIST uses
         raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {magic:#x})")
     ndim = magic & 0xFF
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape).copy()
 
 
@@ -152,6 +153,7 @@ class Split:
 
     def as_torch(self):
         import torch
+
         return torch.from_numpy(self.images), torch.from_numpy(self.labels)
 
 

@@ -9,6 +9,7 @@ It must stay standalone (stdlib and numpy; torch only inside the PyTorch
 harnesses). The judge reads what it records with ``allow_pickle=False``, so
 only numbers, strings and numeric arrays ever reach the judge.
 """
+
 import copy
 import json
 import signal
@@ -17,6 +18,7 @@ import traceback
 import warnings
 
 import numpy as np
+
 
 class ProbeTimeout(BaseException):
     """BaseException so that a student's ``except Exception`` cannot swallow it."""
@@ -28,9 +30,10 @@ class FunctionRef:
     Plans carry only its name; the kernel and the judge each build it from
     this table, so no code travels between them.
     """
+
     FUNCTIONS = {
-        "sum_of_cubes": lambda x: np.sum(x ** 3),
-        "sin_times_square": lambda x: np.sum(np.sin(x) * x ** 2),
+        "sum_of_cubes": lambda x: np.sum(x**3),
+        "sin_times_square": lambda x: np.sum(np.sin(x) * x**2),
         "log_sum_exp": lambda x: np.log(np.sum(np.exp(x))),
     }
 
@@ -60,6 +63,7 @@ class FunctionRef:
 # the same way; plans carry only the harness's name and plain arguments.
 def _torch():
     import torch  # only the PyTorch lessons load it here
+
     return torch
 
 
@@ -92,8 +96,11 @@ def module_outputs(factory, x, seed):
     if not isinstance(model, torch.nn.Module):
         return {"module": False, "type": f"{type(model).__module__}.{type(model).__qualname__}"}
     ran = []
-    hooks = [m.register_forward_hook(lambda m, i, o: ran.append(type(m).__name__))
-             for m in model.modules() if type(m).__module__.startswith("torch.nn.modules")]
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: ran.append(type(m).__name__))
+        for m in model.modules()
+        if type(m).__module__.startswith("torch.nn.modules")
+    ]
     inputs = torch.from_numpy(x).to(next(iter(model.parameters()), torch.zeros(0)).device)
     with torch.no_grad():
         model.eval()
@@ -107,8 +114,14 @@ def module_outputs(factory, x, seed):
             trained = model(inputs)
         except Exception:
             trained = None
-    return {"module": True, "eval": first, "eval_again": again, "train": trained, "params": _params(model),
-            "ran": sorted(set(ran))}
+    return {
+        "module": True,
+        "eval": first,
+        "eval_again": again,
+        "train": trained,
+        "params": _params(model),
+        "ran": sorted(set(ran)),
+    }
 
 
 def train_epoch_run(train_epoch, x, labels, batch_size, lr, seed, dropout=0.5):
@@ -155,8 +168,13 @@ def on_tensors(fn, *arrays):
     return fn(*[torch.from_numpy(a) for a in arrays])
 
 
-HARNESSES = {"module_outputs": module_outputs, "train_epoch_run": train_epoch_run,
-             "evaluate_run": evaluate_run, "device_choice": device_choice, "on_tensors": on_tensors}
+HARNESSES = {
+    "module_outputs": module_outputs,
+    "train_epoch_run": train_epoch_run,
+    "evaluate_run": evaluate_run,
+    "device_choice": device_choice,
+    "on_tensors": on_tensors,
+}
 
 
 def harnessed(fn, harness):
@@ -181,7 +199,7 @@ def model_predictions(model, images, normalize=None, batch_size=1000):
     predicted = []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size][:, None]))
+            batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size][:, None]))
             batch = normalize(batch) if normalize is not None else (batch.float() / 255 - 0.5) / 0.5
             predicted.append(model(batch.to(device)).argmax(dim=1).cpu())
     return torch.cat(predicted).numpy().astype(np.int64)
@@ -214,12 +232,13 @@ def encode(value, arrays, prefix):
         arrays[key] = value.detach().cpu().numpy()
         return {"t": "tensor", "k": key, "dtype": str(value.dtype), "device": str(value.device)}
     if isinstance(value, (tuple, list)):
-        return {"t": type(value).__name__ if type(value) in (tuple, list) else "list",
-                "items": [encode(item, arrays, f"{prefix}.{i}") for i, item in enumerate(value)]}
+        return {
+            "t": type(value).__name__ if type(value) in (tuple, list) else "list",
+            "items": [encode(item, arrays, f"{prefix}.{i}") for i, item in enumerate(value)],
+        }
     if isinstance(value, dict):
         return {"t": "dict", "items": {str(k): encode(v, arrays, f"{prefix}.{k}") for k, v in value.items()}}
-    return {"t": "other", "type": f"{type(value).__module__}.{type(value).__qualname__}",
-            "repr": repr(value)[:200]}
+    return {"t": "other", "type": f"{type(value).__module__}.{type(value).__qualname__}", "repr": repr(value)[:200]}
 
 
 def decode(tree, arrays):
@@ -241,16 +260,25 @@ def decode(tree, arrays):
     if kind == "dict":
         return {k: decode(v, arrays) for k, v in tree["items"].items()}
     if kind == "tensor":
-        return {"__tensor__": True, "array": np.asarray(arrays[tree["k"]]),
-                "dtype": tree["dtype"], "device": tree["device"]}
+        return {
+            "__tensor__": True,
+            "array": np.asarray(arrays[tree["k"]]),
+            "dtype": tree["dtype"],
+            "device": tree["device"],
+        }
     return {"__other__": True, "type": tree["type"], "repr": tree["repr"]}
 
 
 def same_value(a, b):
     """Exact equality for the argument trees this probe passes (mutation check)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
-                and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        )
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
@@ -282,6 +310,7 @@ def _spied(namespace, spies, counts, standin):
                 counts[__name] += 1
                 result = originals[__name](*a, **k)
                 return complement(result) if standin else result
+
             namespace[name] = wrapper
     return originals
 
@@ -299,14 +328,18 @@ def _timed(fn, call_args, call_kwargs, timeout):
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
+
     try:
-        with warnings.catch_warnings(record=True) as caught, \
-                np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"),
+        ):
             warnings.simplefilter("always")
             outcome["value"] = fn(*call_args, **call_kwargs)
         disarm()
-        outcome["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught
-                               if issubclass(w.category, RuntimeWarning)][:5]
+        outcome["warnings"] = [
+            f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, RuntimeWarning)
+        ][:5]
     except ProbeTimeout:
         disarm()
         outcome = {**outcome, "status": "timeout", "error": f"did not return within {timeout:g} s"}
@@ -317,8 +350,13 @@ def _timed(fn, call_args, call_kwargs, timeout):
     except BaseException as error:  # SystemExit is the student's fault too
         disarm()
         frames = traceback.format_exception(type(error), error, error.__traceback__)
-        outcome = {**outcome, "status": "error", "error": f"{type(error).__name__}: {error}"[:500],
-                   "error_type": type(error).__name__, "traceback": "".join(frames[-3:])[-1500:]}
+        outcome = {
+            **outcome,
+            "status": "error",
+            "error": f"{type(error).__name__}: {error}"[:500],
+            "error_type": type(error).__name__,
+            "traceback": "".join(frames[-3:])[-1500:],
+        }
     finally:
         disarm()
     return outcome

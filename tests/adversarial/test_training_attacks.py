@@ -7,6 +7,7 @@ showed it the public test images; it now sees them changed by the course's
 secret (autograder/heldout.py), and an accuracy no network of the exercise
 reaches is held for review (Target.implausible).
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,9 @@ def test_a_lookup_table_of_the_public_test_labels_earns_nothing(tmp_path, ledger
     labels = "".join(str(int(v)) for v in data.load_labels("test"))
     notebook = samples.student_notebook("06_pytorch_mlp", {"train_model": LOOKUP.format(labels=labels)})
     path = samples.write(notebook, tmp_path, "06_pytorch_mlp")
-    report = grade(path, "06_pytorch_mlp", quick=True, only=["train_model"],
-                   limits=Limits(cell_timeout=120, call_timeout=30))
+    report = grade(
+        path, "06_pytorch_mlp", quick=True, only=["train_model"], limits=Limits(cell_timeout=120, call_timeout=30)
+    )
     ledger("attack", "06_pytorch_mlp", ["lookup_table_of_the_public_test_labels"])
     test = next(t for t in report.tests if t["function"] == "train_model")
     assert test["score"] == 0, report.table(detail=True)
@@ -69,7 +71,7 @@ def test_the_held_out_images_differ_from_every_public_one_and_only_by_a_little()
     difference = np.abs(changed.astype(np.int16) - public.astype(np.int16))
     assert difference.max() <= heldout.NOISE
     assert (difference.reshape(len(public), -1).max(axis=1) > 0).all()  # no image is left as it was
-    assert np.array_equal(heldout.test_images(secret), changed)          # the same every grading
+    assert np.array_equal(heldout.test_images(secret), changed)  # the same every grading
     assert not np.array_equal(heldout.test_images("another course"), changed)
 
 
@@ -83,8 +85,9 @@ def test_the_course_secret_is_made_once_for_its_owner_only(tmp_path, monkeypatch
     assert heldout.course_secret(tmp_path) == "given"
 
 
-@pytest.mark.parametrize("assignment, name", [("06_pytorch_mlp", "train_model"), ("07_cnn_gpu", "train_cnn"),
-                                              ("05_backprop", "train_mlp")])
+@pytest.mark.parametrize(
+    "assignment, name", [("06_pytorch_mlp", "train_model"), ("07_cnn_gpu", "train_cnn"), ("05_backprop", "train_mlp")]
+)
 def test_an_implausible_accuracy_is_held_for_review(assignment, name):
     """Perfect predictions (what a nearest-public-image lookup gives) earn nothing until reviewed."""
     training = exercises_for(assignment)[name]

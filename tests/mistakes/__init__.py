@@ -13,6 +13,7 @@ mistake of the catalogue in either one affects a grade cell that a mistake
 in the other affects (their ``reach``). So a mistake never shares a
 notebook with one that could change, or hide, what it costs.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -79,8 +80,9 @@ def groups(assignment: str) -> tuple[tuple[str, ...], ...]:
     found: list[list[str]] = []
     for name in order:
         cells = reached[mistakes[name].grade_id]
-        home = next((group for group in found
-                     if all(not cells & reached[mistakes[other].grade_id] for other in group)), None)
+        home = next(
+            (group for group in found if all(not cells & reached[mistakes[other].grade_id] for other in group)), None
+        )
         if home is None:
             found.append([name])
         else:

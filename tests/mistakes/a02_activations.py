@@ -5,6 +5,7 @@ overflows or returns NaN also costs sigmoid_grad its points; a sigmoid that
 is only wrong for negative inputs does not (sigma(|z|) * (1 - sigma(|z|))
 equals sigma(z) * (1 - sigma(z)) by symmetry).
 """
+
 from tests.mistakes import Mistake
 
 BOTH_SIGMOIDS = ("sigmoid", "sigmoid_grad")
@@ -78,8 +79,7 @@ MISTAKES = {
     ),
     "sigmoid_where_both_naive": Mistake(
         "sigmoid",
-        "def sigmoid(z):\n"
-        "    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))\n",
+        "def sigmoid(z):\n    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))\n",
         "np.where over two naive branches: both are evaluated, so exp still overflows",
         loses=BOTH_SIGMOIDS,
     ),
@@ -132,9 +132,7 @@ MISTAKES = {
     ),
     "softmax_sum_without_keepdims": Mistake(
         "softmax",
-        "def softmax(z):\n"
-        "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
-        "    return e / e.sum(axis=-1)\n",
+        "def softmax(z):\n    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1)\n",
         "a softmax whose row sums lose keepdims: fine for one vector, a broadcast error for a batch",
     ),
 }

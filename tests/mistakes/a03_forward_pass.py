@@ -9,6 +9,7 @@ sigmoid) or cast to float32 keeps every argmax, so predict keeps its points;
 one that changes the logits' order (ReLU on the output, no ReLU at all)
 costs predict too. init_mlp is not used by any other graded function.
 """
+
 from tests.mistakes import Mistake
 
 DENSE_AND_UP = ("dense", "mlp_forward", "predict")
@@ -208,11 +209,7 @@ MISTAKES = {
     ),
     "forward_no_relu": Mistake(
         "mlp_forward",
-        "def mlp_forward(x, params):\n"
-        "    h = x\n"
-        "    for W, b in params:\n"
-        "        h = dense(h, W, b)\n"
-        "    return h\n",
+        "def mlp_forward(x, params):\n    h = x\n    for W, b in params:\n        h = dense(h, W, b)\n    return h\n",
         "no activation between the layers: the network collapses to one linear map",
         loses=FORWARD_AND_PREDICT,
     ),

@@ -4,6 +4,7 @@ No graded function is built on another (the reference cross_entropy indexes
 the log-probabilities directly rather than calling one_hot), so every mistake
 loses only its own function's points: there are no cascades.
 """
+
 from tests.mistakes import Mistake
 
 MISTAKES = {

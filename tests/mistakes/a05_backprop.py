@@ -20,6 +20,7 @@ Accuracies are held-out test accuracies in the test suite's quick mode
 autograder/targets.py; the reference solution reaches 0.8560), measured
 with the grader. Partial tiers are at least 0.019 from a tier edge.
 """
+
 from tests.mistakes import Mistake
 
 CASCADE_TO_MLP = ("mlp_loss_and_grads",)
@@ -47,8 +48,9 @@ _STEP = "            params = sgd_step(params, grads, lr)\n"
 
 
 def _train_mlp(lr="0.1", hidden="(128,)", step=_STEP, after=""):
-    return (_TRAIN_HEAD.format(lr=lr).replace("hidden_sizes=(128,)", f"hidden_sizes={hidden}")
-            + _TRAIN_BODY.format(step=step, after=after))
+    return _TRAIN_HEAD.format(lr=lr).replace("hidden_sizes=(128,)", f"hidden_sizes={hidden}") + _TRAIN_BODY.format(
+        step=step, after=after
+    )
 
 
 _MLP_FORWARD = (
@@ -135,23 +137,20 @@ MISTAKES = {
     # -------------------------------------------------------- dense_backward
     "dense_dW_transposed": Mistake(
         "dense_backward",
-        "def dense_backward(dout, x, W):\n"
-        "    return dout @ W.T, dout.T @ x, dout.sum(axis=0)\n",
+        "def dense_backward(dout, x, W):\n    return dout @ W.T, dout.T @ x, dout.sum(axis=0)\n",
         "dW = dout.T @ x, the transpose: wrong shape; training crashes when sgd_step subtracts it from W",
         loses=("dense_backward", *CASCADE_TO_TRAINING),
     ),
     "dense_db_averaged": Mistake(
         "dense_backward",
-        "def dense_backward(dout, x, W):\n"
-        "    return dout @ W.T, x.T @ dout, dout.mean(axis=0)\n",
+        "def dense_backward(dout, x, W):\n    return dout @ W.T, x.T @ dout, dout.mean(axis=0)\n",
         "db averaged over the batch instead of summed: mlp_loss_and_grads is wrong too, but the biases only "
         "learn more slowly and training still reaches test accuracy 0.8555 (full points)",
         loses=("dense_backward", *CASCADE_TO_MLP),
     ),
     "dense_dx_without_transpose": Mistake(
         "dense_backward",
-        "def dense_backward(dout, x, W):\n"
-        "    return dout @ W, x.T @ dout, dout.sum(axis=0)\n",
+        "def dense_backward(dout, x, W):\n    return dout @ W, x.T @ dout, dout.sum(axis=0)\n",
         "dx = dout @ W without the transpose: a shape error for every non-square layer, so everything built "
         "on it crashes",
         loses=("dense_backward", *CASCADE_TO_TRAINING),
@@ -199,8 +198,7 @@ MISTAKES = {
     ),
     "ce_backward_no_onehot": Mistake(
         "cross_entropy_backward",
-        "def cross_entropy_backward(logits, labels):\n"
-        "    return softmax(logits) / len(labels)\n",
+        "def cross_entropy_backward(logits, labels):\n    return softmax(logits) / len(labels)\n",
         "forgets to subtract the one-hot labels: the gradient ignores the labels, training learns nothing "
         "(test accuracy 0.1000)",
         loses=("cross_entropy_backward", *CASCADE_TO_TRAINING),
@@ -291,8 +289,7 @@ MISTAKES = {
     ),
     "sgd_forgets_bias": Mistake(
         "sgd_step",
-        "def sgd_step(params, grads, lr):\n"
-        "    return [(W - lr * dW, b) for (W, b), (dW, db) in zip(params, grads)]\n",
+        "def sgd_step(params, grads, lr):\n    return [(W - lr * dW, b) for (W, b), (dW, db) in zip(params, grads)]\n",
         "never updates the biases: wrong values, but the weights alone train to test accuracy 0.8547",
     ),
     # ------------------------------------------------------------- train_mlp
@@ -305,8 +302,7 @@ MISTAKES = {
     "train_lr_adam_default": Mistake(
         "train_mlp",
         _train_mlp(lr="5e-4"),
-        "lr=5e-4, a learning rate from Adam recipes, far too small for plain SGD: test accuracy 0.7474, "
-        "the 25% tier",
+        "lr=5e-4, a learning rate from Adam recipes, far too small for plain SGD: test accuracy 0.7474, the 25% tier",
         partial={"train_mlp": 0.25},
     ),
     "train_step_outside_batch_loop": Mistake(

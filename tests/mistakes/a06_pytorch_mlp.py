@@ -15,6 +15,7 @@ suite's quick mode (20 000 training examples; the reference reaches
   wrongly (0.8655) or training mode left off (0.8683) fail their own checks
   and still train.
 """
+
 from tests.mistakes import Mistake
 
 _SEQUENTIAL = "def build_mlp():\n    return nn.Sequential({layers})\n"
@@ -32,8 +33,12 @@ _EPOCH = (
     "        count += len(y)\n"
     "    return {result}\n"
 )
-_EPOCH_RIGHT = dict(train="    model.train()\n", zero="        optimizer.zero_grad()\n",
-                    add="        total += loss.item() * len(y)\n", result="total / count")
+_EPOCH_RIGHT = dict(
+    train="    model.train()\n",
+    zero="        optimizer.zero_grad()\n",
+    add="        total += loss.item() * len(y)\n",
+    result="total / count",
+)
 _EVALUATE = (
     "def evaluate(model, loader, device):\n"
     "{eval}"
@@ -69,58 +74,85 @@ MISTAKES = {
     # build_mlp
     "softmax_output": Mistake(
         "build_mlp",
-        _SEQUENTIAL.format(layers="nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), "
-                                  "nn.Linear(128, 10), nn.Softmax(dim=1)"),
+        _SEQUENTIAL.format(
+            layers="nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), "
+            "nn.Linear(128, 10), nn.Softmax(dim=1)"
+        ),
         "returns softmax probabilities where logits are expected; cross-entropy on them trains worse "
-        "(0.8465), yet above the quick target"),
+        "(0.8465), yet above the quick target",
+    ),
     "no_dropout": Mistake(
         "build_mlp",
         _SEQUENTIAL.format(layers="nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)"),
-        "leaves out Dropout(0.2): the same output in training and eval mode"),
+        "leaves out Dropout(0.2): the same output in training and eval mode",
+    ),
     "hidden_64": Mistake(
         "build_mlp",
         _SEQUENTIAL.format(layers="nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 10)"),
-        "a hidden layer of 64 units where the tutorial has 128"),
+        "a hidden layer of 64 units where the tutorial has 128",
+    ),
     # train_epoch
     "no_zero_grad": Mistake(
-        "train_epoch", _epoch(zero=""),
+        "train_epoch",
+        _epoch(zero=""),
         "never calls optimizer.zero_grad(): gradients pile up over the epoch",
-        loses=("train_epoch", "train_model")),
+        loses=("train_epoch", "train_model"),
+    ),
     "last_batch_loss": Mistake(
-        "train_epoch", _epoch(add="        total = loss.item()\n", result="total"),
-        "returns the last minibatch's loss, not the epoch's mean"),
+        "train_epoch",
+        _epoch(add="        total = loss.item()\n", result="total"),
+        "returns the last minibatch's loss, not the epoch's mean",
+    ),
     "no_model_train": Mistake(
-        "train_epoch", _epoch(train=""),
-        "never calls model.train(): after the first evaluation dropout stays off"),
+        "train_epoch", _epoch(train=""), "never calls model.train(): after the first evaluation dropout stays off"
+    ),
     "mean_of_batch_means": Mistake(
-        "train_epoch", _epoch(add="        total += loss.item()\n", result="total / len(loader)"),
-        "averages the minibatch means, so a smaller last minibatch counts as much as a full one"),
+        "train_epoch",
+        _epoch(add="        total += loss.item()\n", result="total / len(loader)"),
+        "averages the minibatch means, so a smaller last minibatch counts as much as a full one",
+    ),
     "loss_tensor": Mistake(
-        "train_epoch", _epoch(add="        total += loss * len(y)\n"),
-        "adds up loss tensors instead of loss.item(): returns a tensor (and keeps every graph alive)"),
+        "train_epoch",
+        _epoch(add="        total += loss * len(y)\n"),
+        "adds up loss tensors instead of loss.item(): returns a tensor (and keeps every graph alive)",
+    ),
     # evaluate
     "no_eval": Mistake(
-        "evaluate", _EVALUATE.format(eval="", result="correct / total"),
-        "never calls model.eval(): dropout thins the network while it is measured"),
+        "evaluate",
+        _EVALUATE.format(eval="", result="correct / total"),
+        "never calls model.eval(): dropout thins the network while it is measured",
+    ),
     "percentage": Mistake(
-        "evaluate", _EVALUATE.format(eval="    model.eval()\n", result="100 * correct / total"),
-        "returns a percentage where a fraction in [0, 1] is asked"),
+        "evaluate",
+        _EVALUATE.format(eval="    model.eval()\n", result="100 * correct / total"),
+        "returns a percentage where a fraction in [0, 1] is asked",
+    ),
     "count": Mistake(
-        "evaluate", _EVALUATE.format(eval="    model.eval()\n", result="correct"),
-        "returns the number of correct predictions, not the fraction"),
+        "evaluate",
+        _EVALUATE.format(eval="    model.eval()\n", result="correct"),
+        "returns the number of correct predictions, not the fraction",
+    ),
     # train_model
     "lr_too_high": Mistake(
-        "train_model", _TRAIN_MODEL.format(epochs=10, lr=0.05, returned="model"),
+        "train_model",
+        _TRAIN_MODEL.format(epochs=10, lr=0.05, returned="model"),
         "Adam with lr=0.05, fifty times the default: the steps overshoot (0.7541)",
-        partial={"train_model": 0.25}),
+        partial={"train_model": 0.25},
+    ),
     "one_epoch": Mistake(
-        "train_model", _TRAIN_MODEL.format(epochs=1, lr=0.001, returned="model"),
+        "train_model",
+        _TRAIN_MODEL.format(epochs=1, lr=0.001, returned="model"),
         "trains for one epoch only (0.7982)",
-        partial={"train_model": 0.5}),
+        partial={"train_model": 0.5},
+    ),
     "returns_model_and_history": Mistake(
-        "train_model", _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="model, history"),
-        "returns the model and the history together, where the model alone is asked for"),
+        "train_model",
+        _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="model, history"),
+        "returns the model and the history together, where the model alone is asked for",
+    ),
     "returns_a_new_model": Mistake(
-        "train_model", _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="build_mlp()"),
-        "trains a network, then returns a fresh, untrained one"),
+        "train_model",
+        _TRAIN_MODEL.format(epochs=10, lr=0.001, returned="build_mlp()"),
+        "trains a network, then returns a fresh, untrained one",
+    ),
 }

@@ -18,6 +18,7 @@ Accuracies are held-out test accuracies in the test suite's quick mode
 measured with the grader; each is at least 0.017 from a tier edge. Inputs
 in [0, 1] reach 0.8719 and standardised ones 0.8703.
 """
+
 import torch
 
 from tests.mistakes import Mistake
@@ -37,8 +38,10 @@ _CNN = (
     "    def forward(self, x):\n"
     "        return self.head(self.features(x))\n"
 )
-_BLOCKS = ("nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), "
-           "nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2)")
+_BLOCKS = (
+    "nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), "
+    "nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2)"
+)
 _TRAIN = (
     "def train_cnn(images, labels, epochs=8, batch_size=256, lr={lr}, seed=0, device=None, history=None):\n"
     "    torch.manual_seed(seed)\n"
@@ -65,52 +68,81 @@ _ZERO = "            optimizer.zero_grad()\n"
 MISTAKES = {
     # get_device
     "cuda_or_cpu_only": Mistake(
-        "get_device", _DEVICE.format(body="    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"),
-        "forgets Apple's mps: a Mac trains on its CPU"),
+        "get_device",
+        _DEVICE.format(body="    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"),
+        "forgets Apple's mps: a Mac trains on its CPU",
+    ),
     "always_cuda": Mistake(
-        "get_device", _DEVICE.format(body="    return torch.device('cuda')\n"),
+        "get_device",
+        _DEVICE.format(body="    return torch.device('cuda')\n"),
         "assumes a GPU: on a machine without one, the model and tensors go to a device that is not there",
-        loses=("get_device", *NO_GPU_HERE)),
+        loses=("get_device", *NO_GPU_HERE),
+    ),
     "mps_before_cuda": Mistake(
-        "get_device", _DEVICE.format(body="    if torch.backends.mps.is_available():\n        return torch.device('mps')\n"
-                                          "    if torch.cuda.is_available():\n        return torch.device('cuda')\n"
-                                          "    return torch.device('cpu')\n"),
-        "asks for mps before cuda"),
+        "get_device",
+        _DEVICE.format(
+            body="    if torch.backends.mps.is_available():\n        return torch.device('mps')\n"
+            "    if torch.cuda.is_available():\n        return torch.device('cuda')\n"
+            "    return torch.device('cpu')\n"
+        ),
+        "asks for mps before cuda",
+    ),
     # normalize
     "zero_to_one": Mistake(
-        "normalize", _NORMALIZE.format(expression="images.float() / 255"),
-        "stops at [0, 1] (ToTensor) where [-1, 1] is asked"),
+        "normalize",
+        _NORMALIZE.format(expression="images.float() / 255"),
+        "stops at [0, 1] (ToTensor) where [-1, 1] is asked",
+    ),
     "float64": Mistake(
-        "normalize", _NORMALIZE.format(expression="images.double() / 127.5 - 1"),
+        "normalize",
+        _NORMALIZE.format(expression="images.double() / 127.5 - 1"),
         "the right values in float64: the float32 network refuses them",
-        loses=("normalize", "train_cnn")),
+        loses=("normalize", "train_cnn"),
+    ),
     "standardised": Mistake(
-        "normalize", _NORMALIZE.format(expression="(images.float() / 255 - 0.2860) / 0.3530"),
-        "standardises with the data set's mean and std instead"),
+        "normalize",
+        _NORMALIZE.format(expression="(images.float() / 255 - 0.2860) / 0.3530"),
+        "standardises with the data set's mean and std instead",
+    ),
     # SimpleCNN
     "softmax_head": Mistake(
-        "SimpleCNN", _CNN.format(features=_BLOCKS, head="nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), "
-                                                       "nn.Linear(128, 10), nn.Softmax(dim=1)"),
+        "SimpleCNN",
+        _CNN.format(
+            features=_BLOCKS,
+            head="nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10), nn.Softmax(dim=1)",
+        ),
         "returns probabilities where logits are expected: cross-entropy on them learns slowly (0.6657)",
-        loses=("SimpleCNN", "train_cnn")),
+        loses=("SimpleCNN", "train_cnn"),
+    ),
     "no_convolution": Mistake(
-        "SimpleCNN", _CNN.format(features="nn.Flatten(), nn.Linear(784, 256), nn.ReLU()",
-                                 head="nn.Linear(256, 10)"),
+        "SimpleCNN",
+        _CNN.format(features="nn.Flatten(), nn.Linear(784, 256), nn.ReLU()", head="nn.Linear(256, 10)"),
         "an MLP under the CNN's name: it trains, but not to the CNN's target (0.8325)",
-        partial={"train_cnn": 0.5}),
+        partial={"train_cnn": 0.5},
+    ),
     "too_small": Mistake(
-        "SimpleCNN", _CNN.format(features="nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4)",
-                                 head="nn.Flatten(), nn.Linear(49, 10)"),
+        "SimpleCNN",
+        _CNN.format(
+            features="nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4)", head="nn.Flatten(), nn.Linear(49, 10)"
+        ),
         "one 3x3 filter and a linear head: a real CNN, too small to reach the target (0.7129)",
-        loses=(), partial={"train_cnn": 0.25}),
+        loses=(),
+        partial={"train_cnn": 0.25},
+    ),
     # train_cnn
     "labels_not_shuffled": Mistake(
-        "train_cnn", _TRAIN.format(lr=0.01, targets="labels[start:start + batch_size]", zero=_ZERO),
-        "shuffles the images but takes the labels in order: it learns noise (0.1000)"),
+        "train_cnn",
+        _TRAIN.format(lr=0.01, targets="labels[start:start + batch_size]", zero=_ZERO),
+        "shuffles the images but takes the labels in order: it learns noise (0.1000)",
+    ),
     "no_zero_grad": Mistake(
-        "train_cnn", _TRAIN.format(lr=0.01, targets="labels[batch]", zero=""),
-        "never calls optimizer.zero_grad(): the gradients pile up (0.3028)"),
+        "train_cnn",
+        _TRAIN.format(lr=0.01, targets="labels[batch]", zero=""),
+        "never calls optimizer.zero_grad(): the gradients pile up (0.3028)",
+    ),
     "lr_too_high": Mistake(
-        "train_cnn", _TRAIN.format(lr=0.5, targets="labels[batch]", zero=_ZERO),
-        "a peak learning rate of 0.5 for Adam: training blows up (0.5519)"),
+        "train_cnn",
+        _TRAIN.format(lr=0.5, targets="labels[batch]", zero=_ZERO),
+        "a peak learning rate of 0.5 for Adam: training blows up (0.5519)",
+    ),
 }

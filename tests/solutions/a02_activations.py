@@ -1,33 +1,58 @@
 """02_activations, answered five ways (all correct, none copied from the reference)."""
+
 from tests.solutions import in_release_cell
 
 A = "02_activations"
 
 # Kept the docstrings and wrote np.where everywhere.
 WHERE = {
-    "relu": in_release_cell(A, "relu", """
+    "relu": in_release_cell(
+        A,
+        "relu",
+        """
         return np.where(z > 0, z, 0.0)
-    """),
-    "relu_grad": in_release_cell(A, "relu_grad", """
+    """,
+    ),
+    "relu_grad": in_release_cell(
+        A,
+        "relu_grad",
+        """
         return np.where(z > 0, 1.0, 0.0).astype(z.dtype)
-    """),
-    "leaky_relu": in_release_cell(A, "leaky_relu", """
+    """,
+    ),
+    "leaky_relu": in_release_cell(
+        A,
+        "leaky_relu",
+        """
         return np.where(z >= 0, z, z * alpha)
-    """),
-    "sigmoid": in_release_cell(A, "sigmoid", """
+    """,
+    ),
+    "sigmoid": in_release_cell(
+        A,
+        "sigmoid",
+        """
         # exp(-|z|) never overflows; 1/(1+t) is sigmoid(|z|), and t/(1+t) is sigmoid(-|z|)
         t = np.exp(-np.abs(z))
         pos = 1.0 / (1.0 + t)
         return np.where(z >= 0, pos, t * pos)
-    """),
-    "sigmoid_grad": in_release_cell(A, "sigmoid_grad", """
+    """,
+    ),
+    "sigmoid_grad": in_release_cell(
+        A,
+        "sigmoid_grad",
+        """
         return sigmoid(z) * (1.0 - sigmoid(z))
-    """),
-    "softmax": in_release_cell(A, "softmax", """
+    """,
+    ),
+    "softmax": in_release_cell(
+        A,
+        "softmax",
+        """
         z_max = np.max(z, axis=-1, keepdims=True)
         exps = np.exp(z - z_max)
         return exps / np.sum(exps, axis=-1, keepdims=True)
-    """),
+    """,
+    ),
 }
 
 # Deleted the docstrings; copies the input and assigns through boolean masks.
@@ -145,31 +170,55 @@ def softmax(z):
 
 # Kept the docstrings; found library helpers (clip, heaviside, logaddexp) and works row by row.
 ROWS = {
-    "relu": in_release_cell(A, "relu", """
+    "relu": in_release_cell(
+        A,
+        "relu",
+        """
         return np.clip(z, 0, None)
-    """),
-    "relu_grad": in_release_cell(A, "relu_grad", """
+    """,
+    ),
+    "relu_grad": in_release_cell(
+        A,
+        "relu_grad",
+        """
         return np.heaviside(z, 0.0).astype(z.dtype)
-    """),
-    "leaky_relu": in_release_cell(A, "leaky_relu", """
+    """,
+    ),
+    "leaky_relu": in_release_cell(
+        A,
+        "leaky_relu",
+        """
         slope = np.ones_like(z)
         slope[z < 0] = alpha
         return z * slope
-    """),
-    "sigmoid": in_release_cell(A, "sigmoid", """
+    """,
+    ),
+    "sigmoid": in_release_cell(
+        A,
+        "sigmoid",
+        """
         # 1 / (1 + e^-z) = e^(-log(1 + e^-z)), and logaddexp(0, -z) = log(1 + e^-z) without overflow
         return np.exp(-np.logaddexp(0, -z))
-    """),
-    "sigmoid_grad": in_release_cell(A, "sigmoid_grad", """
+    """,
+    ),
+    "sigmoid_grad": in_release_cell(
+        A,
+        "sigmoid_grad",
+        """
         s = sigmoid(z)
         return s - s ** 2
-    """),
-    "softmax": in_release_cell(A, "softmax", """
+    """,
+    ),
+    "softmax": in_release_cell(
+        A,
+        "softmax",
+        """
         def one_row(row):
             e = np.exp(row - row.max())
             return e / e.sum()
         return np.apply_along_axis(one_row, -1, z)
-    """),
+    """,
+    ),
 }
 
 SOLUTIONS = {"where": WHERE, "masks": MASKS, "clip": CLIP, "tricks": TRICKS, "rows": ROWS}

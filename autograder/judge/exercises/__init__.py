@@ -1,4 +1,5 @@
 """Every graded function of every assignment, by assignment name."""
+
 from __future__ import annotations
 
 import importlib
@@ -26,5 +27,7 @@ def exercises_for(assignment: str) -> dict[str, Exercise]:
 
 def needs_torch(assignment: str) -> bool:
     """True for a PyTorch lesson; the numpy lessons' sandboxes have no torch (the judge's reference)."""
-    return any(getattr(e, "harness", None) or getattr(e, "predicts_in_kernel", False)
-               for e in exercises_for(assignment).values())
+    return any(
+        getattr(e, "harness", None) or getattr(e, "predicts_in_kernel", False)
+        for e in exercises_for(assignment).values()
+    )

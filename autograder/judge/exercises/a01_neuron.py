@@ -1,4 +1,5 @@
 """01_neuron: the artificial neuron, the perceptron, and logic gates built from it."""
+
 import numpy as np
 
 from autograder.checks import Case, Exercise
@@ -6,6 +7,7 @@ from autograder.checks import Case, Exercise
 
 def _torch():
     import torch
+
     return torch
 
 
@@ -38,6 +40,7 @@ XOR = {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 0}
 def _truth_table(table):
     def reference(x1, x2):
         return np.array([table[int(a), int(b)] for a, b in zip(x1, x2)], dtype=np.float64)
+
     return reference
 
 
@@ -52,18 +55,20 @@ def _batch_input(rows, w, b):
 
 def _random_input(*shape, b=None, scale=2.0):
     """x of ``shape`` ((d,) or (n, d)), w of (d,), and a float bias (random unless given)."""
+
     def make(rng):
         x = rng.standard_normal(shape) * scale
         w = rng.standard_normal(shape[-1])
         bias = float(rng.standard_normal()) if b is None else float(b)
         return x, w, bias
+
     return make
 
 
 def _on_the_boundary(rng):
     """Integer inputs and weights, so that several weighted sums are exactly 0."""
     x = rng.integers(-2, 3, size=(12, 3)).astype(np.float64)
-    x[:4] = [[1, 0, 0], [0, -2, 0], [2, 1, -1], [1, 1, 1]]   # z == 0 exactly for these four rows
+    x[:4] = [[1, 0, 0], [0, -2, 0], [2, 1, -1], [1, 1, 1]]  # z == 0 exactly for these four rows
     w = np.array([1.0, -0.5, 0.5])
     return x, w, -1.0
 
@@ -79,8 +84,9 @@ def _normal(*shape, scale=3.0):
 def _with_zeros(*shape):
     def make(rng):
         z = rng.standard_normal(shape) * 2
-        z.flat[:: 3] = 0.0
+        z.flat[::3] = 0.0
         return (z,)
+
     return make
 
 
@@ -90,8 +96,8 @@ def _all_four(rng):
 
 def _shuffled(n):
     def make(rng):
-        return (rng.integers(0, 2, size=n).astype(np.float64),
-                rng.integers(0, 2, size=n).astype(np.float64))
+        return (rng.integers(0, 2, size=n).astype(np.float64), rng.integers(0, 2, size=n).astype(np.float64))
+
     return make
 
 
@@ -114,8 +120,12 @@ weighted_sum = Exercise(
     reference=_weighted_sum_ref,
     cases=(
         Case("one input vector of 3 features", _vector_input(1.0, 2.0, 3.0, w=(0.5, -1.0, 2.0), b=0.5)),
-        Case("a batch of 4 inputs with 3 features", _batch_input(
-            [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 2.0], [3.0, -2.0, 1.0]], w=(0.5, -1.0, 2.0), b=0.5)),
+        Case(
+            "a batch of 4 inputs with 3 features",
+            _batch_input(
+                [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 2.0], [3.0, -2.0, 1.0]], w=(0.5, -1.0, 2.0), b=0.5
+            ),
+        ),
         Case("a random (5, 3) batch", _random_input(5, 3)),
         Case("a batch of one input", _random_input(1, 4), hidden=True),
         Case("many features", _random_input(8, 50), hidden=True),
@@ -124,9 +134,9 @@ weighted_sum = Exercise(
     ),
     hints={
         "values": "The weighted sum is z = x1*w1 + ... + xd*wd + b: multiply each feature by its weight, add "
-                  "them up, then add the bias once. x @ w + b does it for one input and for a batch.",
+        "them up, then add the bias once. x @ w + b does it for one input and for a batch.",
         "shape": "For a batch x of shape (n, d), the result has one number per row: shape (n,). x @ w does the "
-                 "multiplying and the summing; x * w alone only multiplies.",
+        "multiplying and the summing; x * w alone only multiplies.",
         "type": "Return a numpy result (x @ w + b), not a list: for one input a number, for a batch an (n,) array.",
         "dtype": "Keep the float64 inputs in float64: x @ w + b does.",
         "mutated": "Compute a new value; do not assign into x or w.",
@@ -146,9 +156,9 @@ step = Exercise(
     ),
     hints={
         "values": "step(z) is 1.0 where z > 0 and 0.0 everywhere else, including at exactly z == 0 "
-                  "(use >, not >=). It never gives -1.",
+        "(use >, not >=). It never gives -1.",
         "dtype": "Return floats (1.0 and 0.0), not booleans or integers: np.where(z > 0, 1.0, 0.0) "
-                 "or (z > 0).astype(np.float64).",
+        "or (z > 0).astype(np.float64).",
         "shape": "step works elementwise: the result has the shape of z.",
         "type": "Return a numpy array, not a list.",
         "mutated": "Build a new array (np.where(...)) instead of assigning into z.",
@@ -159,8 +169,10 @@ perceptron = Exercise(
     signature="perceptron(x, w, b)",
     reference=_perceptron_ref,
     cases=(
-        Case("a batch of 4 inputs with 2 features", _batch_input(
-            [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], w=(2.0, -1.0), b=-1.5)),
+        Case(
+            "a batch of 4 inputs with 2 features",
+            _batch_input([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], w=(2.0, -1.0), b=-1.5),
+        ),
         Case("a random (6, 3) batch", _random_input(6, 3)),
         Case("inputs exactly on the decision boundary", _on_the_boundary, hidden=True),
         Case("a batch of one input", _random_input(1, 3), hidden=True),
@@ -168,7 +180,7 @@ perceptron = Exercise(
     ),
     hints={
         "values": "Each output must be 1.0 where x[i] . w + b > 0 and 0.0 otherwise. Check that you pass the "
-                  "bias on, that you apply the step, and that your step gives 0.0 at exactly 0.",
+        "bias on, that you apply the step, and that your step gives 0.0 at exactly 0.",
         "dtype": "The outputs are floats 1.0 and 0.0 in float64: check what your step returns.",
         "shape": "One output per row of x: shape (n,).",
         "mutated": "Compute new values; do not assign into x or w.",
@@ -182,12 +194,12 @@ and_gate = Exercise(
     spies=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
-                 "call perceptron with weights and a bias you choose.",
+        "call perceptron with weights and a bias you choose.",
         "values": "AND fires only when both inputs are 1: with weights (1, 1), the bias must keep 1 + 0 "
-                  "below the threshold and lift 1 + 1 above it.",
+        "below the threshold and lift 1 + 1 above it.",
         "dtype": "Return perceptron's float64 output as it is: no .astype(int), no comparison.",
         "shape": "Stack the inputs as columns (np.stack([x1, x2], axis=1), shape (n, 2)), so that there is "
-                 "one output per pair.",
+        "one output per pair.",
         "mutated": "Compute new values; do not assign into x1 or x2.",
     },
 )
@@ -199,12 +211,12 @@ or_gate = Exercise(
     spies=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
-                 "call perceptron with weights and a bias you choose.",
+        "call perceptron with weights and a bias you choose.",
         "values": "OR fires when at least one input is 1: with weights (1, 1), the bias must keep 0 + 0 "
-                  "below the threshold and lift 1 + 0 above it.",
+        "below the threshold and lift 1 + 0 above it.",
         "dtype": "Return perceptron's float64 output as it is: no .astype(int), no comparison.",
         "shape": "Stack the inputs as columns (np.stack([x1, x2], axis=1), shape (n, 2)), so that there is "
-                 "one output per pair.",
+        "one output per pair.",
         "mutated": "Compute new values; do not assign into x1 or x2.",
     },
 )
@@ -216,11 +228,11 @@ nand_gate = Exercise(
     spies=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
-                 "call perceptron with weights and a bias you choose.",
+        "call perceptron with weights and a bias you choose.",
         "values": "NAND is NOT AND: it outputs 0 only when both inputs are 1. Negate the AND weights and bias.",
         "dtype": "Return perceptron's float64 output as it is: no .astype(int), no comparison.",
         "shape": "Stack the inputs as columns (np.stack([x1, x2], axis=1), shape (n, 2)), so that there is "
-                 "one output per pair.",
+        "one output per pair.",
         "mutated": "Compute new values; do not assign into x1 or x2.",
     },
 )
@@ -233,7 +245,7 @@ xor_gate = Exercise(
     min_spy_calls=2,
     hints={
         "spies": "No single perceptron computes XOR: build a two-layer network from your gates. The first layer "
-                 "computes or_gate and nand_gate of the inputs; the second layer combines them with and_gate.",
+        "computes or_gate and nand_gate of the inputs; the second layer combines them with and_gate.",
         "values": "XOR is 1 when exactly one input is 1: it is OR, except when both are 1 (then NAND is 0).",
         "dtype": "Return the gates' float64 output as it is: no .astype(int), no comparison.",
         "shape": "One output per pair of inputs: shape (n,).",

@@ -1,4 +1,5 @@
 """02_activations: elementwise non-linearities and softmax."""
+
 import numpy as np
 
 from autograder.checks import Case, Exercise
@@ -7,6 +8,7 @@ from autograder.judge.exercises.reference import torch_apply, torch_derivative
 
 def _F():
     import torch.nn.functional as F
+
     return F
 
 
@@ -21,8 +23,9 @@ def _normal(*shape, scale=3.0, dtype=np.float64):
 def _with_zeros(*shape):
     def make(rng):
         z = rng.standard_normal(shape) * 2
-        z.flat[:: 3] = 0.0
+        z.flat[::3] = 0.0
         return (z,)
+
     return make
 
 
@@ -41,7 +44,7 @@ relu = Exercise(
     ),
     hints={
         "dtype": "The result must be a float array of the input's dtype. `z > 0` gives booleans; "
-                 "np.maximum(z, 0) keeps the dtype.",
+        "np.maximum(z, 0) keeps the dtype.",
         "values": "ReLU keeps positive inputs and sets every negative input to 0.",
         "mutated": "Build a new array (np.maximum(z, 0)) instead of assigning into z.",
         "type": "Return a numpy array, not a list or a Python number.",
@@ -75,7 +78,7 @@ leaky_relu = Exercise(
     ),
     hints={
         "values": "Negative inputs are multiplied by alpha; positive ones pass unchanged. Use the alpha argument, "
-                  "not a hard-coded 0.01.",
+        "not a hard-coded 0.01.",
         "dtype": "np.where(z > 0, z, alpha * z) keeps the input's dtype.",
         "mutated": "Build a new array instead of assigning into z.",
     },
@@ -93,8 +96,8 @@ sigmoid = Exercise(
     forbid_warnings=True,
     hints={
         "warning": "np.exp(-z) overflows for large negative z. Compute e = np.exp(-np.abs(z)) once; then "
-                   "sigmoid is 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0. np.where evaluates "
-                   "both branches, so neither may overflow.",
+        "sigmoid is 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0. np.where evaluates "
+        "both branches, so neither may overflow.",
         "nan": "inf / inf is NaN: rewrite so that np.exp only ever sees non-positive numbers.",
         "values": "sigmoid(z) = 1 / (1 + exp(-z)); sigmoid(0) = 0.5.",
     },

@@ -6,6 +6,7 @@ References are PyTorch's own (``F.linear`` takes the weight as (d_out, d_in),
 hence the ``W.T``), computed in float64. init_mlp has no single right answer:
 ``_assess_init`` checks its structure, its statistics and its use of the seed.
 """
+
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from autograder.checks import Case, Exercise
 
 def _torch():
     import torch
+
     return torch
 
 
@@ -41,8 +43,10 @@ def _dense_ref(x, W, b):
 
 def _init_ref(layer_sizes, seed=0):
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((d_in, d_out)) * math.sqrt(2.0 / d_in), np.zeros(d_out))
-            for d_in, d_out in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return [
+        (rng.standard_normal((d_in, d_out)) * math.sqrt(2.0 / d_in), np.zeros(d_out))
+        for d_in, d_out in zip(layer_sizes[:-1], layer_sizes[1:])
+    ]
 
 
 def _mlp_forward_ref(x, params):
@@ -60,14 +64,17 @@ def _dense_input(n, d_in, d_out, x_scale=1.0):
         W = rng.standard_normal((d_in, d_out)) / math.sqrt(d_in)
         b = rng.standard_normal(d_out)
         return x, W, b
+
     return make
 
 
 def _dense_float32_exact(rng):
     """float32 inputs on a grid of quarters: every product and sum is exact in float32,
     so any order of summation gives exactly the reference."""
+
     def quarters(*shape):
         return (rng.integers(-8, 9, size=shape) / 4).astype(np.float32)
+
     return quarters(5, 6), quarters(6, 3), quarters(3)
 
 
@@ -84,16 +91,20 @@ def _params(rng, sizes, last_bias=None):
 
 def _network(n, sizes, x_scale=1.0, last_bias=None):
     """A batch x of shape (n, sizes[0]) and random parameters for the layer sizes."""
+
     def make(rng):
         x = rng.standard_normal((n, sizes[0])) * x_scale
         return x, _params(rng, sizes, last_bias)
+
     return make
 
 
 def _images_like(n, sizes):
     """Inputs in [-1, 1], like normalised Fashion-MNIST pixels."""
+
     def make(rng):
         return rng.uniform(-1, 1, size=(n, sizes[0])), _params(rng, sizes)
+
     return make
 
 
@@ -117,8 +128,9 @@ def _check_params(sizes, params, call):
     if not isinstance(params, (list, tuple)):
         return "type", f"{call} should return a list of (W, b) pairs, got {_type_name(params)}"
     if len(params) != layers:
-        return "shape", (f"{call} should return {layers} (W, b) pair{'s' if layers > 1 else ''}, "
-                         f"one per layer, got {len(params)}")
+        return "shape", (
+            f"{call} should return {layers} (W, b) pair{'s' if layers > 1 else ''}, one per layer, got {len(params)}"
+        )
     for i, pair in enumerate(params):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             what = f"{len(pair)} items" if isinstance(pair, (list, tuple)) else _type_name(pair)
@@ -129,29 +141,37 @@ def _check_params(sizes, params, call):
             if not isinstance(array, np.ndarray):
                 return "type", f"{where} should be a numpy array, got {_type_name(array)}"
             if array.shape != shape:
-                return "shape", (f"{where} should have shape {shape} for layer {i} ({d_in} -> {d_out} units), "
-                                 f"got shape {array.shape}")
+                return "shape", (
+                    f"{where} should have shape {shape} for layer {i} ({d_in} -> {d_out} units), "
+                    f"got shape {array.shape}"
+                )
             if array.dtype != np.float64:
                 return "dtype", f"{where} should have dtype float64, got dtype {array.dtype}"
             if not np.isfinite(array).all():
                 return "nan", f"{where} holds NaN or inf"
         W, b = pair
         if np.any(b != 0):
-            return "values", (f"{call}[{i}]: b should be all zeros, but {np.count_nonzero(b)} of its {b.size} "
-                              f"entries are not (the largest is {np.abs(b).max():.4g} in size)")
+            return "values", (
+                f"{call}[{i}]: b should be all zeros, but {np.count_nonzero(b)} of its {b.size} "
+                f"entries are not (the largest is {np.abs(b).max():.4g} in size)"
+            )
         n = W.size
         expected = math.sqrt(2.0 / d_in)
         mean_tol = 5 * expected / math.sqrt(n) + 1e-3 * expected
         if not abs(W.mean()) <= mean_tol:
-            return "values", (f"{call}[{i}]: W has mean {W.mean():.4g}; He-normal weights have mean 0 "
-                              f"(allowed \u00b1{mean_tol:.3g} for {n} entries)")
+            return "values", (
+                f"{call}[{i}]: W has mean {W.mean():.4g}; He-normal weights have mean 0 "
+                f"(allowed \u00b1{mean_tol:.3g} for {n} entries)"
+            )
         std_tol = 5 / math.sqrt(2 * n) + 0.02
         std = float(W.std())
         if not abs(std / expected - 1) <= std_tol:
-            return "values", (f"{call}[{i}]: W has standard deviation {std:.4g}; He initialisation for a layer "
-                              f"with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
-                              f"(allowed {expected * (1 - std_tol):.4g} to {expected * (1 + std_tol):.4g} "
-                              f"for {n} entries)")
+            return "values", (
+                f"{call}[{i}]: W has standard deviation {std:.4g}; He initialisation for a layer "
+                f"with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
+                f"(allowed {expected * (1 - std_tol):.4g} to {expected * (1 + std_tol):.4g} "
+                f"for {n} entries)"
+            )
     return None
 
 
@@ -173,8 +193,10 @@ def _assess_init(args, kwargs, value):
             return problem
     if not _same(value[0], value[1]):
         if "seed" not in kwargs:
-            return "seed", (f"{calls[0]} and {calls[1]} gave different parameters: the default seed must be 0, "
-                            "and the same seed must always give the same parameters")
+            return "seed", (
+                f"{calls[0]} and {calls[1]} gave different parameters: the default seed must be 0, "
+                "and the same seed must always give the same parameters"
+            )
         return "seed", f"calling {calls[0]} twice gave different parameters: the same seed must give the same ones"
     if _same(value[1], value[2]):
         return "seed", f"{calls[1]} and {calls[2]} gave identical parameters: a different seed must give different ones"
@@ -184,8 +206,13 @@ def _assess_init(args, kwargs, value):
 def _init_case(label, sizes, seed=None, hidden=False):
     """Calls init_mlp(sizes[, seed]), then again with the same seed, then with seed + 1."""
     same = 0 if seed is None else seed
-    return Case(label, lambda rng: (list(sizes),), kwargs={} if seed is None else {"seed": seed}, hidden=hidden,
-                repeat_with=({"seed": same}, {"seed": same + 1}))
+    return Case(
+        label,
+        lambda rng: (list(sizes),),
+        kwargs={} if seed is None else {"seed": seed},
+        hidden=hidden,
+        repeat_with=({"seed": same}, {"seed": same + 1}),
+    )
 
 
 # --------------------------------------------------------------- exercises
@@ -203,11 +230,11 @@ dense = Exercise(
     ),
     hints={
         "values": "Compute x @ W + b: a matrix product of x (N, D_in) with W (D_in, D_out), not x * W and not "
-                  "x @ W.T, then add the bias b to every row.",
+        "x @ W.T, then add the bias b to every row.",
         "shape": "x @ W has shape (N, D_out), and b of shape (D_out,) broadcasts over the rows: the result has "
-                 "shape (N, D_out). Do not squeeze, reshape or transpose it.",
+        "shape (N, D_out). Do not squeeze, reshape or transpose it.",
         "error": "x @ W needs the last axis of x (D_in) to match the first axis of W: use W as it is, not W.T. "
-                 "Add b as it is, shape (D_out,); it broadcasts over the N rows without a reshape.",
+        "Add b as it is, shape (D_out,); it broadcasts over the N rows without a reshape.",
         "dtype": "Keep the dtype of the inputs: x @ W + b does. Do not convert x or the result to float64.",
         "type": "Return a numpy array: x @ W + b.",
         "mutated": "Compute a new array; do not use += on x, W or b.",
@@ -229,13 +256,13 @@ init_mlp = Exercise(
     hints={
         "type": "Return a list with one tuple (W, b) per layer: build it with params.append((W, b)).",
         "shape": "For layer_sizes [d_0, d_1, ..., d_L] there are L layers; layer i maps d_i inputs to d_(i+1) "
-                 "outputs, so W has shape (d_i, d_(i+1)) and b has shape (d_(i+1),). Loop over "
-                 "zip(layer_sizes[:-1], layer_sizes[1:]).",
+        "outputs, so W has shape (d_i, d_(i+1)) and b has shape (d_(i+1),). Loop over "
+        "zip(layer_sizes[:-1], layer_sizes[1:]).",
         "dtype": "Keep float64, the default of rng.standard_normal and np.zeros: no .astype(np.float32).",
         "values": "Draw W = rng.standard_normal((d_in, d_out)) * np.sqrt(2 / d_in): the scale uses the layer's "
-                  "number of inputs d_in. Set b = np.zeros(d_out).",
+        "number of inputs d_in. Set b = np.zeros(d_out).",
         "seed": "Create one generator, rng = np.random.default_rng(seed), at the start and draw every W from it. "
-                "np.random.randn and np.random.default_rng() without the seed ignore the seed argument.",
+        "np.random.randn and np.random.default_rng() without the seed ignore the seed argument.",
         "nan": "Use np.sqrt(2 / d_in) with d_in > 0: check which layer size you divide by.",
         "mutated": "Do not change layer_sizes; read it, and build a new list of parameters.",
     },
@@ -249,16 +276,19 @@ mlp_forward = Exercise(
         Case("two layers (6, 4) -> 8 -> 3", _network(6, [4, 8, 3], x_scale=2.0)),
         Case("three layers (10, 20) -> 16 -> 12 -> 5", _network(10, [20, 16, 12, 5]), hidden=True),
         Case("a Fashion-MNIST-sized network (16, 784) -> 128 -> 10", _images_like(16, [784, 128, 10]), hidden=True),
-        Case("four layers with negative output biases", _network(8, [5, 7, 7, 6, 4], last_bias=_all_negative),
-             hidden=True),
+        Case(
+            "four layers with negative output biases",
+            _network(8, [5, 7, 7, 6, 4], last_bias=_all_negative),
+            hidden=True,
+        ),
     ),
     hints={
         "values": "Apply the layers in order, h = dense(h, W, b), with a ReLU after every layer except the last: "
-                  "the output layer returns the raw logits, which can be negative. No softmax or sigmoid at the end.",
+        "the output layer returns the raw logits, which can be negative. No softmax or sigmoid at the end.",
         "shape": "Use every (W, b) pair in params: the logits have shape (N, C), where C is the number of units "
-                 "of the last layer.",
+        "of the last layer.",
         "error": "Each layer's output, of shape (N, d_out), is the next layer's input: loop over the (W, b) pairs "
-                 "in params in order and call dense(h, W, b).",
+        "in params in order and call dense(h, W, b).",
         "dtype": "Return the last layer's output as it is (float64): no .astype.",
         "type": "Return only the logits, a numpy array of shape (N, C).",
         "mutated": "Read params without changing it: no params.pop(), no += on x or on the weights.",
@@ -270,19 +300,20 @@ predict = Exercise(
     reference=_predict_ref,
     cases=(
         Case("two layers (8, 4) -> 6 -> 3", _network(8, [4, 6, 3])),
-        Case("a network whose logits are all negative, (6, 5) -> 8 -> 4",
-             _network(6, [5, 8, 4], last_bias=_all_negative)),
+        Case(
+            "a network whose logits are all negative, (6, 5) -> 8 -> 4", _network(6, [5, 8, 4], last_bias=_all_negative)
+        ),
         Case("one layer (12, 5) -> 4", _network(12, [5, 4]), hidden=True),
         Case("three layers (20, 30) -> 16 -> 8 -> 10", _network(20, [30, 16, 8, 10]), hidden=True),
         Case("a Fashion-MNIST-sized network (16, 784) -> 128 -> 10", _images_like(16, [784, 128, 10]), hidden=True),
     ),
     hints={
         "shape": "One class index per example: np.argmax(logits, axis=1) has shape (N,). axis=0 would pick an "
-                 "example for every class instead.",
+        "example for every class instead.",
         "dtype": "Return the class indices (integers, int64, as np.argmax gives them), not the largest scores "
-                 "and not floats.",
+        "and not floats.",
         "values": "Compute the logits with your mlp_forward, then take the index of the largest logit in each "
-                  "row: np.argmax(logits, axis=1).",
+        "row: np.argmax(logits, axis=1).",
         "type": "np.argmax(logits) without an axis returns one number for the whole batch: use axis=1.",
         "error": "Compute logits = mlp_forward(x, params) first, then np.argmax(logits, axis=1).",
         "mutated": "Read x and params without changing them.",

@@ -7,6 +7,7 @@ with the exact gradient of the same test function written in torch. The
 last exercise, ``train_mlp``, is a training exercise: the network it leaves
 behind is scored on held-out accuracy against ``autograder.targets``.
 """
+
 import numpy as np
 
 from autograder import data
@@ -19,11 +20,13 @@ NUM_CLASSES = 10
 
 def _torch():
     import torch
+
     return torch
 
 
 def _F():
     import torch.nn.functional as F
+
     return F
 
 
@@ -62,8 +65,8 @@ def _cross_entropy_backward_ref(logits, labels):
 
 # numerical_gradient's test functions (autograder.probe.FunctionRef), written again in torch.
 TORCH_FUNCTIONS = {
-    "sum_of_cubes": lambda x: (x ** 3).sum(),
-    "sin_times_square": lambda x: (x.sin() * x ** 2).sum(),
+    "sum_of_cubes": lambda x: (x**3).sum(),
+    "sin_times_square": lambda x: (x.sin() * x**2).sum(),
     "log_sum_exp": lambda x: x.flatten().logsumexp(dim=0),
 }
 
@@ -105,17 +108,23 @@ def _sgd_step_ref(params, grads, lr):
 # ------------------------------------------------------------------ inputs
 def _dense_input(n, d_in, d_out, scale=1.0):
     def make(rng):
-        return (rng.standard_normal((n, d_out)) * scale, rng.standard_normal((n, d_in)) * scale,
-                rng.standard_normal((d_in, d_out)))
+        return (
+            rng.standard_normal((n, d_out)) * scale,
+            rng.standard_normal((n, d_in)) * scale,
+            rng.standard_normal((d_in, d_out)),
+        )
+
     return make
 
 
 def _relu_input(*shape, dtype=np.float64):
     """dout and z of ``shape``; every third entry of z is exactly 0."""
+
     def make(rng):
         z = rng.standard_normal(shape) * 2
         z.flat[::3] = 0.0
         return rng.standard_normal(shape).astype(dtype), z.astype(dtype)
+
     return make
 
 
@@ -132,20 +141,19 @@ def _random_scores(n, num_classes, scale=2.0, shift=0.0, label=None):
         logits = rng.standard_normal((n, num_classes)) * scale + shift
         labels = np.full(n, label) if label is not None else rng.integers(0, num_classes, size=n)
         return logits, labels.astype(np.int64)
+
     return make
 
 
 def _uniform_scores(n, num_classes, low, high):
     def make(rng):
         return rng.uniform(low, high, size=(n, num_classes)), rng.integers(0, num_classes, size=n).astype(np.int64)
+
     return make
 
 
 EXTREME_LOGITS = _scores(
-    [[1000.0, -1000.0, 0.0],
-     [-1000.0, 1000.0, 999.0],
-     [1000.0, 1000.0, -1000.0],
-     [-1000.0, 0.0, 1000.0]],
+    [[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0], [1000.0, 1000.0, -1000.0], [-1000.0, 0.0, 1000.0]],
     [1, 2, 0, 0],
 )
 
@@ -156,17 +164,22 @@ def _test_function(name, *shape, scale=1.0):
 
     def make(rng):
         return FunctionRef(name), rng.standard_normal(shape) * scale
+
     return make
 
 
 def _mlp_input(n, sizes, scale=1.0):
     """x (n, sizes[0]), labels (n,), and params: one (W, b) pair per layer, biases not zero."""
+
     def make(rng):
         x = rng.standard_normal((n, sizes[0])) * scale
         labels = rng.integers(0, sizes[-1], size=n).astype(np.int64)
-        params = [(rng.standard_normal((d_in, d_out)) * np.sqrt(2.0 / d_in), rng.standard_normal(d_out) * 0.1)
-                  for d_in, d_out in zip(sizes[:-1], sizes[1:])]
+        params = [
+            (rng.standard_normal((d_in, d_out)) * np.sqrt(2.0 / d_in), rng.standard_normal(d_out) * 0.1)
+            for d_in, d_out in zip(sizes[:-1], sizes[1:])
+        ]
         return x, labels, params
+
     return make
 
 
@@ -176,6 +189,7 @@ def _sgd_input(sizes, lr):
         params = [(rng.standard_normal((a, b)), rng.standard_normal(b)) for a, b in shapes]
         grads = [(rng.standard_normal((a, b)), rng.standard_normal(b)) for a, b in shapes]
         return params, grads, lr
+
     return make
 
 
@@ -195,13 +209,13 @@ dense_backward = Exercise(
     ),
     hints={
         "shape": "Each gradient has the shape of the thing it is the gradient of: dx like x (N, D_in), "
-                 "dW like W (D_in, D_out), db like b (D_out,). Let the shapes choose the products: "
-                 "dW = x.T @ dout, dx = dout @ W.T, db = dout.sum(axis=0).",
+        "dW like W (D_in, D_out), db like b (D_out,). Let the shapes choose the products: "
+        "dW = x.T @ dout, dx = dout @ W.T, db = dout.sum(axis=0).",
         "values": "dW = x.T @ dout (not dout.T @ x), dx = dout @ W.T, and db = dout.sum(axis=0): sum over the "
-                  "batch, do not average. The 1/N of the mean loss is already inside dout.",
+        "batch, do not average. The 1/N of the mean loss is already inside dout.",
         "type": "Return the three gradients as a tuple (dx, dW, db), in that order.",
         "error": "dout is (N, D_out), x is (N, D_in) and W is (D_in, D_out): check that the inner sizes of "
-                 "each matrix product agree (dW = x.T @ dout, dx = dout @ W.T).",
+        "each matrix product agree (dW = x.T @ dout, dx = dout @ W.T).",
         "mutated": "Compute new arrays; do not assign into dout, x or W.",
     },
 )
@@ -215,15 +229,18 @@ relu_backward = Exercise(
         Case("z all exact zeros", lambda rng: (rng.standard_normal((2, 3)), np.zeros((2, 3))), hidden=True),
         Case("a 3-D batch, z with exact zeros", _relu_input(2, 3, 4), hidden=True),
         Case("float32 inputs keep their dtype", _relu_input(3, 6, dtype=np.float32), hidden=True),
-        Case("z all positive: the gradient passes unchanged",
-             lambda rng: (rng.standard_normal((3, 4)), np.abs(rng.standard_normal((3, 4))) + 0.1), hidden=True),
+        Case(
+            "z all positive: the gradient passes unchanged",
+            lambda rng: (rng.standard_normal((3, 4)), np.abs(rng.standard_normal((3, 4))) + 0.1),
+            hidden=True,
+        ),
     ),
     hints={
         "values": "ReLU is a gate: the upstream gradient passes where z > 0 and is blocked (0) elsewhere, "
-                  "including at exactly z == 0, as in PyTorch. dz = dout * (z > 0): multiply dout, do not "
-                  "return the mask alone and do not clip dout itself.",
+        "including at exactly z == 0, as in PyTorch. dz = dout * (z > 0): multiply dout, do not "
+        "return the mask alone and do not clip dout itself.",
         "mutated": "dout[z <= 0] = 0 changes the caller's array. Build a new one: dout * (z > 0), "
-                   "or np.where(z > 0, dout, 0.0).",
+        "or np.where(z > 0, dout, 0.0).",
         "dtype": "Keep dout's dtype: dout * (z > 0) does (a boolean mask times floats gives floats).",
         "shape": "dz has the shape of z (and of dout): work elementwise.",
         "type": "Return a numpy array.",
@@ -247,15 +264,14 @@ cross_entropy_backward = Exercise(
     forbid_warnings=True,
     hints={
         "values": "The gradient of the batch-mean cross-entropy is (softmax(logits) - one_hot(labels)) / N: "
-                  "subtract 1 at each row's true class (probs[np.arange(N), labels] -= 1) and divide by the "
-                  "batch size N, because the loss is a mean over the batch.",
-        "warning": "Subtract each row's maximum before np.exp (the stable softmax of lesson 02): "
-                   "exp(1000) overflows.",
+        "subtract 1 at each row's true class (probs[np.arange(N), labels] -= 1) and divide by the "
+        "batch size N, because the loss is a mean over the batch.",
+        "warning": "Subtract each row's maximum before np.exp (the stable softmax of lesson 02): exp(1000) overflows.",
         "nan": "Subtract each row's maximum before np.exp (the stable softmax of lesson 02); never divide "
-               "by a sum of exponentials that may be inf or 0.",
+        "by a sum of exponentials that may be inf or 0.",
         "shape": "The gradient has the shape of logits, (N, C): one row per example, one column per class.",
         "error": "logits has shape (N, C) and labels shape (N,): index the true classes with "
-                 "probs[np.arange(N), labels].",
+        "probs[np.arange(N), labels].",
         "mutated": "Work on a new array (softmax returns one); do not assign into logits.",
     },
 )
@@ -271,23 +287,22 @@ numerical_gradient = Exercise(
         Case("f = log(sum(exp(x))) on a (2, 3) array", _test_function("log_sum_exp", 2, 3), hidden=True),
         Case("a 3-D array", _test_function("sum_of_cubes", 2, 3, 2), hidden=True),
         Case("a single entry", _test_function("sin_times_square", 1, scale=2.0), hidden=True),
-        Case("a smaller eps=1e-6", _test_function("sin_times_square", 4, 2), kwargs={"eps": 1e-6},
-             hidden=True),
+        Case("a smaller eps=1e-6", _test_function("sin_times_square", 4, 2), kwargs={"eps": 1e-6}, hidden=True),
         Case("a long vector", _test_function("log_sum_exp", 40), hidden=True),
     ),
     hints={
         "values": "Use central differences: grad[i] = (f(x + eps at i) - f(x - eps at i)) / (2 * eps), moving "
-                  "only the entry x[i] each time. A forward difference (f(x + eps at i) - f(x)) / eps is only "
-                  "accurate to O(eps), too coarse for this check.",
+        "only the entry x[i] each time. A forward difference (f(x + eps at i) - f(x)) / eps is only "
+        "accurate to O(eps), too coarse for this check.",
         "mutated": "x must be exactly as it was afterwards. Store old = x[i] before you change it and put it "
-                   "back with x[i] = old: adding eps and subtracting it again does not always give back the "
-                   "same float.",
+        "back with x[i] = old: adding eps and subtracting it again does not always give back the "
+        "same float.",
         "shape": "The gradient has x's shape: start from np.zeros_like(x) and visit every index with "
-                 "np.ndindex(x.shape), which works for any number of dimensions.",
+        "np.ndindex(x.shape), which works for any number of dimensions.",
         "dtype": "Return float64 gradients: np.zeros_like(x, dtype=np.float64).",
         "type": "Return a numpy array of x's shape, one partial derivative per entry.",
         "error": "f takes the whole array x and returns one number: change one entry x[i], call f(x), and "
-                 "visit every index with np.ndindex(x.shape).",
+        "visit every index with np.ndindex(x.shape).",
     },
 )
 
@@ -307,21 +322,21 @@ mlp_loss_and_grads = Exercise(
     ),
     hints={
         "values": "First make the checks of dense_backward, relu_backward and cross_entropy_backward pass. "
-                  "Forward: z = h @ W + b for every layer, ReLU after every layer except the last, then the "
-                  "batch-mean cross-entropy of the last layer's logits. Backward, from the last layer to the "
-                  "first: cross_entropy_backward, then dense_backward for each layer, and relu_backward with "
-                  "the previous layer's z before every layer but the last. Keep each layer's input h and z "
-                  "from the forward pass.",
+        "Forward: z = h @ W + b for every layer, ReLU after every layer except the last, then the "
+        "batch-mean cross-entropy of the last layer's logits. Backward, from the last layer to the "
+        "first: cross_entropy_backward, then dense_backward for each layer, and relu_backward with "
+        "the previous layer's z before every layer but the last. Keep each layer's input h and z "
+        "from the forward pass.",
         "shape": "grads must line up with params: grads[i] = (dW, db), of the shapes of params[i] = (W, b), "
-                 "first layer first. If dense_backward's check fails, fix it first; otherwise fill the list "
-                 "from the back (grads[i] = ...) or reverse it at the end.",
+        "first layer first. If dense_backward's check fails, fix it first; otherwise fill the list "
+        "from the back (grads[i] = ...) or reverse it at the end.",
         "type": "Return a tuple (loss, grads): loss one number, grads a list of (dW, db) pairs, one per layer.",
         "warning": "Compute the loss with the stable cross_entropy of the helpers cell and the gradient with "
-                   "your stable cross_entropy_backward; never np.exp raw logits.",
+        "your stable cross_entropy_backward; never np.exp raw logits.",
         "nan": "Compute the loss with the stable cross_entropy of the helpers cell and the gradient with "
-               "your stable cross_entropy_backward; never np.exp raw logits.",
+        "your stable cross_entropy_backward; never np.exp raw logits.",
         "error": "params is a list of (W, b) pairs with W of shape (D_in, D_out): loop with "
-                 "for W, b in params, and keep the inputs of every layer for the backward pass.",
+        "for W, b in params, and keep the inputs of every layer for the backward pass.",
         "mutated": "Do not assign into x, labels or the arrays in params: compute new arrays.",
     },
 )
@@ -337,12 +352,11 @@ sgd_step = Exercise(
         Case("a large learning rate", _sgd_input((2, 7, 3), 10.0), hidden=True),
     ),
     hints={
-        "values": "Step against the gradient, for every layer: W - lr * dW and b - lr * db, with the lr "
-                  "argument.",
+        "values": "Step against the gradient, for every layer: W - lr * dW and b - lr * db, with the lr argument.",
         "mutated": "W -= lr * dW changes the caller's array in place. Build new arrays (W - lr * dW) and return "
-                   "a new list of (W, b) pairs.",
+        "a new list of (W, b) pairs.",
         "type": "Return a list of (W, b) pairs, one per layer, like params: a list comprehension over "
-                "zip(params, grads) does it.",
+        "zip(params, grads) does it.",
         "shape": "Return one (W, b) pair per layer, each array of the shape it had in params.",
         "error": "params and grads are lists of pairs: for (W, b), (dW, db) in zip(params, grads).",
     },
@@ -375,8 +389,9 @@ def _layers(value) -> list[tuple[np.ndarray, np.ndarray]]:
                 raise NotAModel(f"layer {i}'s {name} is {_what(array)}, not a numpy array of numbers")
         W, b = pair
         if W.ndim != 2 or b.shape != (W.shape[-1],):
-            raise NotAModel(f"layer {i} has W of shape {W.shape} and b of shape {b.shape}; "
-                            "expected W (D_in, D_out) and b (D_out,)")
+            raise NotAModel(
+                f"layer {i} has W of shape {W.shape} and b of shape {b.shape}; expected W (D_in, D_out) and b (D_out,)"
+            )
         expected_in = IMAGE_PIXELS if i == 0 else layers[-1][0].shape[1]
         if W.shape[0] != expected_in:
             where = "the 784 pixels of an image" if i == 0 else f"layer {i - 1}'s {expected_in} outputs"
@@ -406,15 +421,22 @@ train_mlp = Training(
     predict=_predict,
     hints={
         "model": "train_mlp must return the trained params as init_mlp makes them: a list of (W, b) pairs of "
-                 "numpy arrays, W of shape (D_in, D_out) and b of shape (D_out,), from the 784 pixels to the "
-                 "10 classes.",
+        "numpy arrays, W of shape (D_in, D_out) and b of shape (D_out,), from the 784 pixels to the "
+        "10 classes.",
         "accuracy": "First make every check above pass: train_mlp trains with your mlp_loss_and_grads and "
-                    "sgd_step. Then check the loop: a fresh rng.permutation every epoch, one sgd_step per "
-                    "minibatch (inside the batch loop), params = sgd_step(...) so that the new params are used, "
-                    "and the defaults lr=0.1, batch_size=64, epochs=10, hidden_sizes=(128,). "
-                    "history['loss'] should fall steadily.",
+        "sgd_step. Then check the loop: a fresh rng.permutation every epoch, one sgd_step per "
+        "minibatch (inside the batch loop), params = sgd_step(...) so that the new params are used, "
+        "and the defaults lr=0.1, batch_size=64, epochs=10, hidden_sizes=(128,). "
+        "history['loss'] should fall steadily.",
     },
 )
 
-EXERCISES = (numerical_gradient, dense_backward, relu_backward, cross_entropy_backward, mlp_loss_and_grads,
-             sgd_step, train_mlp)
+EXERCISES = (
+    numerical_gradient,
+    dense_backward,
+    relu_backward,
+    cross_entropy_backward,
+    mlp_loss_and_grads,
+    sgd_step,
+    train_mlp,
+)

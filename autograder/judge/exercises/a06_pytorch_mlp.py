@@ -8,6 +8,7 @@ build_mlp has no single right answer (its initial weights are random): its
 check recomputes the tutorial network's output from the student's own
 parameters, in float64, and compares.
 """
+
 import numpy as np
 
 from autograder import probe
@@ -19,6 +20,7 @@ MLP_SHAPES = [(128, 784), (128,), (10, 128), (10,)]
 
 def _torch():
     import torch
+
     return torch
 
 
@@ -62,8 +64,9 @@ def logits_problem(value, where: str, n: int):
         return problem
     out = value["array"].astype(np.float64)
     if (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
-        return "probabilities", (f"{where} gives probabilities (every row is non-negative and sums to 1), "
-                                 "where logits are expected")
+        return "probabilities", (
+            f"{where} gives probabilities (every row is non-negative and sums to 1), where logits are expected"
+        )
     return None
 
 
@@ -85,7 +88,9 @@ def _mlp_logits(x, params) -> np.ndarray:
 def _assess_build_mlp(args, kwargs, value):
     x, _seed = args
     call = "build_mlp()"
-    problem = module_problem(value, call) or logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
+    problem = module_problem(value, call) or logits_problem(
+        value["eval"], f"{call}(x) for x of shape {x.shape}", len(x)
+    )
     if problem:
         return problem
     shapes = [tuple(p.shape) for p in value["params"]]
@@ -93,9 +98,11 @@ def _assess_build_mlp(args, kwargs, value):
         return "layers", f"{call}'s parameters should have the shapes {MLP_SHAPES}, got {shapes}"
     expected, actual = _mlp_logits(x, value["params"]), value["eval"]["array"]
     if not np.allclose(actual, expected, rtol=1e-4, atol=1e-5):
-        return "values", (f"{call}(x) in eval mode: expected {_fmt(expected.astype(np.float32))} "
-                          f"(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
-                          f"got {_fmt(actual)}")
+        return "values", (
+            f"{call}(x) in eval mode: expected {_fmt(expected.astype(np.float32))} "
+            f"(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
+            f"got {_fmt(actual)}"
+        )
     again = value["eval_again"]
     if tensor_problem(again, "", (len(x), 10)) or not np.array_equal(again["array"], actual):
         return "values", f"{call}(x) gives a different output each time in eval mode"
@@ -109,6 +116,7 @@ def _assess_build_mlp(args, kwargs, value):
 def _images(n):
     def make(rng):
         return rng.uniform(-1, 1, size=(n, 1, 28, 28)).astype(np.float32), int(rng.integers(0, 1000))
+
     return make
 
 
@@ -124,14 +132,14 @@ build_mlp = Exercise(
     ),
     hints={
         "probabilities": "Return the logits of the last Linear layer: nn.CrossEntropyLoss (and F.cross_entropy) "
-                         "apply log-softmax themselves, and argmax is the same on logits.",
+        "apply log-softmax themselves, and argmax is the same on logits.",
         "layers": "The tutorial's network: nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), "
-                  "nn.Dropout(0.2), nn.Linear(128, 10)).",
+        "nn.Dropout(0.2), nn.Linear(128, 10)).",
         "shape": "nn.Flatten() keeps the batch dimension: (N, 1, 28, 28) becomes (N, 784). x.view(-1) would "
-                 "flatten the whole batch into one row.",
+        "flatten the whole batch into one row.",
         "dropout": "Put nn.Dropout(0.2) after the ReLU: it is active in model.train() mode only.",
         "default": "Build nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), "
-                   "nn.Linear(128, 10)).",
+        "nn.Linear(128, 10)).",
     },
 )
 
@@ -157,14 +165,15 @@ def _batches(n, batch_size, lr=0.05):
         x = rng.uniform(-1, 1, size=(n, 1, 28, 28)).astype(np.float32)
         labels = rng.integers(0, 10, size=n).astype(np.int64)
         return x, labels, batch_size, lr, int(rng.integers(0, 1000))
+
     return make
 
 
 TRAIN_EPOCH_HINTS = {
     "values": "In order, for every (images, labels) batch: move both to device, optimizer.zero_grad(), "
-              "loss = F.cross_entropy(model(images), labels), loss.backward(), optimizer.step(). Call "
-              "model.train() first, so that dropout is on. Return the mean loss over all examples: add up "
-              "loss.item() * len(labels), and divide by the number of examples.",
+    "loss = F.cross_entropy(model(images), labels), loss.backward(), optimizer.step(). Call "
+    "model.train() first, so that dropout is on. Return the mean loss over all examples: add up "
+    "loss.item() * len(labels), and divide by the number of examples.",
     "type": "Return a Python float: loss.item() turns a one-element tensor into a number.",
 }
 
@@ -200,6 +209,7 @@ def _evaluate_ref(model, loader, device):
 def _labelled(n, batch_size):
     """Labels that agree with the eval-mode network on 60% of the examples, so that the accuracy
     depends on dropout being off: with it on, many predictions change."""
+
     def make(rng):
         torch = _torch()
         x = rng.uniform(-1, 1, size=(n, 1, 28, 28)).astype(np.float32)
@@ -210,6 +220,7 @@ def _labelled(n, batch_size):
         flip = rng.random(n) < 0.4
         labels[flip] = (labels[flip] + rng.integers(1, 10, size=flip.sum())) % 10
         return x, labels, batch_size, seed
+
     return make
 
 
@@ -225,11 +236,11 @@ evaluate = Exercise(
     ),
     hints={
         "values": "Call model.eval() first, so that dropout is off, and loop under torch.no_grad(). Count the "
-                  "examples where model(images).argmax(dim=1) == labels over every batch, and return that count "
-                  "divided by the number of examples: a fraction in [0, 1], not a percentage. evaluate must "
-                  "not change the parameters.",
+        "examples where model(images).argmax(dim=1) == labels over every batch, and return that count "
+        "divided by the number of examples: a fraction in [0, 1], not a percentage. evaluate must "
+        "not change the parameters.",
         "type": "Return a Python float: .item() turns a one-element tensor into a number, and correct / total "
-                "of two ints is a float.",
+        "of two ints is a float.",
     },
 )
 
@@ -244,9 +255,9 @@ train_model = Training(
     hints={
         "model": "train_model must return the trained torch.nn.Module that build_mlp made.",
         "accuracy": "First make every check above pass. Then check the recipe: torch.manual_seed(seed), "
-                    "model = build_mlp().to(device), torch.optim.Adam(model.parameters(), lr=lr), "
-                    "CosineAnnealingLR(optimizer, T_max=epochs), and one train_epoch then scheduler.step() per "
-                    "epoch, with the defaults epochs=10 and lr=0.001. history['loss'] should fall steadily.",
+        "model = build_mlp().to(device), torch.optim.Adam(model.parameters(), lr=lr), "
+        "CosineAnnealingLR(optimizer, T_max=epochs), and one train_epoch then scheduler.step() per "
+        "epoch, with the defaults epochs=10 and lr=0.001. history['loss'] should fall steadily.",
     },
 )
 

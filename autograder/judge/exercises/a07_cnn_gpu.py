@@ -8,6 +8,7 @@ weights are random, so there is no reference output to match. The trained
 model's test predictions are computed in the kernel, through the
 notebook's own normalize.
 """
+
 import numpy as np
 
 from autograder import data
@@ -21,6 +22,7 @@ POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d
 
 def _torch():
     import torch
+
     return torch
 
 
@@ -50,9 +52,9 @@ get_device = Exercise(
     ),
     hints={
         "values": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
-                  "otherwise \"cpu\". Return torch.device(...) or its name.",
+        'otherwise "cpu". Return torch.device(...) or its name.',
         "default": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
-                   "otherwise \"cpu\".",
+        'otherwise "cpu".',
     },
 )
 
@@ -63,7 +65,7 @@ def _normalize_ref(images):
 
 
 def _assess_normalize(args, kwargs, value):
-    images, = args
+    (images,) = args
     call = f"normalize(images) for uint8 images of shape {images.shape}"
     problem = tensor_problem(value, call, images.shape)
     if problem:
@@ -84,6 +86,7 @@ def _pixels(*shape):
         images = rng.integers(0, 256, size=shape).astype(np.uint8)
         images.flat[:2] = (0, 255)  # both ends of the range
         return (images,)
+
     return make
 
 
@@ -110,10 +113,18 @@ normalize = Exercise(
 def _simple_cnn_ref():
     """The lesson's CNN. SimpleCNN is assessed, not compared with it: any CNN that fits the description passes."""
     nn = _torch().nn
-    block = lambda c_in, c_out: [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),  # noqa: E731
-                                 nn.MaxPool2d(2)]
-    return nn.Sequential(*block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(),
-                         nn.Linear(128, 10))
+
+    def block(c_in, c_out):
+        return [
+            nn.Conv2d(c_in, c_out, 3, padding=1),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        ]
+
+    return nn.Sequential(
+        *block(1, 16), *block(16, 32), nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)
+    )
 
 
 def _assess_cnn(args, kwargs, value):
@@ -149,15 +160,16 @@ SimpleCNN = Exercise(
     cases=(
         Case("a batch of 4 images", lambda rng: (rng.uniform(-1, 1, (4, 1, 28, 28)).astype(np.float32), 0)),
         Case("one image", lambda rng: (rng.uniform(-1, 1, (1, 1, 28, 28)).astype(np.float32), 1), hidden=True),
-        Case("a batch of 64 images", lambda rng: (rng.uniform(-1, 1, (64, 1, 28, 28)).astype(np.float32), 2),
-             hidden=True),
+        Case(
+            "a batch of 64 images", lambda rng: (rng.uniform(-1, 1, (64, 1, 28, 28)).astype(np.float32), 2), hidden=True
+        ),
     ),
     hints={
         "probabilities": "Return the logits of the last nn.Linear: F.cross_entropy applies log-softmax itself.",
         "layers": "Two blocks of nn.Conv2d(..., kernel_size=3, padding=1), nn.ReLU() and nn.MaxPool2d(2), then "
-                  "nn.Flatten() and nn.Linear layers down to 10 classes.",
+        "nn.Flatten() and nn.Linear layers down to 10 classes.",
         "shape": "After two 2x2 poolings a 28x28 image is 7x7: the first nn.Linear takes channels * 7 * 7 "
-                 "inputs. Flatten with nn.Flatten() or x.flatten(1), which keep the batch dimension.",
+        "inputs. Flatten with nn.Flatten() or x.flatten(1), which keep the batch dimension.",
         "default": "Two blocks of nn.Conv2d, nn.ReLU and nn.MaxPool2d(2), then nn.Flatten() and a linear head.",
     },
 )
@@ -174,8 +186,8 @@ train_cnn = Training(
     hints={
         "model": "train_cnn must return the trained SimpleCNN.",
         "accuracy": "First make every check above pass. Then check the recipe: torch.manual_seed(seed), "
-                    "SimpleCNN().to(device), Adam with the OneCycleLR schedule stepped after every batch, "
-                    "a fresh torch.randperm order every epoch, and the defaults. history['loss'] should fall.",
+        "SimpleCNN().to(device), Adam with the OneCycleLR schedule stepped after every batch, "
+        "a fresh torch.randperm order every epoch, and the defaults. history['loss'] should fall.",
     },
 )
 

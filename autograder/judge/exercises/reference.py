@@ -1,4 +1,5 @@
 """Expected values from PyTorch, computed in float64 and cast to the answer's dtype."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import numpy as np
 
 def torch_apply(fn, z: np.ndarray, dtype=None) -> np.ndarray:
     import torch
+
     out = fn(torch.from_numpy(np.asarray(z, dtype=np.float64)))
     return out.detach().numpy().astype(dtype or np.asarray(z).dtype)
 
@@ -13,6 +15,7 @@ def torch_apply(fn, z: np.ndarray, dtype=None) -> np.ndarray:
 def torch_derivative(fn, z: np.ndarray, dtype=None) -> np.ndarray:
     """d fn(z) / dz for an elementwise ``fn``, by autograd."""
     import torch
+
     x = torch.tensor(np.asarray(z, dtype=np.float64), requires_grad=True)
     fn(x).sum().backward()
     return x.grad.numpy().astype(dtype or np.asarray(z).dtype)
