@@ -10,6 +10,8 @@ it gets (tests/recording.py).
 from __future__ import annotations
 
 
+import json
+
 import pytest
 
 from autograder import probe
@@ -91,3 +93,29 @@ def test_what_a_message_quotes_of_a_returned_value_is_bounded(value):
     result = verdict(exercise, public, [record for _ in public])
     assert not result.passed
     assert len(result.message) < MESSAGE_LIMIT + 1000 and len(result.detail) < MESSAGE_LIMIT + 1000
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        [1, 2],
+        {"status": "passed"},
+        {"status": "ok", "mutated": 5},
+        {"status": "ok", "mutated": [0]},
+        {"status": "ok", "calls": {"perceptron": "many"}},
+        {"status": "ok", "calls": {"perceptron": True}},
+        {"status": "ok", "seconds": "fast"},
+        {"status": "ok", "warnings": "none"},
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_unreadable(record):
+    """Records come from a call in the student's code: one whose fields have the wrong types is refused
+    (the judge would otherwise crash on it, or count a string as a spy call)."""
+    with pytest.raises(ValueError):
+        probe.validate_record(record)
+
+
+def test_the_callers_records_are_valid_records(tmp_path):
+    results, context = recorded(tmp_path, reference_answers(A))
+    for where in context["collected"].values():
+        probe.validate_record(json.loads((results / f"{where['key']}.json").read_text()))

@@ -67,9 +67,7 @@ def _load_record(folder: Path, key: str) -> dict:
     path = folder / f"{key}.json"
     if path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
         raise ValueError("not a plain record")
-    record = json.loads(path.read_text())
-    if not isinstance(record, dict) or not isinstance(record.get("status"), str):
-        raise ValueError("not a record")
+    record = probe.validate_record(json.loads(path.read_text()))
     record.pop(BY_GRADER, None)
     return probe.decode_outcome(record, _load_arrays(folder / f"{key}.npz"))
 

@@ -16,8 +16,61 @@ import signal
 import time
 import traceback
 import warnings
+from typing import Any, Literal, TypedDict
 
 import numpy as np
+
+
+CallStatus = Literal["ok", "error", "timeout", "missing"]
+
+
+class Record(TypedDict, total=False):
+    """What one call leaves for the judge (encoded: arrays by key, see ``encode``)."""
+
+    status: CallStatus
+    value: Any  # encoded; present when status is "ok"
+    error: str
+    error_type: str
+    traceback: str
+    warnings: list[str]  # numerical warnings the call raised
+    mutated: list[str]  # positions or names of the inputs it changed
+    calls: dict[str, int | None]  # calls to each spy (None: the spy is not defined)
+    seconds: float
+    standin: dict  # the call again with every spy answering its complement
+    not_run: bool  # not made: an earlier case of the function ran out of time
+
+
+# The type each field must have; the judge refuses any other record as unreadable.
+RECORD_TYPES = {
+    "status": str,
+    "error": str,
+    "error_type": str,
+    "traceback": str,
+    "warnings": list,
+    "mutated": list,
+    "calls": dict,
+    "seconds": (int, float),
+    "standin": dict,
+    "not_run": bool,
+}
+CALL_STATUSES = ("ok", "error", "timeout", "missing")
+
+
+def validate_record(record) -> Record:
+    """``record`` as a Record, or ValueError naming what is wrong with it: it came from student code."""
+    if not isinstance(record, dict):
+        raise ValueError("a record is a JSON object")
+    if record.get("status") not in CALL_STATUSES:
+        raise ValueError(f"unknown status {str(record.get('status'))[:40]!r}")
+    for name, value in record.items():
+        wanted = RECORD_TYPES.get(name)
+        if wanted is not None and (not isinstance(value, wanted) or isinstance(value, bool) and wanted is not bool):
+            raise ValueError(f"{name} is a {type(value).__name__}")
+    if not all(isinstance(item, str) for item in record.get("warnings", []) + record.get("mutated", [])):
+        raise ValueError("warnings and mutated hold strings")
+    if not all(isinstance(k, str) and (v is None or type(v) is int) for k, v in record.get("calls", {}).items()):
+        raise ValueError("calls count each spy's calls")
+    return record
 
 
 class ProbeTimeout(BaseException):
