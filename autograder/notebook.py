@@ -25,7 +25,7 @@ def checks_for(assignment: str):
 
     def check(name: str, fn, hidden: bool = False) -> None:
         exercise = exercises[name]
-        if isinstance(exercise, Training):
+        if exercise.trains:
             return _check_training(exercise, fn, hidden)
         chosen = exercise.hidden() if hidden else exercise.public()
         indices = [index for index, _ in chosen]

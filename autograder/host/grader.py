@@ -16,7 +16,6 @@ from autograder.course.report import Report, unscored
 from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.host.sandbox import make as make_sandbox
 from autograder.targets import QUICK_ENV, grading_device
-from autograder.judge.training import Training
 
 __all__ = ["grade", "find_notebook", "select", "Limits", "SandboxUnavailable"]
 
@@ -170,9 +169,9 @@ def grade(
     cells = select(assignment, only)
     not_graded = _not_graded(assignment, cells)
     exercises = [exercises_for(assignment)[cell.function] for cell in cells]
-    trainings = [e for e in exercises if isinstance(e, Training)]
+    trainings = [e for e in exercises if e.trains]
     left_out = cells_left_out(
-        repaired.notebook, {name for name in not_graded if isinstance(exercises_for(assignment)[name], Training)}
+        repaired.notebook, {name for name in not_graded if exercises_for(assignment)[name].trains}
     )
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
@@ -231,9 +230,8 @@ def grade(
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors + execution.notes
-    for exercise in exercises:
-        if isinstance(exercise, Training):
-            notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe(device)}")
+    for exercise in trainings:
+        notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe(device)}")
     if execution.failure:
         notes.insert(0, f"not every function could be checked: {execution.failure}")
     if not sandbox:

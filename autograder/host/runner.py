@@ -41,7 +41,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from autograder import caller, data, probe
+from autograder import caller
 from autograder.checks import Exercise
 from autograder.host.sandbox import Limits
 from autograder.judge.training import Training
@@ -53,8 +53,6 @@ EXPORT_SOURCE = f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BY
 CALLER_SLACK = 60.0  # seconds on top of the per-call limits, for the caller's start (torch's import)
 EXPORT_TIMEOUT = 60.0  # seconds for the kernel to save the graded names
 MAX_RUNS = 6  # kernel runs: each restart leaves out one more cell that ended the kernel
-PREDICT_TIMEOUT = 120.0  # seconds for a trained model's predictions on the test images
-TEST_IMAGES = "test-images"
 # BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
 # and collapse: the numpy MLP trained 7x slower with 2 threads than with 1
 # while other processes shared the 2 cores.
@@ -90,31 +88,7 @@ def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None 
     the public test images."""
     inputs, calls = {}, []
     for exercise in exercises:
-        if isinstance(exercise, Training):
-            call = {"key": len(calls), "id": f"{exercise.name}/trained", "read": exercise.variable}
-            if exercise.predicts_in_kernel:  # the test images, never their labels
-                inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
-                call.update(predict={"images": TEST_IMAGES, "normalize": exercise.normalize}, timeout=PREDICT_TIMEOUT)
-            calls.append(call)
-            continue
-        timeout = exercise.timeout if call_timeout is None else min(exercise.timeout, call_timeout)
-        for index in range(len(exercise.cases)):
-            args, kwargs_list = exercise.calls(index)
-            call_id = f"{exercise.name}/{index}"
-            calls.append(
-                {
-                    "key": len(calls),
-                    "id": call_id,
-                    "fn": exercise.name,
-                    "args": probe.encode(args, inputs, call_id + "/args"),
-                    "kwargs": [
-                        probe.encode(kwargs, inputs, f"{call_id}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)
-                    ],
-                    "spies": list(exercise.spies),
-                    "timeout": timeout,
-                    "harness": exercise.harness,
-                }
-            )
+        calls += exercise.planned_calls(len(calls), inputs, call_timeout, test_images)
     return calls, inputs
 
 

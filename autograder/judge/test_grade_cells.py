@@ -15,7 +15,7 @@ from autograder import caller, probe
 from autograder.checks import Verdict, verdict
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import grade_cells
-from autograder.judge.training import Training, training_verdict
+from autograder.judge.training import training_verdict
 
 
 def pytest_generate_tests(metafunc):
@@ -128,7 +128,7 @@ def _public(exercise, index: int, outcome: dict) -> dict:
 def test_grade_cell(cell, context, outcomes, record):
     exercise = exercises_for(context["assignment"])[cell.function]
     indices = list(range(len(exercise.cases)))
-    if isinstance(exercise, Training) and cell.function not in context.get("missing_solutions", []):
+    if exercise.trains and cell.function not in context.get("missing_solutions", []):
         missing = {"status": "missing", "error": context.get("failure") or "the probe did not reach it"}
         result = training_verdict(
             exercise,

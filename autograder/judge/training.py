@@ -15,13 +15,17 @@ an implausible accuracy for review (``Target.implausible``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from autograder import data
 from autograder.checks import Verdict
 from autograder.targets import Target, target_for
+
+
+TEST_IMAGES = "test-images"  # the plan's key for the images a trained PyTorch model predicts on
+PREDICT_TIMEOUT = 120.0  # seconds for a trained model's predictions on the test images
 
 
 class NotAModel(ValueError):
@@ -40,9 +44,20 @@ class Training:
     predicts_in_kernel: bool = False  # a torch model: the caller predicts, and ``predict`` checks the result
     normalize: str | None = None  # the notebook function that preprocesses images for the model
 
+    trains: ClassVar[bool] = True  # graded on held-out accuracy, not on cases (see checks.Exercise)
+
     @property
     def name(self) -> str:
         return self.signature.split("(")[0]
+
+    def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, test_images=None) -> list[dict]:
+        """One call: read the trained variable; for a PyTorch model, predict on ``test_images`` (by default
+        the public test images; the grader passes the course's changed ones), never their labels."""
+        call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable}
+        if self.predicts_in_kernel:
+            inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
+            call.update(predict={"images": TEST_IMAGES, "normalize": self.normalize}, timeout=PREDICT_TIMEOUT)
+        return [call]
 
     def target(self, quick: bool | None = None) -> Target:
         return target_for(self.assignment, quick)

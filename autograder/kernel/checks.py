@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -98,6 +98,33 @@ class Exercise:
         reference = harnessed(self.reference, self.harness)
         values = [reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
         return values[0] if len(values) == 1 else values
+
+    # What every graded thing of a lesson offers (a Training too, in judge/training.py): its ``name``,
+    # whether it ``trains``, and the calls the grader's caller makes for it.
+    trains: ClassVar[bool] = False
+
+    def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, test_images=None) -> list[dict]:
+        """One call per case, keyed from ``first_key``; the arrays they pass go into ``inputs``."""
+        from autograder import probe
+
+        timeout = self.timeout if call_timeout is None else min(self.timeout, call_timeout)
+        calls = []
+        for index in range(len(self.cases)):
+            args, kwargs_list = self.calls(index)
+            call_id = f"{self.name}/{index}"
+            calls.append(
+                {
+                    "key": first_key + index,
+                    "id": call_id,
+                    "fn": self.name,
+                    "args": probe.encode(args, inputs, call_id + "/args"),
+                    "kwargs": [probe.encode(kw, inputs, f"{call_id}/kwargs{i}") for i, kw in enumerate(kwargs_list)],
+                    "spies": list(self.spies),
+                    "timeout": timeout,
+                    "harness": self.harness,
+                }
+            )
+        return calls
 
 
 # ------------------------------------------------------------------ verdicts
