@@ -12,7 +12,7 @@ import copy
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -109,18 +109,19 @@ class Repaired:
     missing_solutions: list[str]
 
 
-def repair(submission, assignment: str) -> Repaired:
-    """The submission with every locked cell restored from source.
+@dataclass
+class Repair:
+    """A repair in progress: the source's locked and solution cells, the cells so far, and what was found."""
 
-    Students keep their solution cells and any cells they added. Locked
-    cells (setup, tests) come from source by ``grade_id``, hidden tests
-    stripped so that student code never sees them; a deleted one is put
-    back after the graded cell that precedes it in source.
-    """
-    source = read(source_path(assignment))
-    notes, missing = [], []
-    locked = {}
-    solutions = {}
+    locked: dict  # grade_id -> the locked cell as source has it, hidden tests stripped
+    solutions: dict  # grade_id -> the source's solution cell
+    cells: list
+    seen: set = field(default_factory=set)  # grade_ids the repaired cells hold
+    notes: list = field(default_factory=list)
+
+
+def _source_parts(source) -> tuple[dict, dict]:
+    locked, solutions = {}, {}
     for cell in source.cells:
         meta = nbgrader_meta(cell)
         if meta.get("locked") or meta.get("grade"):
@@ -132,80 +133,112 @@ def repair(submission, assignment: str) -> Repaired:
             locked[meta["grade_id"]] = restored
         elif meta.get("solution"):
             solutions[meta["grade_id"]] = cell
+    return locked, solutions
 
-    cells, seen, copies = [], set(), {}
-    for cell in submission.cells:
+
+def restore_locked_cells(state: Repair) -> None:
+    """Pass 1: every locked cell as source has it (once: a copy is dropped); other cells as they are."""
+    cells = []
+    for cell in state.cells:
         cid = grade_id(cell)
-        if cid in locked:
-            if cid in seen:
-                notes.append(f"cell {cid!r} appeared more than once; the copy was dropped")
+        if cid in state.locked:
+            if cid in state.seen:
+                state.notes.append(f"cell {cid!r} appeared more than once; the copy was dropped")
                 continue
-            if cell.cell_type != locked[cid].cell_type:
-                notes.append(
+            if cell.cell_type != state.locked[cid].cell_type:
+                state.notes.append(
                     f"locked cell {cid!r} was turned into a {cell.cell_type} cell; it was restored from source"
                 )
-            elif strip_hidden_tests(cell.source).strip() != locked[cid].source.strip():
-                notes.append(f"locked cell {cid!r} was edited; it was restored from source")
-            cells.append(copy.deepcopy(locked[cid]))
-            seen.add(cid)
-            continue
-        if cid in solutions and cell.cell_type != "code":
-            # As nbgrader's autograde does: the cell keeps its text, and runs as code again.
-            notes.append(
-                f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; it was run as a code cell"
-            )
-            cell = nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.get("metadata", {})))
-        if cid in solutions:
-            copies[cid] = copies.get(cid, 0) + 1
+            elif strip_hidden_tests(cell.source).strip() != state.locked[cid].source.strip():
+                state.notes.append(f"locked cell {cid!r} was edited; it was restored from source")
+            cell = copy.deepcopy(state.locked[cid])
         cells.append(cell)
         if cid:
-            seen.add(cid)
+            state.seen.add(cid)
+    state.cells = cells
+
+
+def retype_solution_cells(state: Repair) -> None:
+    """Pass 2: a solution cell turned into markdown or raw runs as code again, as nbgrader's autograde does."""
+    for index, cell in enumerate(state.cells):
+        cid = grade_id(cell)
+        if cid in state.solutions and cell.cell_type != "code":
+            state.notes.append(
+                f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; it was run as a code cell"
+            )
+            metadata = copy.deepcopy(cell.get("metadata", {}))
+            state.cells[index] = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+
+
+def note_copied_solutions(state: Repair) -> None:
+    """Pass 3: copies of a solution cell all run; the last definition counts, and the report says so."""
+    copies = {}
+    for cell in state.cells:
+        if grade_id(cell) in state.solutions:
+            copies[grade_id(cell)] = copies.get(grade_id(cell), 0) + 1
     for cid, count in copies.items():
         if count > 1:
-            notes.append(
+            state.notes.append(
                 f"solution cell {cid!r} appears {count} times; every copy was run, so the last definition counts"
             )
 
-    # A solution cell whose metadata was cleared is found by the function it defines.
-    for cid in solutions:
-        if cid in seen:
+
+def rebind_cleared_metadata(state: Repair) -> None:
+    """Pass 4: a solution cell whose metadata was cleared is found by the function it defines."""
+    for cid in state.solutions:
+        if cid in state.seen:
             continue
         defines = re.compile(rf"^(def {re.escape(cid)}\s*\(|class {re.escape(cid)}\b)", re.M)
         match = next(
             (
                 c
-                for c in cells
+                for c in state.cells
                 if c.cell_type == "code"
-                and grade_id(c) not in locked
-                and grade_id(c) not in solutions
+                and grade_id(c) not in state.locked
+                and grade_id(c) not in state.solutions
                 and defines.search(c.source)
             ),
             None,
         )
         if match is not None:
-            match.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(nbgrader_meta(solutions[cid]))
-            seen.add(cid)
-            notes.append(
+            match.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(nbgrader_meta(state.solutions[cid]))
+            state.seen.add(cid)
+            state.notes.append(
                 f"the solution cell {cid!r} had lost its nbgrader metadata; the cell that defines "
                 f"{cid}() was graded in its place"
             )
 
-    # Put back deleted locked cells after their predecessor in source order.
+
+def reinsert_missing_cells(state: Repair, source) -> None:
+    """Pass 5: a deleted locked cell goes back after the graded cell that precedes it in source."""
     order = [grade_id(c) for c in source.cells if grade_id(c)]
     for position, cid in enumerate(order):
-        if cid in locked and cid not in seen:
-            previous = next((order[j] for j in range(position - 1, -1, -1) if order[j] in seen), None)
-            at = 0 if previous is None else 1 + max(i for i, c in enumerate(cells) if grade_id(c) == previous)
-            cells.insert(at, copy.deepcopy(locked[cid]))
-            seen.add(cid)
-            notes.append(f"locked cell {cid!r} was missing; it was restored from source")
-    for cid in solutions:
-        if cid not in seen:
-            missing.append(cid)
-            notes.append(f"solution cell {cid!r} is missing from the submission")
+        if cid in state.locked and cid not in state.seen:
+            previous = next((order[j] for j in range(position - 1, -1, -1) if order[j] in state.seen), None)
+            at = 0 if previous is None else 1 + max(i for i, c in enumerate(state.cells) if grade_id(c) == previous)
+            state.cells.insert(at, copy.deepcopy(state.locked[cid]))
+            state.seen.add(cid)
+            state.notes.append(f"locked cell {cid!r} was missing; it was restored from source")
 
+
+def repair(submission, assignment: str) -> Repaired:
+    """The submission with every locked cell restored from source, in nbgrader-style passes.
+
+    Students keep their solution cells and any cells they added. Locked
+    cells (setup, tests) come from source by ``grade_id``, hidden tests
+    stripped so that student code never sees them; a deleted one is put
+    back after the graded cell that precedes it in source.
+    """
+    source = read(source_path(assignment))
+    locked, solutions = _source_parts(source)
+    state = Repair(locked, solutions, list(submission.cells))
+    for step in (restore_locked_cells, retype_solution_cells, note_copied_solutions, rebind_cleared_metadata):
+        step(state)
+    reinsert_missing_cells(state, source)
+    missing = [cid for cid in solutions if cid not in state.seen]
+    state.notes += [f"solution cell {cid!r} is missing from the submission" for cid in missing]
     repaired = nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata))
-    repaired.cells = cells
+    repaired.cells = state.cells
     for index, cell in enumerate(repaired.cells):
         cell["id"] = f"cell-{index}"  # copied or duplicated cells would otherwise share ids
-    return Repaired(repaired, notes, missing)
+    return Repaired(repaired, state.notes, missing)
