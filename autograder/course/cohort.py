@@ -23,14 +23,9 @@ the submissions without a current record.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import csv
 import fcntl
-import hashlib
-import io
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -45,209 +40,31 @@ from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
 from autograder.course.files import write_atomic, write_json_atomic
 from autograder.course.report import Report, unscored
+from autograder.course.discovery import (
+    MAX_SHIPPED_BYTES,
+    Submission,
+    discover,
+    fingerprint,
+    grader_fingerprint,
+    submission_digest,
+    submission_files,
+)
+from autograder.course.export import cohort_csv, csv_text, report_dict
+from autograder.course.pools import DaskPool, LocalPool, WorkerUnfit, make_pool
+from autograder.course.progress import Progress
 from autograder.host.worker import (
     MAX_NOTEBOOK_BYTES,
     Options,
-    _digest_files,
-    code_fingerprint,
-    grade_job,
-    worker_problem,
 )
-
-WORKER_WAIT = 120  # seconds to wait for a Dask scheduler's first worker
-
-
-@dataclass
-class Submission:
-    student: str
-    folder: Path
-    fingerprint: str
-    # With --only: the student's earlier record, whose other scores the regraded functions join.
-    previous: dict | None = None
 
 
 # ------------------------------------------------------------ what to grade
-def discover(submitted: Path, assignment: str) -> list[tuple[str, Path]]:
-    """(student, folder) for every ``<submitted>/<student>/<assignment>/`` folder, by student."""
-    if not submitted.is_dir():
-        return []
-    return sorted(
-        (entry.name, entry / assignment)
-        for entry in submitted.iterdir()
-        if (entry / assignment).is_dir() and not entry.name.startswith(".")
-    )
-
-
-def grader_fingerprint(assignment: str, options: Options) -> str:
-    """What a grade depends on besides the submission: the grading code, the assignment, the settings."""
-    digest = hashlib.sha256(code_fingerprint().encode())
-    _digest_files(digest, [repair.source_path(assignment)], REPO_ROOT)
-    digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
-    return digest.hexdigest()
-
-
-MAX_SHIPPED_BYTES = 2 * MAX_NOTEBOOK_BYTES  # all that one submission sends to a worker
-
-
-def submission_files(folder: Path) -> list[Path]:
-    """What nbgrader collected that grading reads: the notebooks and nbgrader's timestamp, as regular files.
-
-    A link is never followed (it could point at any file the grader can read, and an error message would
-    quote it), nor is a FIFO or a device read: the submission is graded as if they were not there.
-    """
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if (p.suffix == ".ipynb" or p.name == "timestamp.txt") and not p.is_symlink() and p.is_file()
-    )
-
-
-def fingerprint(folder: Path, grader: str) -> str:
-    digest = hashlib.sha256(grader.encode())
-    _digest_files(digest, submission_files(folder), folder)
-    return digest.hexdigest()
-
-
-def submission_digest(folder: Path) -> str:
-    """The submission's files alone: a partial regrade (--only) may join an earlier grading only of these."""
-    return fingerprint(folder, "")
-
-
-class WorkerUnfit(RuntimeError):
-    """A worker may not grade: it cannot sandbox student code, or its grading code is not the instructor's."""
 
 
 # ------------------------------------------------------------- the workers
-class LocalPool:
-    """Worker processes on this machine. Each grading's kernel and judge are processes of their own, so a
-    worker mostly waits on them; one worker per core keeps the cores busy."""
-
-    name = "local pool"
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self._start()
-
-    def _start(self):
-        # spawn: a worker must not inherit the main process's gradebook connection or threads
-        self.executor = concurrent.futures.ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn")
-        )
-
-    def describe(self) -> str:
-        return f"{self.workers} worker process{'es' if self.workers != 1 else ''} on this machine"
-
-    def check_workers(self, sandbox: bool = True) -> dict[str, str]:
-        problem = worker_problem(
-            sandbox=sandbox
-        )  # the workers run this machine's code: only the sandbox can be missing
-        return {"this machine": problem} if problem else {}
-
-    def submit(self, job):
-        return self.executor.submit(grade_job, job)
-
-    def as_completed(self, futures):
-        return concurrent.futures.as_completed(futures)
-
-    def lost_worker(self, error: BaseException) -> bool:
-        """A worker process died (killed, out of memory): its jobs deserve one more try in a fresh pool."""
-        return isinstance(error, concurrent.futures.process.BrokenProcessPool)
-
-    def restart(self):
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self._start()
-
-    def close(self, interrupted: bool = False):
-        if interrupted:
-            # The pool has no public way to stop running work. A killed worker takes its sandbox with it
-            # (bwrap --die-with-parent), so nothing of a half-graded submission keeps running.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
-        self.executor.shutdown(wait=not interrupted, cancel_futures=True)
-
-
-class DaskPool:
-    """A Dask cluster: a LocalCluster of ``workers`` processes, or the scheduler at ``scheduler``.
-    Dask reschedules the work of a worker that died; a job that kills three workers is reported."""
-
-    def __init__(self, scheduler: str | None = None, workers: int = 1):
-        from dask.distributed import Client, LocalCluster
-
-        self.cluster = None
-        if scheduler:
-            self.client = Client(scheduler, timeout="30s")
-            self.name = f"Dask scheduler {scheduler}"
-            try:  # without a worker, the run would wait for ever
-                self.client.wait_for_workers(1, timeout=WORKER_WAIT)
-            except TimeoutError:
-                self.client.close()
-                raise ConnectionError(
-                    f"the Dask scheduler at {scheduler} has no worker after {WORKER_WAIT} s: "
-                    "start some with `dask worker " + scheduler + " --nthreads 1`"
-                ) from None
-        else:
-            # One single-threaded worker per core; no Dask memory limit, because each grading's kernel has its
-            # own (the sandbox), and Dask would restart a worker for what its kernel uses.
-            self.cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit=0,
-                dashboard_address=None,
-                silence_logs=40,
-            )
-            self.client = Client(self.cluster)
-            self.name = "Dask LocalCluster"
-
-    def describe(self) -> str:
-        workers = self.client.scheduler_info()["workers"]
-        threads = sum(w.get("nthreads", 1) for w in workers.values())
-        plural = {1: ""}
-        return (
-            f"{self.name}: {len(workers)} worker{plural.get(len(workers), 's')}, "
-            f"{threads} thread{plural.get(threads, 's')}"
-        )
-
-    def check_workers(self, sandbox: bool = True) -> dict[str, str]:
-        """Every worker now must sandbox and run the instructor's code (workers that join later are not asked:
-        start them all before grading)."""
-        problems = self.client.run(worker_problem, code_fingerprint(), sandbox)
-        return {worker: problem for worker, problem in problems.items() if problem}
-
-    def submit(self, job):
-        return self.client.submit(
-            grade_job, job, pure=False, key=f"grade-{job['assignment']}-{job['student']}-{time.time_ns()}"
-        )
-
-    def as_completed(self, futures):
-        from dask.distributed import as_completed
-
-        return as_completed(futures)
-
-    def lost_worker(self, error: BaseException) -> bool:
-        return False  # Dask already retried it on other workers
-
-    def restart(self):
-        pass
-
-    def close(self, interrupted: bool = False):
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
 
 
 # ------------------------------------------------------------- the results
-def report_dict(report: Report) -> dict:
-    return {
-        "submission": report.submission,
-        "assignment": report.assignment,
-        "tests": report.tests,
-        "notes": report.notes,
-        "error": report.error,
-        "seconds": round(report.seconds, 2),
-        "score": report.score,
-        "max_score": report.max_score,
-    }
 
 
 @dataclass
@@ -419,38 +236,6 @@ def joined(previous: dict, partial: Report) -> Report:
     return Report(partial.submission, partial.assignment, tests, notes, None, partial.seconds, partial.notebook)
 
 
-def csv_text(value: str) -> str:
-    """A text field as a spreadsheet shows it, never runs it: a leading =, +, -, @, tab or CR makes a formula
-    (OWASP's CSV injection), so such a field gets a leading apostrophe."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def cohort_csv(records: list[dict], assignment: str) -> str:
-    cells = [cell.grade_id for cell in repair.grade_cells(assignment)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["student", "score", "max_score", *cells, "graded", "reason", "seconds", "graded_at", "fingerprint"]
-    )
-    for record in sorted(records, key=lambda r: r["student"]):
-        report = record["report"]
-        scores = {t["grade_id"]: t["score"] for t in report["tests"]}
-        writer.writerow(
-            [
-                csv_text(record["student"]),
-                f"{report['score']:g}",
-                f"{report['max_score']:g}",
-                *(f"{scores.get(c, 0):g}" for c in cells),
-                "no" if report["error"] else "yes",
-                csv_text(report["error"] or ""),
-                report["seconds"],
-                record["graded_at"],
-                record["fingerprint"][:12],
-            ]
-        )
-    return buffer.getvalue()
-
-
 # ----------------------------------------------------------------- the run
 @dataclass
 class Summary:
@@ -489,56 +274,6 @@ class Summary:
                 f"and per student {cohort.out / 'students'}/<student>/ (results.json, feedback.html)"
             )
         return "\n".join(lines)
-
-
-class Progress:
-    """A live bar on a terminal (graded, failed, remaining, ETA); one line per submission everywhere."""
-
-    def __init__(self, total: int, stream=None):
-        from tqdm.auto import tqdm
-
-        self.stream = stream or sys.stderr
-        self.graded = self.failed = 0
-        self.bar = tqdm(
-            total=total,
-            unit="submission",
-            file=self.stream,
-            dynamic_ncols=True,
-            disable=not self.stream.isatty() or total == 0,
-            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining} ETA, {rate_fmt}]{postfix}",
-        )
-        self.total = total
-        self._update()
-
-    def _update(self):
-        self.bar.set_postfix_str(
-            f"graded {self.graded}, failed {self.failed}, remaining {self.total - self.graded - self.failed}",
-            refresh=False,
-        )
-
-    def done(self, line: str, failed: bool = False):
-        if failed:
-            self.failed += 1
-        else:
-            self.graded += 1
-        self._update()
-        self.bar.update(1)
-        position = f"[{self.graded + self.failed}/{self.total}]"
-        if self.bar.disable:
-            print(f"{position} {line}", file=self.stream, flush=True)
-        else:
-            self.bar.write(f"{position} {line}", file=self.stream)
-
-    def close(self):
-        self.bar.close()
-
-
-def make_pool(workers: int, scheduler: str | None = None, cluster: bool = False):
-    if scheduler:
-        return DaskPool(scheduler=scheduler)
-    if cluster:
-        return DaskPool(workers=workers)
-    return LocalPool(workers)
 
 
 class CohortBusy(RuntimeError):
@@ -706,3 +441,22 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
                     pending[pool.submit(job)] = (submission, job)
     finally:
         progress.close()
+
+
+# What callers of grade-all use from here, wherever it is defined.
+__all__ = [
+    "Cohort",
+    "CohortBusy",
+    "DaskPool",
+    "LocalPool",
+    "Options",
+    "Outcome",
+    "Submission",
+    "Summary",
+    "WorkerUnfit",
+    "cohort_csv",
+    "csv_text",
+    "grade_all",
+    "make_pool",
+    "submission_files",
+]
