@@ -52,6 +52,8 @@ EXPORT_SOURCE = f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BY
 )
 CALLER_SLACK = 60.0  # seconds on top of the per-call limits, for the caller's start (torch's import)
 EXPORT_TIMEOUT = 60.0  # seconds for the kernel to save the graded names
+# Run before any student cell: what the export imports, so that no file of the student's can stand in.
+PRELUDE = "def __autograder_prelude():\n    import cloudpickle\n__autograder_prelude()\ndel __autograder_prelude\n"
 MAX_RUNS = 6  # kernel runs: each restart leaves out one more cell that ended the kernel
 # BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
 # and collapse: the numpy MLP trained 7x slower with 2 threads than with 1
@@ -360,12 +362,76 @@ def _export(client: GuardedClient, host, names: list[str], final: bool) -> str |
             return "the kernel died or hung while it saved the notebook's functions for the grader"
     finally:
         client.nb.cells.remove(cell)
-    error = _cell_error(cell)
-    return (
-        f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})"
-        if error or client.timed_out
-        else None
+    error = _cell_error(cell) or ("a timeout" if client.timed_out else None)
+    if error:
+        return f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})"
+    return None
+
+
+def _client(notebook, host, limits: Limits) -> GuardedClient:
+    """An nbclient for ``notebook`` whose kernel starts in ``host``'s sandbox, over Unix sockets."""
+    # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
+    # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
+    client = GuardedClient(
+        notebook,
+        limits,
+        timeout=int(limits.cell_timeout),
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        record_timing=False,
+        shutdown_kernel="immediate",
     )
+    client.km = SandboxedKernelManager(host, limits.message, kernel_name="python3")
+    # Unix sockets in the private work folder rather than TCP on localhost: no other local user can connect.
+    client.km.transport = "ipc"
+    client.km.ip = str(host.kernel_dir / "ipc")
+    client.km.connection_file = str(host.kernel_dir / "connection.json")
+    return client
+
+
+def _run_hidden(client: GuardedClient, code: str, limit: float) -> bool:
+    """Run grader code in the kernel as a cell of no notebook: no history, no outputs kept."""
+    cell = nbformat.v4.new_code_cell(code)
+    client.nb.cells.append(cell)  # nbclient runs a cell at its index in the notebook
+    try:
+        return _execute(client, cell, len(client.nb.cells) - 1, limit, store_history=False)
+    finally:
+        client.nb.cells.remove(cell)
+
+
+def _run_cells(client, host, cells, names, limits, cell_timeouts, skip, errors, run, left_out) -> bool:
+    """The notebook's code cells in order, keeping each solution cell's function; False when one ended
+    the kernel or would not stop (``run.fatal_cell``), or the notebook ran out of time."""
+    deadline = time.monotonic() + limits.notebook_timeout
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or index in skip or index in left_out:
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            run.deadline_at = index
+            return True
+        cid = _grade_id(cell)
+        limit = min(cell_timeouts.get(cid, limits.cell_timeout), max(1.0, remaining))
+        run.cells_run += 1
+        if not _execute(client, cell, index, limit):
+            run.fatal_cell = index
+            status = client.km.exit_status()
+            if status is None:
+                run.fatal_cause = f"ran longer than {limit:g} s and did not stop when interrupted"
+                client.km.kill_now()
+            else:
+                run.fatal_cause = f"ended the kernel ({describe_exit(status)})"
+            return False
+        error = f"CellTimeoutError: the cell ran longer than {limit:g} s" if client.timed_out else _cell_error(cell)
+        if error:
+            errors[index] = error
+        else:
+            errors.pop(index, None)
+        if cid in names and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            # The function as its solution cell defined it; a later rebinding changes nothing.
+            run.export_error = _export(client, host, [cid], False) or run.export_error
+    return True
 
 
 def _run_kernel(
@@ -384,67 +450,15 @@ def _run_kernel(
     notebook = copy.deepcopy(notebook)  # each run starts from the repaired cells, without outputs
     cells = run.cells = list(notebook.cells)
     _remove_outbox(host)
-    # shutdown_kernel="immediate": the kernel is killed once the run is over, not asked to stop and
-    # waited for; it holds nothing to save, and the sandbox's cgroup ends whatever it left running.
-    client = GuardedClient(
-        notebook,
-        limits,
-        timeout=int(limits.cell_timeout),
-        kernel_name="python3",
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        record_timing=False,
-        shutdown_kernel="immediate",
-    )
-    client.km = SandboxedKernelManager(host, limits.message, kernel_name="python3")
-    # Unix sockets in the private work folder rather than TCP on localhost: no other local user can connect.
-    client.km.transport = "ipc"
-    client.km.ip = str(host.kernel_dir / "ipc")
-    client.km.connection_file = str(host.kernel_dir / "connection.json")
+    client = _client(notebook, host, limits)
     run.dropped, run.lost = client.dropped, client.lost
     log = open(host.kernel_dir.parent / "kernel.log", "ab")
     try:
         with client.setup_kernel(env=host.env, cwd=host.cwd, stdout=log, stderr=log):
-            deadline = time.monotonic() + limits.notebook_timeout
             if names:  # what the export needs, imported before any student code (no file of theirs can stand in)
-                prelude = nbformat.v4.new_code_cell(
-                    "def __autograder_prelude():\n    import cloudpickle\n"
-                    "__autograder_prelude()\ndel __autograder_prelude\n"
-                )
-                client.nb.cells.append(prelude)
-                try:
-                    _execute(client, prelude, len(client.nb.cells) - 1, EXPORT_TIMEOUT, store_history=False)
-                finally:
-                    client.nb.cells.remove(prelude)
-            for index, cell in enumerate(cells):
-                if cell.cell_type != "code" or index in skip or index in left_out:
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    run.deadline_at = index
-                    break
-                cid = _grade_id(cell)
-                limit = min(cell_timeouts.get(cid, limits.cell_timeout), max(1.0, remaining))
-                run.cells_run += 1
-                if not _execute(client, cell, index, limit):
-                    run.fatal_cell = index
-                    status = client.km.exit_status()
-                    if status is None:
-                        run.fatal_cause = f"ran longer than {limit:g} s and did not stop when interrupted"
-                        client.km.kill_now()
-                    else:
-                        run.fatal_cause = f"ended the kernel ({describe_exit(status)})"
-                    return
-                error = _cell_error(cell)
-                if client.timed_out:
-                    error = f"CellTimeoutError: the cell ran longer than {limit:g} s"
-                if error:
-                    errors[index] = error
-                else:
-                    errors.pop(index, None)
-                if cid in names and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-                    # The function as its solution cell defined it; a later rebinding changes nothing.
-                    run.export_error = _export(client, host, [cid], False) or run.export_error
+                _run_hidden(client, PRELUDE, EXPORT_TIMEOUT)
+            if not _run_cells(client, host, cells, names, limits, cell_timeouts, skip, errors, run, left_out):
+                return
             if not names:
                 run.exported = True
                 return
@@ -597,6 +611,30 @@ def _kill_group(process) -> None:
 
 
 # ------------------------------------------------------------ all the runs
+def _note_cells(execution: Execution, notebook, errors, skip, dropped, lost, limits: Limits) -> None:
+    """What the report says about the cells: their errors, the cells left out, the output dropped."""
+    for index in sorted(errors):
+        cid = _grade_id(notebook.cells[index])
+        execution.cell_errors.append(f"cell {index}{f' ({cid})' if cid else ''}: {errors[index]}")
+        if cid:
+            execution.errors_by_grade_id[cid] = errors[index]
+    for index, cause in skip.items():
+        cid = _grade_id(notebook.cells[index])
+        if cid:
+            execution.errors_by_grade_id[cid] = f"the cell {cause}"
+    for index, size in sorted(dropped.items()):
+        execution.notes.append(
+            f"cell {index} printed more than the grader keeps "
+            f"({limits.cell_output // 1024} KB a cell, {limits.notebook_output // 1024} KB "
+            f"a notebook): {size / 1e6:.1f} MB of its output was dropped"
+        )
+    for index in sorted(lost - set(dropped)):
+        execution.notes.append(
+            f"cell {index}'s output did not all reach the grader: it drops a message over "
+            f"{limits.message // 2**20} MB unread, so that output was dropped"
+        )
+
+
 Step = Literal["call", "rerun", "give up"]
 
 
@@ -705,25 +743,6 @@ def execute(
         except Exception as error:  # the caller could not start: a grading failure, reported
             execution.failure = f"the grader's checks could not start ({type(error).__name__}: {str(error)[:200]})"
 
-    for index in sorted(errors):
-        cid = _grade_id(notebook.cells[index])
-        execution.cell_errors.append(f"cell {index}{f' ({cid})' if cid else ''}: {errors[index]}")
-        if cid:
-            execution.errors_by_grade_id[cid] = errors[index]
-    for index, cause in skip.items():
-        cid = _grade_id(notebook.cells[index])
-        if cid:
-            execution.errors_by_grade_id[cid] = f"the cell {cause}"
-    for index, size in sorted(dropped.items()):
-        execution.notes.append(
-            f"cell {index} printed more than the grader keeps "
-            f"({limits.cell_output // 1024} KB a cell, {limits.notebook_output // 1024} KB "
-            f"a notebook): {size / 1e6:.1f} MB of its output was dropped"
-        )
-    for index in sorted(lost - set(dropped)):
-        execution.notes.append(
-            f"cell {index}'s output did not all reach the grader: it drops a message over "
-            f"{limits.message // 2**20} MB unread, so that output was dropped"
-        )
+    _note_cells(execution, notebook, errors, skip, dropped, lost, limits)
     execution.seconds = time.perf_counter() - started_at
     return execution
