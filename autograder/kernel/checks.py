@@ -14,6 +14,8 @@ from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
+from autograder.probe import Other, Tensor, type_name
+
 # cs231n's bands for the relative error below: for float64 work, < 1e-7 is
 # right, 1e-7..1e-4 is suspicious, > 1e-4 is wrong. Exact layers use 1e-7.
 DEFAULT_RTOL = 1e-7
@@ -165,19 +167,15 @@ def _fmt(value) -> str:
         return f"{_quote(text, 4 * QUOTE_LIMIT)} (dtype {value.dtype}, shape {value.shape})"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if isinstance(value, dict) and value.get("__tensor__"):
+    if isinstance(value, Tensor):
         return f"a torch tensor (dtype {_quote(value['dtype'], 40)}, device {_quote(value['device'], 40)})"
-    if isinstance(value, dict) and value.get("__other__"):
+    if isinstance(value, Other):
         return f"an object of type {_quote(value['type'], 80)}: {_quote(value['repr'])}"
     return _quote(repr(value))
 
 
 def _type_name(value) -> str:
-    if isinstance(value, dict) and value.get("__tensor__"):
-        return "a torch tensor"
-    if isinstance(value, dict) and value.get("__other__"):
-        return _quote(value["type"], 80)
-    return type(value).__name__
+    return _quote(type_name(value), 80)
 
 
 def _is_number(value) -> bool:

@@ -313,13 +313,25 @@ def decode(tree, arrays):
     if kind == "dict":
         return {k: decode(v, arrays) for k, v in tree["items"].items()}
     if kind == "tensor":
-        return {
-            "__tensor__": True,
-            "array": np.asarray(arrays[tree["k"]]),
-            "dtype": tree["dtype"],
-            "device": tree["device"],
-        }
-    return {"__other__": True, "type": tree["type"], "repr": tree["repr"]}
+        return Tensor(array=np.asarray(arrays[tree["k"]]), dtype=tree["dtype"], device=tree["device"])
+    return Other(type=tree["type"], repr=tree["repr"])
+
+
+class Tensor(dict):
+    """A decoded torch tensor: ``array`` (its values, as numpy), ``dtype`` and ``device``, as torch names them."""
+
+
+class Other(dict):
+    """A decoded object of any other type: ``type`` (its module and name) and a bounded ``repr``."""
+
+
+def type_name(value) -> str:
+    """What a decoded value is, in a word or two, for messages (an Other's type name is the student's own)."""
+    if isinstance(value, Tensor):
+        return "a torch tensor"
+    if isinstance(value, Other):
+        return str(value["type"])
+    return type(value).__name__
 
 
 def same_value(a, b):

@@ -10,24 +10,15 @@ behind is scored on held-out accuracy against ``autograder.targets``.
 
 import numpy as np
 
+from autograder import probe
+
 from autograder import data
 from autograder.checks import Case, Exercise
 from autograder.judge.training import NotAModel, Training
+from autograder.judge.exercises.reference import _torch, _F
 
 IMAGE_PIXELS = 28 * 28
 NUM_CLASSES = 10
-
-
-def _torch():
-    import torch
-
-    return torch
-
-
-def _F():
-    import torch.nn.functional as F
-
-    return F
 
 
 def _tensor(array, grad=False):
@@ -365,9 +356,9 @@ sgd_step = Exercise(
 
 # ------------------------------------------------------------ train_mlp
 def _what(value) -> str:
-    if isinstance(value, dict) and value.get("__tensor__"):
+    if isinstance(value, probe.Tensor):
         return "a torch tensor"
-    if isinstance(value, dict) and value.get("__other__"):
+    if isinstance(value, probe.Other):
         return f"an object of type {value['type']}"
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
@@ -383,7 +374,7 @@ def _layers(value) -> list[tuple[np.ndarray, np.ndarray]]:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise NotAModel(f"layer {i} is {_what(pair)}, not a (W, b) pair")
         for name, array in zip(("W", "b"), pair):
-            if isinstance(array, dict) and array.get("__tensor__"):
+            if isinstance(array, probe.Tensor):
                 raise NotAModel(f"layer {i}'s {name} is a torch tensor; return numpy arrays")
             if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
                 raise NotAModel(f"layer {i}'s {name} is {_what(array)}, not a numpy array of numbers")

@@ -14,21 +14,16 @@ import numpy as np
 from autograder import probe
 from autograder.checks import Case, Exercise, _fmt
 from autograder.judge.training import Training, predictions_from_kernel
+from autograder.judge.exercises.reference import _torch
 
 MLP_SHAPES = [(128, 784), (128,), (10, 128), (10,)]
 
 
-def _torch():
-    import torch
-
-    return torch
-
-
 def what(value) -> str:
     """What a decoded value is, for messages."""
-    if isinstance(value, dict) and value.get("__tensor__"):
+    if isinstance(value, probe.Tensor):
         return f"a torch tensor (dtype {value['dtype']}, shape {tuple(value['array'].shape)})"
-    if isinstance(value, dict) and value.get("__other__"):
+    if isinstance(value, probe.Other):
         return f"an object of type {value['type']}"
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
@@ -37,7 +32,7 @@ def what(value) -> str:
 
 def tensor_problem(value, where: str, shape: tuple, dtype: str = "torch.float32"):
     """None, or (kind, explanation) when ``value`` is not a tensor of this shape and dtype."""
-    if not (isinstance(value, dict) and value.get("__tensor__")):
+    if not (isinstance(value, probe.Tensor)):
         return "type", f"{where} should be a torch tensor, got {what(value)}"
     if tuple(value["array"].shape) != shape:
         return "shape", f"{where} should have shape {shape}, got shape {tuple(value['array'].shape)}"

@@ -15,15 +15,10 @@ from autograder import data
 from autograder.checks import Case, Exercise, _fmt
 from autograder.judge.exercises.a06_pytorch_mlp import logits_problem, module_problem, tensor_problem
 from autograder.judge.training import Training, predictions_from_kernel
+from autograder.judge.exercises.reference import _torch
 
 CONV_LAYERS = ("Conv2d",)
 POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 # ---------------------------------------------------------------- get_device

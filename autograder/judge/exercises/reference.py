@@ -5,6 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 
+def _torch():
+    """torch, imported when a reference first needs it (the exercises' modules load without it)."""
+    import torch
+
+    return torch
+
+
+def _F():
+    """torch.nn.functional, the same way."""
+    import torch.nn.functional as F
+
+    return F
+
+
 def torch_apply(fn, z: np.ndarray, dtype=None) -> np.ndarray:
     import torch
 
