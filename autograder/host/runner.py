@@ -356,12 +356,8 @@ def _grade_id(cell) -> str | None:
 def _export(client: GuardedClient, host, names: list[str], final: bool) -> str | None:
     """Have the kernel save ``names`` for the caller; the error, if it did not."""
     cell = export_cell(names, f"{host.exchange_inside}/outbox/defs", final)
-    client.nb.cells.append(cell)  # nbclient runs a cell at its index in the notebook
-    try:
-        if not _execute(client, cell, len(client.nb.cells) - 1, EXPORT_TIMEOUT, store_history=False):
-            return "the kernel died or hung while it saved the notebook's functions for the grader"
-    finally:
-        client.nb.cells.remove(cell)
+    if not _run_hidden(client, cell, EXPORT_TIMEOUT):
+        return "the kernel died or hung while it saved the notebook's functions for the grader"
     error = _cell_error(cell) or ("a timeout" if client.timed_out else None)
     if error:
         return f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})"
@@ -390,9 +386,8 @@ def _client(notebook, host, limits: Limits) -> GuardedClient:
     return client
 
 
-def _run_hidden(client: GuardedClient, code: str, limit: float) -> bool:
-    """Run grader code in the kernel as a cell of no notebook: no history, no outputs kept."""
-    cell = nbformat.v4.new_code_cell(code)
+def _run_hidden(client: GuardedClient, cell, limit: float) -> bool:
+    """Run a cell of the grader's in the kernel, outside the notebook: no history, no outputs kept."""
     client.nb.cells.append(cell)  # nbclient runs a cell at its index in the notebook
     try:
         return _execute(client, cell, len(client.nb.cells) - 1, limit, store_history=False)
@@ -456,7 +451,7 @@ def _run_kernel(
     try:
         with client.setup_kernel(env=host.env, cwd=host.cwd, stdout=log, stderr=log):
             if names:  # what the export needs, imported before any student code (no file of theirs can stand in)
-                _run_hidden(client, PRELUDE, EXPORT_TIMEOUT)
+                _run_hidden(client, nbformat.v4.new_code_cell(PRELUDE), EXPORT_TIMEOUT)
             if not _run_cells(client, host, cells, names, limits, cell_timeouts, skip, errors, run, left_out):
                 return
             if not names:

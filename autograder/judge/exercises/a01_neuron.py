@@ -3,7 +3,7 @@
 import numpy as np
 
 from autograder.checks import Case, Exercise
-from autograder.judge.exercises.reference import _torch
+from autograder.judge.exercises.reference import _torch, with_zeros
 
 
 # ------------------------------------------------------------- references
@@ -76,15 +76,6 @@ def _normal(*shape, scale=3.0):
     return lambda rng: (rng.standard_normal(shape) * scale,)
 
 
-def _with_zeros(*shape):
-    def make(rng):
-        z = rng.standard_normal(shape) * 2
-        z.flat[::3] = 0.0
-        return (z,)
-
-    return make
-
-
 def _all_four(rng):
     return np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 0.0, 1.0])
 
@@ -143,7 +134,7 @@ step = Exercise(
     reference=_step_ref,
     cases=(
         Case("a vector with negatives, zero and positives", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
-        Case("a random (4, 5) matrix with zeros", _with_zeros(4, 5)),
+        Case("a random (4, 5) matrix with zeros", with_zeros(4, 5)),
         Case("exact zeros only", lambda rng: (np.zeros((2, 3)),), hidden=True),
         Case("a 3-D batch", _normal(2, 3, 4), hidden=True),
         Case("tiny values either side of zero", _fixed(-1e-300, -1e-12, -0.0, 1e-12, 1e-300), hidden=True),

@@ -3,8 +3,7 @@
 import numpy as np
 
 from autograder.checks import Case, Exercise
-from autograder.judge.exercises.reference import torch_apply, torch_derivative
-from autograder.judge.exercises.reference import _F
+from autograder.judge.exercises.reference import _F, torch_apply, torch_derivative, with_zeros
 
 
 def _fixed(*values, dtype=np.float64):
@@ -13,15 +12,6 @@ def _fixed(*values, dtype=np.float64):
 
 def _normal(*shape, scale=3.0, dtype=np.float64):
     return lambda rng: ((rng.standard_normal(shape) * scale).astype(dtype),)
-
-
-def _with_zeros(*shape):
-    def make(rng):
-        z = rng.standard_normal(shape) * 2
-        z.flat[::3] = 0.0
-        return (z,)
-
-    return make
 
 
 EXTREMES = _fixed(-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0)
@@ -51,9 +41,9 @@ relu_grad = Exercise(
     reference=lambda z: torch_derivative(_F().relu, z),
     cases=(
         Case("a vector with a zero", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
-        Case("a random (4, 5) matrix with zeros", _with_zeros(4, 5)),
+        Case("a random (4, 5) matrix with zeros", with_zeros(4, 5)),
         Case("exact zeros only", lambda rng: (np.zeros((2, 3)),), hidden=True),
-        Case("a 3-D batch with zeros", _with_zeros(2, 3, 4), hidden=True),
+        Case("a 3-D batch with zeros", with_zeros(2, 3, 4), hidden=True),
     ),
     hints={
         "values": "The slope is 1 where z > 0 and 0 elsewhere; at exactly z == 0 we use 0, as PyTorch does.",

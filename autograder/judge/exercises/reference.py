@@ -33,3 +33,14 @@ def torch_derivative(fn, z: np.ndarray, dtype=None) -> np.ndarray:
     x = torch.tensor(np.asarray(z, dtype=np.float64), requires_grad=True)
     fn(x).sum().backward()
     return x.grad.numpy().astype(dtype or np.asarray(z).dtype)
+
+
+def with_zeros(*shape):
+    """A case's input: normal values (scale 2) of ``shape`` with every third one exactly 0.0."""
+
+    def make(rng):
+        z = rng.standard_normal(shape) * 2
+        z.flat[::3] = 0.0
+        return (z,)
+
+    return make
