@@ -12,7 +12,7 @@ import sys
 from autograder import data, probe
 from autograder.checks import verdict
 from autograder.judge.exercises import exercises_for
-from autograder.judge.training import Training, training_verdict
+from autograder.training import Training, training_verdict
 
 
 class CheckFailed(AssertionError):

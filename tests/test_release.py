@@ -11,7 +11,7 @@ from autograder import probe
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, source_path
 from autograder.course.release import generate
-from autograder.judge.training import Training
+from autograder.training import Training
 from tests.samples import RELEASE_DIR
 
 

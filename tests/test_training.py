@@ -11,7 +11,7 @@ from autograder import data
 from autograder.data import REPO_ROOT
 from autograder.judge.exercises import MODULES, exercises_for
 from autograder.targets import TARGETS, Target, target_for
-from autograder.judge.training import NotAModel, Training, training_verdict
+from autograder.training import NotAModel, Training, training_verdict
 
 TRAININGS = [
     e

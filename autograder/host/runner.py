@@ -44,7 +44,7 @@ from nbclient.exceptions import DeadKernelError
 from autograder import caller
 from autograder.checks import Exercise
 from autograder.host.sandbox import Limits
-from autograder.judge.training import Training
+from autograder.training import Training
 
 # What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
 EXPORT_SOURCE = f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n" + inspect.getsource(

@@ -31,7 +31,7 @@ def warm_up() -> None:
     import torch.nn.functional  # noqa: F401
 
     import autograder.judge.plugin  # noqa: F401
-    import autograder.judge.training  # noqa: F401
+    import autograder.training  # noqa: F401
     from autograder.judge.exercises import exercises_for
     from autograder.host.repair import assignments
 

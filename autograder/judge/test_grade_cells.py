@@ -15,7 +15,7 @@ from autograder import caller, probe
 from autograder.checks import Verdict, verdict
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import grade_cells
-from autograder.judge.training import training_verdict
+from autograder.training import training_verdict
 
 
 def pytest_generate_tests(metafunc):

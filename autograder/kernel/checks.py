@@ -101,7 +101,7 @@ class Exercise:
         values = [reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
         return values[0] if len(values) == 1 else values
 
-    # What every graded thing of a lesson offers (a Training too, in judge/training.py): its ``name``,
+    # What every graded thing of a lesson offers (a Training too, in training.py): its ``name``,
     # whether it ``trains``, and the calls the grader's caller makes for it.
     trains: ClassVar[bool] = False
 

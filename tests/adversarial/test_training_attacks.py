@@ -21,7 +21,7 @@ from autograder.host import heldout
 from autograder.judge.exercises import exercises_for
 from autograder.host.grader import grade
 from autograder.host.sandbox import Limits
-from autograder.judge.training import training_verdict
+from autograder.training import training_verdict
 from tests import samples
 
 LOOKUP = '''LABELS = {labels!r}  # the public test labels, as anyone can download them

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from autograder import probe
 
+from autograder.assessments import assess_init
 from autograder.checks import Case, Exercise
 from autograder.judge.exercises.reference import _torch
 
@@ -110,91 +110,6 @@ def _all_negative(rng, d_out):
     return -10.0 - rng.uniform(0, 2, size=d_out)
 
 
-# ---------------------------------------------------------- init_mlp assess
-_type_name = probe.type_name
-
-
-def _check_params(sizes, params, call):
-    """None, or (kind, explanation) for one result of init_mlp."""
-    layers = len(sizes) - 1
-    if not isinstance(params, (list, tuple)):
-        return "type", f"{call} should return a list of (W, b) pairs, got {_type_name(params)}"
-    if len(params) != layers:
-        return "shape", (
-            f"{call} should return {layers} (W, b) pair{'s' if layers > 1 else ''}, one per layer, got {len(params)}"
-        )
-    for i, pair in enumerate(params):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            what = f"{len(pair)} items" if isinstance(pair, (list, tuple)) else _type_name(pair)
-            return "type", f"{call}[{i}] should be a pair (W, b), got {what}"
-        d_in, d_out = sizes[i], sizes[i + 1]
-        for name, array, shape in (("W", pair[0], (d_in, d_out)), ("b", pair[1], (d_out,))):
-            where = f"{call}[{i}]: {name}"
-            if not isinstance(array, np.ndarray):
-                return "type", f"{where} should be a numpy array, got {_type_name(array)}"
-            if array.shape != shape:
-                return "shape", (
-                    f"{where} should have shape {shape} for layer {i} ({d_in} -> {d_out} units), "
-                    f"got shape {array.shape}"
-                )
-            if array.dtype != np.float64:
-                return "dtype", f"{where} should have dtype float64, got dtype {array.dtype}"
-            if not np.isfinite(array).all():
-                return "nan", f"{where} holds NaN or inf"
-        W, b = pair
-        if np.any(b != 0):
-            return "values", (
-                f"{call}[{i}]: b should be all zeros, but {np.count_nonzero(b)} of its {b.size} "
-                f"entries are not (the largest is {np.abs(b).max():.4g} in size)"
-            )
-        n = W.size
-        expected = math.sqrt(2.0 / d_in)
-        mean_tol = 5 * expected / math.sqrt(n) + 1e-3 * expected
-        if not abs(W.mean()) <= mean_tol:
-            return "values", (
-                f"{call}[{i}]: W has mean {W.mean():.4g}; He-normal weights have mean 0 "
-                f"(allowed \u00b1{mean_tol:.3g} for {n} entries)"
-            )
-        std_tol = 5 / math.sqrt(2 * n) + 0.02
-        std = float(W.std())
-        if not abs(std / expected - 1) <= std_tol:
-            return "values", (
-                f"{call}[{i}]: W has standard deviation {std:.4g}; He initialisation for a layer "
-                f"with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
-                f"(allowed {expected * (1 - std_tol):.4g} to {expected * (1 + std_tol):.4g} "
-                f"for {n} entries)"
-            )
-    return None
-
-
-def _same(a, b):
-    return all(np.array_equal(Wa, Wb) and np.array_equal(ba, bb) for (Wa, ba), (Wb, bb) in zip(a, b))
-
-
-def _assess_init(args, kwargs, value):
-    """Every init_mlp case makes three calls: its own, the same seed again, then seed + 1."""
-    sizes = list(args[0])
-    seed = kwargs.get("seed", 0)
-    first = f"init_mlp({sizes}{f', seed={seed}' if 'seed' in kwargs else ''})"
-    calls = (first, f"init_mlp({sizes}, seed={seed})", f"init_mlp({sizes}, seed={seed + 1})")
-    if not isinstance(value, list) or len(value) != len(calls):
-        return "type", "init_mlp should return a list of (W, b) pairs"
-    for call, params in zip(calls, value):
-        problem = _check_params(sizes, params, call)
-        if problem:
-            return problem
-    if not _same(value[0], value[1]):
-        if "seed" not in kwargs:
-            return "seed", (
-                f"{calls[0]} and {calls[1]} gave different parameters: the default seed must be 0, "
-                "and the same seed must always give the same parameters"
-            )
-        return "seed", f"calling {calls[0]} twice gave different parameters: the same seed must give the same ones"
-    if _same(value[1], value[2]):
-        return "seed", f"{calls[1]} and {calls[2]} gave identical parameters: a different seed must give different ones"
-    return None
-
-
 def _init_case(label, sizes, seed=None, hidden=False):
     """Calls init_mlp(sizes[, seed]), then again with the same seed, then with seed + 1."""
     same = 0 if seed is None else seed
@@ -236,7 +151,7 @@ dense = Exercise(
 init_mlp = Exercise(
     signature="init_mlp(layer_sizes, seed=0)",
     reference=_init_ref,
-    assess=_assess_init,
+    assess=assess_init,
     cases=(
         _init_case("layer sizes [784, 128, 10] with the default seed", [784, 128, 10]),
         _init_case("a tiny one-layer network [4, 3]", [4, 3]),

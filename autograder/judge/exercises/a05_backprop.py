@@ -10,11 +10,10 @@ behind is scored on held-out accuracy against ``autograder.targets``.
 
 import numpy as np
 
-from autograder import probe
 
-from autograder import data
 from autograder.checks import Case, Exercise
-from autograder.judge.training import NotAModel, Training
+from autograder.assessments import predict_mlp
+from autograder.training import Training
 from autograder.judge.exercises.reference import _torch, _F
 
 IMAGE_PIXELS = 28 * 28
@@ -354,62 +353,11 @@ sgd_step = Exercise(
 )
 
 
-# ------------------------------------------------------------ train_mlp
-def _what(value) -> str:
-    if isinstance(value, probe.Tensor):
-        return "a torch tensor"
-    if isinstance(value, probe.Other):
-        return f"an object of type {value['type']}"
-    if isinstance(value, np.ndarray):
-        return f"a numpy array of shape {value.shape}"
-    return f"a {type(value).__name__}"
-
-
-def _layers(value) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (W, b) pairs of a network from 784 inputs to 10 classes, or NotAModel saying what is wrong."""
-    if not isinstance(value, (list, tuple)) or not value:
-        raise NotAModel(f"it is {_what(value)}, not a list of (W, b) pairs")
-    layers = []
-    for i, pair in enumerate(value):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise NotAModel(f"layer {i} is {_what(pair)}, not a (W, b) pair")
-        for name, array in zip(("W", "b"), pair):
-            if isinstance(array, probe.Tensor):
-                raise NotAModel(f"layer {i}'s {name} is a torch tensor; return numpy arrays")
-            if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
-                raise NotAModel(f"layer {i}'s {name} is {_what(array)}, not a numpy array of numbers")
-        W, b = pair
-        if W.ndim != 2 or b.shape != (W.shape[-1],):
-            raise NotAModel(
-                f"layer {i} has W of shape {W.shape} and b of shape {b.shape}; expected W (D_in, D_out) and b (D_out,)"
-            )
-        expected_in = IMAGE_PIXELS if i == 0 else layers[-1][0].shape[1]
-        if W.shape[0] != expected_in:
-            where = "the 784 pixels of an image" if i == 0 else f"layer {i - 1}'s {expected_in} outputs"
-            raise NotAModel(f"layer {i}'s W has {W.shape[0]} rows, but its input is {where}")
-        layers.append((W.astype(np.float64), b.astype(np.float64)))
-    if layers[-1][0].shape[1] != NUM_CLASSES:
-        raise NotAModel(f"the last layer has {layers[-1][0].shape[1]} outputs, not one per class ({NUM_CLASSES})")
-    return layers
-
-
-def _predict(value, images: np.ndarray) -> np.ndarray:
-    """Class indices for uint8 images (N, 28, 28): the MLP's forward pass in float64."""
-    layers = _layers(value)
-    h = data.normalize(images).reshape(len(images), -1).astype(np.float64)
-    with np.errstate(all="ignore"):  # a diverged network (inf, NaN weights) just predicts badly
-        for i, (W, b) in enumerate(layers):
-            h = h @ W + b
-            if i < len(layers) - 1:
-                h = np.maximum(h, 0)
-    return np.argmax(h, axis=1)
-
-
 train_mlp = Training(
     signature="train_mlp(X, y, hidden_sizes=(128,), epochs=10, lr=0.1, batch_size=64, seed=0)",
     assignment="05_backprop",
     variable="trained_params",
-    predict=_predict,
+    predict=predict_mlp,
     hints={
         "model": "train_mlp must return the trained params as init_mlp makes them: a list of (W, b) pairs of "
         "numpy arrays, W of shape (D_in, D_out) and b of shape (D_out,), from the 784 pixels to the "

@@ -12,100 +12,16 @@ parameters, in float64, and compares.
 import numpy as np
 
 from autograder import probe
-from autograder.checks import Case, Exercise, _fmt
-from autograder.judge.training import Training, predictions_from_kernel
+from autograder.checks import Case, Exercise
+from autograder.assessments import assess_build_mlp
+from autograder.training import Training, predictions_from_kernel
 from autograder.judge.exercises.reference import _torch
-
-MLP_SHAPES = [(128, 784), (128,), (10, 128), (10,)]
-
-
-def what(value) -> str:
-    """What a decoded value is, for messages."""
-    if isinstance(value, probe.Tensor):
-        return f"a torch tensor (dtype {value['dtype']}, shape {tuple(value['array'].shape)})"
-    if isinstance(value, probe.Other):
-        return f"an object of type {value['type']}"
-    if isinstance(value, np.ndarray):
-        return f"a numpy array of shape {value.shape}"
-    return f"a {type(value).__name__}"
-
-
-def tensor_problem(value, where: str, shape: tuple, dtype: str = "torch.float32"):
-    """None, or (kind, explanation) when ``value`` is not a tensor of this shape and dtype."""
-    if not (isinstance(value, probe.Tensor)):
-        return "type", f"{where} should be a torch tensor, got {what(value)}"
-    if tuple(value["array"].shape) != shape:
-        return "shape", f"{where} should have shape {shape}, got shape {tuple(value['array'].shape)}"
-    if value["dtype"] != dtype:
-        return "dtype", f"{where} should have dtype {dtype}, got dtype {value['dtype']}"
-    if not np.isfinite(value["array"]).all():
-        return "nan", f"{where} holds NaN or inf"
-    return None
-
-
-def module_problem(value, call: str):
-    """None, or a problem when the harness module_outputs could not build a torch.nn.Module with ``call``."""
-    if not isinstance(value, dict) or "module" not in value:
-        return "type", f"{call} could not be run as a model: got {what(value)}"
-    if not value["module"]:
-        return "type", f"{call} should give a torch.nn.Module, got an object of type {value['type']}"
-    return None
-
-
-def logits_problem(value, where: str, n: int):
-    """None, or a problem when ``value`` is not an (n, 10) float32 tensor of logits."""
-    problem = tensor_problem(value, where, (n, 10))
-    if problem:
-        return problem
-    out = value["array"].astype(np.float64)
-    if (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
-        return "probabilities", (
-            f"{where} gives probabilities (every row is non-negative and sums to 1), where logits are expected"
-        )
-    return None
 
 
 # ---------------------------------------------------------------- build_mlp
 def _build_mlp_ref():
     nn = _torch().nn
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
-
-
-def _mlp_logits(x, params) -> np.ndarray:
-    """The tutorial network's eval-mode output for these parameters, in float64."""
-    torch = _torch()
-    F = torch.nn.functional
-    W1, b1, W2, b2 = (torch.from_numpy(p.astype(np.float64)) for p in params)
-    h = F.relu(F.linear(torch.from_numpy(x.astype(np.float64)).reshape(len(x), -1), W1, b1))
-    return F.linear(h, W2, b2).numpy()
-
-
-def _assess_build_mlp(args, kwargs, value):
-    x, _seed = args
-    call = "build_mlp()"
-    problem = module_problem(value, call) or logits_problem(
-        value["eval"], f"{call}(x) for x of shape {x.shape}", len(x)
-    )
-    if problem:
-        return problem
-    shapes = [tuple(p.shape) for p in value["params"]]
-    if shapes != MLP_SHAPES:
-        return "layers", f"{call}'s parameters should have the shapes {MLP_SHAPES}, got {shapes}"
-    expected, actual = _mlp_logits(x, value["params"]), value["eval"]["array"]
-    if not np.allclose(actual, expected, rtol=1e-4, atol=1e-5):
-        return "values", (
-            f"{call}(x) in eval mode: expected {_fmt(expected.astype(np.float32))} "
-            f"(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
-            f"got {_fmt(actual)}"
-        )
-    again = value["eval_again"]
-    if tensor_problem(again, "", (len(x), 10)) or not np.array_equal(again["array"], actual):
-        return "values", f"{call}(x) gives a different output each time in eval mode"
-    if value["train"] is None or tensor_problem(value["train"], "", (len(x), 10)):
-        return "values", f"{call}(x) in training mode does not give logits of shape ({len(x)}, 10)"
-    if np.allclose(value["train"]["array"], actual):
-        return "dropout", f"{call}(x) gives the same output in training mode as in eval mode: there is no dropout"
-    return None
 
 
 def _images(n):
@@ -119,7 +35,7 @@ build_mlp = Exercise(
     signature="build_mlp()",
     reference=_build_mlp_ref,
     harness="module_outputs",
-    assess=_assess_build_mlp,
+    assess=assess_build_mlp,
     cases=(
         Case("a batch of 4 images", _images(4)),
         Case("one image", _images(1), hidden=True),

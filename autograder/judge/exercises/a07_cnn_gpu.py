@@ -11,14 +11,10 @@ notebook's own normalize.
 
 import numpy as np
 
-from autograder import data
-from autograder.checks import Case, Exercise, _fmt
-from autograder.judge.exercises.a06_pytorch_mlp import logits_problem, module_problem, tensor_problem
-from autograder.judge.training import Training, predictions_from_kernel
+from autograder.checks import Case, Exercise
+from autograder.assessments import assess_cnn, assess_normalize
+from autograder.training import Training, predictions_from_kernel
 from autograder.judge.exercises.reference import _torch
-
-CONV_LAYERS = ("Conv2d",)
-POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
 
 
 # ---------------------------------------------------------------- get_device
@@ -59,23 +55,6 @@ def _normalize_ref(images):
     return (images.float() / 255 - 0.5) / 0.5
 
 
-def _assess_normalize(args, kwargs, value):
-    (images,) = args
-    call = f"normalize(images) for uint8 images of shape {images.shape}"
-    problem = tensor_problem(value, call, images.shape)
-    if problem:
-        return problem
-    expected = data.normalize(images)
-    actual = value["array"]
-    if value["device"] != "cpu":
-        return "device", f"{call} moved the images to {value['device']}; keep them on the device they came on"
-    if np.allclose(actual, images / 255, atol=1e-6):
-        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not to [-1, 1]"
-    if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
-        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
-    return None
-
-
 def _pixels(*shape):
     def make(rng):
         images = rng.integers(0, 256, size=shape).astype(np.uint8)
@@ -89,7 +68,7 @@ normalize = Exercise(
     signature="normalize(images)",
     reference=_normalize_ref,
     harness="on_tensors",
-    assess=_assess_normalize,
+    assess=assess_normalize,
     cases=(
         Case("a batch of 4 images (4, 1, 28, 28)", _pixels(4, 1, 28, 28)),
         Case("images without a channel axis (3, 28, 28)", _pixels(3, 28, 28), hidden=True),
@@ -122,36 +101,11 @@ def _simple_cnn_ref():
     )
 
 
-def _assess_cnn(args, kwargs, value):
-    x, _seed = args
-    call = "SimpleCNN()"
-    problem = module_problem(value, call)
-    if problem:
-        return problem
-    ran = value["ran"]  # torch.nn layers whose forward ran: held but unused ones do not count
-    used = f"(the layers its forward used: {', '.join(ran) or 'none'})"
-    if not any(layer in CONV_LAYERS for layer in ran):
-        return "layers", f"{call} does not use an nn.Conv2d layer {used}"
-    if not any(layer in POOL_LAYERS for layer in ran):
-        return "layers", f"{call} does not use a pooling layer such as nn.MaxPool2d {used}"
-    if "Linear" not in ran:
-        return "layers", f"{call} does not use an nn.Linear head {used}"
-    problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
-    if problem:
-        return problem
-    out, again = value["eval"]["array"], value["eval_again"]
-    if tensor_problem(again, "", out.shape) or not np.array_equal(again["array"], out):
-        return "values", f"{call}(x) gives a different output each time in eval mode"
-    if len(x) > 1 and np.ptp(out, axis=0).max() < 1e-6:
-        return "values", f"{call}(x) gives every image the same logits: the output does not depend on the input"
-    return None
-
-
 SimpleCNN = Exercise(
     signature="SimpleCNN()",
     reference=_simple_cnn_ref,
     harness="module_outputs",
-    assess=_assess_cnn,
+    assess=assess_cnn,
     cases=(
         Case("a batch of 4 images", lambda rng: (rng.uniform(-1, 1, (4, 1, 28, 28)).astype(np.float32), 0)),
         Case("one image", lambda rng: (rng.uniform(-1, 1, (1, 1, 28, 28)).astype(np.float32), 1), hidden=True),

@@ -1,0 +1,286 @@
+"""Checks that have no single right value, shared by the judge and the public checks.
+
+An exercise whose answer is random (He initialisation, a PyTorch model's
+weights) or structural is ``assess``ed: these functions look at what the
+student's function gave (decoded by the probe) and return None, or
+(problem kind, explanation). A trained network is scored through a
+``predict`` from here. They are written from the task statement and say no
+more than the hints do, so they ship to students with the public checks
+(the student kit) as well as running in the judge: one copy of each rule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograder import data, probe
+from autograder.checks import _fmt
+from autograder.training import NotAModel
+
+IMAGE_PIXELS = 28 * 28
+NUM_CLASSES = 10
+
+
+# ------------------------------------------------------ the shape of a value
+
+
+def what(value) -> str:
+    """What a decoded value is, for messages."""
+    if isinstance(value, probe.Tensor):
+        return f"a torch tensor (dtype {value['dtype']}, shape {tuple(value['array'].shape)})"
+    if isinstance(value, probe.Other):
+        return f"an object of type {value['type']}"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def tensor_problem(value, where: str, shape: tuple, dtype: str = "torch.float32"):
+    """None, or (kind, explanation) when ``value`` is not a tensor of this shape and dtype."""
+    if not (isinstance(value, probe.Tensor)):
+        return "type", f"{where} should be a torch tensor, got {what(value)}"
+    if tuple(value["array"].shape) != shape:
+        return "shape", f"{where} should have shape {shape}, got shape {tuple(value['array'].shape)}"
+    if value["dtype"] != dtype:
+        return "dtype", f"{where} should have dtype {dtype}, got dtype {value['dtype']}"
+    if not np.isfinite(value["array"]).all():
+        return "nan", f"{where} holds NaN or inf"
+    return None
+
+
+def module_problem(value, call: str):
+    """None, or a problem when the harness module_outputs could not build a torch.nn.Module with ``call``."""
+    if not isinstance(value, dict) or "module" not in value:
+        return "type", f"{call} could not be run as a model: got {what(value)}"
+    if not value["module"]:
+        return "type", f"{call} should give a torch.nn.Module, got an object of type {value['type']}"
+    return None
+
+
+def logits_problem(value, where: str, n: int):
+    """None, or a problem when ``value`` is not an (n, 10) float32 tensor of logits."""
+    problem = tensor_problem(value, where, (n, 10))
+    if problem:
+        return problem
+    out = value["array"].astype(np.float64)
+    if (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
+        return "probabilities", (
+            f"{where} gives probabilities (every row is non-negative and sums to 1), where logits are expected"
+        )
+    return None
+
+
+# ---------------------------------------------------------------- init_mlp (03)
+
+
+def _check_params(sizes, params, call):
+    """None, or (kind, explanation) for one result of init_mlp."""
+    layers = len(sizes) - 1
+    if not isinstance(params, (list, tuple)):
+        return "type", f"{call} should return a list of (W, b) pairs, got {probe.type_name(params)}"
+    if len(params) != layers:
+        return "shape", (
+            f"{call} should return {layers} (W, b) pair{'s' if layers > 1 else ''}, one per layer, got {len(params)}"
+        )
+    for i, pair in enumerate(params):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            got = f"{len(pair)} items" if isinstance(pair, (list, tuple)) else probe.type_name(pair)
+            return "type", f"{call}[{i}] should be a pair (W, b), got {got}"
+        d_in, d_out = sizes[i], sizes[i + 1]
+        for name, array, shape in (("W", pair[0], (d_in, d_out)), ("b", pair[1], (d_out,))):
+            where = f"{call}[{i}]: {name}"
+            if not isinstance(array, np.ndarray):
+                return "type", f"{where} should be a numpy array, got {probe.type_name(array)}"
+            if array.shape != shape:
+                return "shape", (
+                    f"{where} should have shape {shape} for layer {i} ({d_in} -> {d_out} units), "
+                    f"got shape {array.shape}"
+                )
+            if array.dtype != np.float64:
+                return "dtype", f"{where} should have dtype float64, got dtype {array.dtype}"
+            if not np.isfinite(array).all():
+                return "nan", f"{where} holds NaN or inf"
+        W, b = pair
+        if np.any(b != 0):
+            return "values", (
+                f"{call}[{i}]: b should be all zeros, but {np.count_nonzero(b)} of its {b.size} "
+                f"entries are not (the largest is {np.abs(b).max():.4g} in size)"
+            )
+        n = W.size
+        expected = math.sqrt(2.0 / d_in)
+        mean_tol = 5 * expected / math.sqrt(n) + 1e-3 * expected
+        if not abs(W.mean()) <= mean_tol:
+            return "values", (
+                f"{call}[{i}]: W has mean {W.mean():.4g}; He-normal weights have mean 0 "
+                f"(allowed \u00b1{mean_tol:.3g} for {n} entries)"
+            )
+        std_tol = 5 / math.sqrt(2 * n) + 0.02
+        std = float(W.std())
+        if not abs(std / expected - 1) <= std_tol:
+            return "values", (
+                f"{call}[{i}]: W has standard deviation {std:.4g}; He initialisation for a layer "
+                f"with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
+                f"(allowed {expected * (1 - std_tol):.4g} to {expected * (1 + std_tol):.4g} "
+                f"for {n} entries)"
+            )
+    return None
+
+
+def _same(a, b):
+    return all(np.array_equal(Wa, Wb) and np.array_equal(ba, bb) for (Wa, ba), (Wb, bb) in zip(a, b))
+
+
+def assess_init(args, kwargs, value):
+    """Every init_mlp case makes three calls: its own, the same seed again, then seed + 1."""
+    sizes = list(args[0])
+    seed = kwargs.get("seed", 0)
+    first = f"init_mlp({sizes}{f', seed={seed}' if 'seed' in kwargs else ''})"
+    calls = (first, f"init_mlp({sizes}, seed={seed})", f"init_mlp({sizes}, seed={seed + 1})")
+    if not isinstance(value, list) or len(value) != len(calls):
+        return "type", "init_mlp should return a list of (W, b) pairs"
+    for call, params in zip(calls, value):
+        problem = _check_params(sizes, params, call)
+        if problem:
+            return problem
+    if not _same(value[0], value[1]):
+        if "seed" not in kwargs:
+            return "seed", (
+                f"{calls[0]} and {calls[1]} gave different parameters: the default seed must be 0, "
+                "and the same seed must always give the same parameters"
+            )
+        return "seed", f"calling {calls[0]} twice gave different parameters: the same seed must give the same ones"
+    if _same(value[1], value[2]):
+        return "seed", f"{calls[1]} and {calls[2]} gave identical parameters: a different seed must give different ones"
+    return None
+
+
+# --------------------------------------------------------------- build_mlp (06)
+MLP_SHAPES = [(128, 784), (128,), (10, 128), (10,)]
+
+
+def _mlp_logits(x, params) -> np.ndarray:
+    """The tutorial network's eval-mode output for these parameters, in float64."""
+    import torch
+
+    F = torch.nn.functional
+    W1, b1, W2, b2 = (torch.from_numpy(p.astype(np.float64)) for p in params)
+    h = F.relu(F.linear(torch.from_numpy(x.astype(np.float64)).reshape(len(x), -1), W1, b1))
+    return F.linear(h, W2, b2).numpy()
+
+
+def assess_build_mlp(args, kwargs, value):
+    x, _seed = args
+    call = "build_mlp()"
+    problem = module_problem(value, call) or logits_problem(
+        value["eval"], f"{call}(x) for x of shape {x.shape}", len(x)
+    )
+    if problem:
+        return problem
+    shapes = [tuple(p.shape) for p in value["params"]]
+    if shapes != MLP_SHAPES:
+        return "layers", f"{call}'s parameters should have the shapes {MLP_SHAPES}, got {shapes}"
+    expected, actual = _mlp_logits(x, value["params"]), value["eval"]["array"]
+    if not np.allclose(actual, expected, rtol=1e-4, atol=1e-5):
+        return "values", (
+            f"{call}(x) in eval mode: expected {_fmt(expected.astype(np.float32))} "
+            f"(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
+            f"got {_fmt(actual)}"
+        )
+    again = value["eval_again"]
+    if tensor_problem(again, "", (len(x), 10)) or not np.array_equal(again["array"], actual):
+        return "values", f"{call}(x) gives a different output each time in eval mode"
+    if value["train"] is None or tensor_problem(value["train"], "", (len(x), 10)):
+        return "values", f"{call}(x) in training mode does not give logits of shape ({len(x)}, 10)"
+    if np.allclose(value["train"]["array"], actual):
+        return "dropout", f"{call}(x) gives the same output in training mode as in eval mode: there is no dropout"
+    return None
+
+
+# ------------------------------------------------------ normalize, SimpleCNN (07)
+CONV_LAYERS = ("Conv2d",)
+POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+
+
+def assess_normalize(args, kwargs, value):
+    (images,) = args
+    call = f"normalize(images) for uint8 images of shape {images.shape}"
+    problem = tensor_problem(value, call, images.shape)
+    if problem:
+        return problem
+    expected = data.normalize(images)
+    actual = value["array"]
+    if value["device"] != "cpu":
+        return "device", f"{call} moved the images to {value['device']}; keep them on the device they came on"
+    if np.allclose(actual, images / 255, atol=1e-6):
+        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not to [-1, 1]"
+    if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
+        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
+    return None
+
+
+def assess_cnn(args, kwargs, value):
+    x, _seed = args
+    call = "SimpleCNN()"
+    problem = module_problem(value, call)
+    if problem:
+        return problem
+    ran = value["ran"]  # torch.nn layers whose forward ran: held but unused ones do not count
+    used = f"(the layers its forward used: {', '.join(ran) or 'none'})"
+    if not any(layer in CONV_LAYERS for layer in ran):
+        return "layers", f"{call} does not use an nn.Conv2d layer {used}"
+    if not any(layer in POOL_LAYERS for layer in ran):
+        return "layers", f"{call} does not use a pooling layer such as nn.MaxPool2d {used}"
+    if "Linear" not in ran:
+        return "layers", f"{call} does not use an nn.Linear head {used}"
+    problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
+    if problem:
+        return problem
+    out, again = value["eval"]["array"], value["eval_again"]
+    if tensor_problem(again, "", out.shape) or not np.array_equal(again["array"], out):
+        return "values", f"{call}(x) gives a different output each time in eval mode"
+    if len(x) > 1 and np.ptp(out, axis=0).max() < 1e-6:
+        return "values", f"{call}(x) gives every image the same logits: the output does not depend on the input"
+    return None
+
+
+# ------------------------------------------------------- train_mlp's network (05)
+def mlp_layers(value) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (W, b) pairs of a network from 784 inputs to 10 classes, or NotAModel saying what is wrong."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise NotAModel(f"it is {what(value)}, not a list of (W, b) pairs")
+    layers = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise NotAModel(f"layer {i} is {what(pair)}, not a (W, b) pair")
+        for name, array in zip(("W", "b"), pair):
+            if isinstance(array, probe.Tensor):
+                raise NotAModel(f"layer {i}'s {name} is a torch tensor; return numpy arrays")
+            if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
+                raise NotAModel(f"layer {i}'s {name} is {what(array)}, not a numpy array of numbers")
+        W, b = pair
+        if W.ndim != 2 or b.shape != (W.shape[-1],):
+            raise NotAModel(
+                f"layer {i} has W of shape {W.shape} and b of shape {b.shape}; expected W (D_in, D_out) and b (D_out,)"
+            )
+        expected_in = IMAGE_PIXELS if i == 0 else layers[-1][0].shape[1]
+        if W.shape[0] != expected_in:
+            where = "the 784 pixels of an image" if i == 0 else f"layer {i - 1}'s {expected_in} outputs"
+            raise NotAModel(f"layer {i}'s W has {W.shape[0]} rows, but its input is {where}")
+        layers.append((W.astype(np.float64), b.astype(np.float64)))
+    if layers[-1][0].shape[1] != NUM_CLASSES:
+        raise NotAModel(f"the last layer has {layers[-1][0].shape[1]} outputs, not one per class ({NUM_CLASSES})")
+    return layers
+
+
+def predict_mlp(value, images: np.ndarray) -> np.ndarray:
+    """Class indices for uint8 images (N, 28, 28): the MLP's forward pass in float64."""
+    layers = mlp_layers(value)
+    h = data.normalize(images).reshape(len(images), -1).astype(np.float64)
+    with np.errstate(all="ignore"):  # a diverged network (inf, NaN weights) just predicts badly
+        for i, (W, b) in enumerate(layers):
+            h = h @ W + b
+            if i < len(layers) - 1:
+                h = np.maximum(h, 0)
+    return np.argmax(h, axis=1)
