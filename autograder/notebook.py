@@ -1,67 +1,30 @@
-"""The public checks that the visible test cells run in a student's notebook.
+"""The notebooks' ``check`` on the instructor's machine (``make lab``, nbgrader's own autograde).
 
-They use the grader's own exercises and verdicts, so a student sees here the
-message the grader's report will give. They run in the student's kernel and
-decide nothing: the grade comes from the judge, in a process of its own.
+Public checks run exactly as in the student kit (kernel/public_checks.py),
+on public cases built from the exercises through the kit's own encoding
+(kernel/public_cases.py). The hidden test cells of a source notebook, which
+nbgrader strips from the release, check the hidden cases here with the same
+verdicts. In a sandbox the same import name is kernel/notebook.py, which
+checks nothing: the judge does.
 """
 
 from __future__ import annotations
 
-import sys
+from functools import lru_cache
 
-from autograder import data, probe
-from autograder.checks import verdict
 from autograder.judge.exercises import exercises_for
-from autograder.training import Training, training_verdict
+from autograder.public_cases import from_exercise
+from autograder.public_checks import CheckFailed, run_check
 
-
-class CheckFailed(AssertionError):
-    """Raised by a failing check; nbgrader's autograde scores the cell 0."""
+__all__ = ["CheckFailed", "checks_for"]
 
 
 def checks_for(assignment: str):
     """The ``check`` function for one assignment's notebook."""
     exercises = exercises_for(assignment)
+    public = lru_cache(maxsize=None)(lambda name: from_exercise(exercises[name]))
 
     def check(name: str, fn, hidden: bool = False) -> None:
-        exercise = exercises[name]
-        if exercise.trains:
-            return _check_training(exercise, fn, hidden)
-        chosen = exercise.hidden() if hidden else exercise.public()
-        indices = [index for index, _ in chosen]
-        namespace = getattr(fn, "__globals__", {})
-        outcomes = []
-        for index in indices:
-            args, kwargs_list = exercise.calls(index)
-            outcome = probe.call_case(
-                probe.harnessed(fn, exercise.harness), args, kwargs_list, namespace, exercise.spies, exercise.timeout
-            )
-            outcomes.append(probe.roundtrip(outcome))
-        result = verdict(exercise, indices, outcomes)
-        if not result.passed:
-            raise CheckFailed("\n" + result.message)
-        kind = "hidden" if hidden else "public"
-        print(f"\u2714 {exercise.signature}: all {len(indices)} {kind} checks passed.")
+        run_check(exercises[name] if hidden else public(name), fn, hidden)
 
     return check
-
-
-def _check_training(training: Training, value, hidden: bool) -> None:
-    """Public: accuracy on the validation set the notebook holds. Hidden (nbgrader's
-    autograde on the instructor's machine only): accuracy on the test split."""
-    split = "test" if hidden else "validation"
-    if training.predicts_in_kernel:  # a torch model: predict here, as the probe does under the grader
-        images = data.load_images("test") if hidden else data.validation_split().images
-        normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
-        try:
-            value = probe.model_predictions(value, images, normalize if callable(normalize) else None)
-        except Exception as error:
-            raise CheckFailed(
-                f"\n{training.signature}: {training.variable} could not make predictions "
-                f"({type(error).__name__}: {error})"
-            ) from None
-    outcome = probe.roundtrip({"status": "ok", "value": value})
-    result = training_verdict(training, outcome, split)
-    if not result.passed:
-        raise CheckFailed("\n" + result.message)
-    print(f"\u2714 {result.message}")
