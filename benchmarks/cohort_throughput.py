@@ -35,9 +35,8 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.course import cohort, gradebook
-from autograder.host import runner
 from autograder.data import REPO_ROOT
-from autograder.targets import QUICK_ENV
+from autograder.targets import KERNEL_ENV, QUICK_ENV
 from tests import samples
 from tests.adversarial.corpus import ATTACKS
 from tests.mistakes import mistakes_for
@@ -79,7 +78,7 @@ def build_cohort(submitted: Path, assignment: str, size: int) -> list[Path]:
 
 def plain_execution(paths: list[Path], quick: bool, cell_timeout: float) -> float:
     """Seconds to run every notebook with nbclient, one after another, whatever each one does."""
-    env = {**os.environ, **runner.KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
+    env = {**os.environ, **KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
     started = time.perf_counter()
     for path in paths:
         try:

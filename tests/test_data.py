@@ -80,7 +80,7 @@ def test_no_route_raises_one_error_naming_every_route(monkeypatch, no_copy_on_di
     message = str(raised.value)
     for route in (
         "$WORKBOOK_DATA",
-        "the repo cache",
+        "the cache",
         "Debian package dataset-fashion-mnist",
         "torchvision download",
         "apt-get install -y dataset-fashion-mnist",
@@ -98,5 +98,5 @@ def test_offline_no_download_is_tried(monkeypatch, no_copy_on_disk):
     assert tried == [], "a download was tried offline"
     message = str(raised.value)
     assert "torchvision download" not in message.split("Fix it")[0], message
-    for route in ("$WORKBOOK_DATA", "the repo cache", "Debian package dataset-fashion-mnist"):
+    for route in ("$WORKBOOK_DATA", "the cache", "Debian package dataset-fashion-mnist"):
         assert route in message, message

@@ -27,10 +27,9 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.host import runner
 from autograder.data import REPO_ROOT
 from autograder.host.repair import source_path
-from autograder.targets import QUICK_ENV, TARGETS
+from autograder.targets import KERNEL_ENV, QUICK_ENV, TARGETS
 from tests import samples
 from tests.samples import ASSIGNMENTS, QUICK
 from tests.mistakes import groups, mistakes_for
@@ -59,7 +58,7 @@ def nbgrader(course: Path, *args):
     # test workers share two cores, and more threads than free cores made training several times slower.
     env = {
         **os.environ,
-        **{k: v for k, v in runner.KERNEL_ENV.items() if k.endswith("_NUM_THREADS")},
+        **{k: v for k, v in KERNEL_ENV.items() if k.endswith("_NUM_THREADS")},
         "PATH": bin_dir + os.pathsep + os.environ["PATH"],
         QUICK_ENV: "1" if QUICK else "0",
     }

@@ -15,7 +15,7 @@ from autograder.judge.results import TestResult
 from autograder.course.report import Report, unscored
 from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.host.sandbox import make as make_sandbox
-from autograder.targets import QUICK_ENV, grading_device
+from autograder.targets import KERNEL_ENV, QUICK_ENV, grading_device
 
 __all__ = ["grade", "find_notebook", "select", "Limits", "SandboxUnavailable"]
 
@@ -176,7 +176,7 @@ def grade(
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
-    env = {**runner.KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
+    env = {**KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
     WARM.prestart()  # the judge imports torch while the kernel runs, not after
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)

@@ -55,18 +55,6 @@ EXPORT_TIMEOUT = 60.0  # seconds for the kernel to save the graded names
 # Run before any student cell: what the export imports, so that no file of the student's can stand in.
 PRELUDE = "def __autograder_prelude():\n    import cloudpickle\n__autograder_prelude()\ndel __autograder_prelude\n"
 MAX_RUNS = 6  # kernel runs: each restart leaves out one more cell that ended the kernel
-# BLAS/OpenMP threads in the kernel. More threads than free cores spin-wait
-# and collapse: the numpy MLP trained 7x slower with 2 threads than with 1
-# while other processes shared the 2 cores.
-KERNEL_THREADS = 1
-# The inline backend: the figures a notebook draws come back as PNG outputs, for the feedback pages.
-KERNEL_ENV = {
-    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    "PYTHONHASHSEED": "0",
-    **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-}
-
-
 @dataclass
 class Execution:
     seconds: float = 0.0

@@ -52,6 +52,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder import data
+from autograder.targets import CELL_SECONDS
 from autograder.host.memory_cgroup import MemoryCgroup
 
 HERE = Path(__file__).resolve().parent
@@ -101,7 +102,7 @@ class Limits:
     file_size: int = 256 * MiB  # RLIMIT_FSIZE: the largest file the kernel may write
     scratch: int = 512 * MiB  # size of the tmpfs at /scratch
     exchange: int = 1 * GiB  # size of the tmpfs the kernel saves its functions into (root only)
-    cell_timeout: float = 60  # seconds for one notebook cell
+    cell_timeout: float = CELL_SECONDS  # seconds for one notebook cell (a training cell: its budget)
     notebook_timeout: float = 900  # seconds for all of a notebook's cells in one run (the probe has its own)
     call_timeout: float | None = None  # caps every exercise's per-call limit (the tests use short ones)
     cell_output: int = 1 * MiB  # output kept per cell; the rest is dropped, with a note

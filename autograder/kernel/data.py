@@ -4,11 +4,13 @@ Routes are tried in a fixed order so that a course can pin its copy
 (``$WORKBOOK_DATA``) and a laptop still works with nothing set up:
 
 1. ``$WORKBOOK_DATA``            a folder holding the four ``.gz`` files
-2. ``datasets/fashion-mnist/``  the repo's own cache
+2. the cache: ``datasets/fashion-mnist/`` in the repository; in the student
+   kit, ``~/.cache/dl-basics-workbook/fashion-mnist/``
 3. ``/usr/share/datasets/fashion-mnist/``  Debian's ``dataset-fashion-mnist``
-4. a torchvision download into the repo's cache
+4. a torchvision download into the cache
 
-The checksums live in ``datasets/manifest.json`` and nowhere else.
+The checksums live in ``datasets/manifest.json`` and nowhere else; the
+student kit carries a copy of that file inside its package.
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-# In the repository this file is autograder/kernel/data.py; in a sandbox, autograder/ is kernel/ itself.
+# Three layouts. In the repository this file is autograder/kernel/data.py; in a sandbox, autograder/ is
+# kernel/ itself, with ../datasets/manifest.json beside it; in the student kit, autograder/ is an installed
+# package that holds its manifest (the build copies datasets/manifest.json) and caches in the user's home.
+STUDENT_KIT = (HERE / "manifest.json").is_file()
 REPO_ROOT = HERE.parent.parent if HERE.name == "kernel" else HERE.parent
-MANIFEST_PATH = REPO_ROOT / "datasets" / "manifest.json"
-CACHE_DIR = REPO_ROOT / "datasets" / "fashion-mnist"
+if STUDENT_KIT:
+    MANIFEST_PATH = HERE / "manifest.json"
+    CACHE_DIR = (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dl-basics-workbook" / "fashion-mnist"
+    )
+else:
+    MANIFEST_PATH = REPO_ROOT / "datasets" / "manifest.json"
+    CACHE_DIR = REPO_ROOT / "datasets" / "fashion-mnist"
 ENV_VAR = "WORKBOOK_DATA"
 # "1" where no network can be reached (the grader's sandbox sets it): the
 # download route could only fail there, after seconds of importing torchvision.
@@ -100,7 +111,7 @@ def routes() -> list[tuple[str, Path | None]]:
     found = []
     if os.environ.get(ENV_VAR):
         found.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
-    found.append(("the repo cache", CACHE_DIR))
+    found.append(("the cache", CACHE_DIR))
     found.append((f"Debian package {manifest()['debian_package']}", Path(manifest()["debian_path"])))
     if os.environ.get(OFFLINE_ENV) != "1":
         found.append(("torchvision download", None))
@@ -129,7 +140,7 @@ def locate(names: tuple[str, ...] | None = None) -> Path:
         + "\n".join(failures)
         + "\nFix it with one of:\n"
         f"  - Debian/Ubuntu as root: apt-get install -y {manifest()['debian_package']}\n"
-        "  - any system with internet: the torchvision route downloads it into datasets/fashion-mnist/\n"
+        f"  - any system with internet: the torchvision route downloads it into {CACHE_DIR}\n"
         f"  - or point ${ENV_VAR} at a folder holding the four official .gz files"
     )
 

@@ -13,6 +13,17 @@ from dataclasses import dataclass
 
 QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick mode
 
+# How the grader's kernels run, here so that a student's check before submitting (autograder/student/)
+# runs the same way. BLAS/OpenMP threads: more threads than free cores spin-wait and collapse (the numpy
+# MLP trained 7x slower with 2 threads than with 1 while other processes shared the 2 cores).
+KERNEL_THREADS = 1
+KERNEL_ENV = {
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYTHONHASHSEED": "0",
+    **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
+}
+CELL_SECONDS = 60  # what one notebook cell may take; a training cell has its target's budget
+
 
 @dataclass(frozen=True)
 class Target:

@@ -15,9 +15,9 @@ import sys
 
 import pytest
 
-from autograder.host import runner, sandbox
+from autograder.host import sandbox
 from autograder.host.grader import grade
-from autograder.targets import grading_device, target_for
+from autograder.targets import KERNEL_ENV, grading_device, target_for
 from tests import samples
 
 pytestmark = [pytest.mark.gpu, pytest.mark.sandbox]
@@ -34,7 +34,7 @@ def cuda():
 
 def test_the_sandboxed_kernel_reaches_the_gpu(tmp_path):
     code = "import torch; x = torch.ones(1000, device='cuda'); print(torch.cuda.get_device_name(), float(x.sum()))"
-    with sandbox.make(tmp_path, sandbox.Limits(), dict(runner.KERNEL_ENV)) as host:
+    with sandbox.make(tmp_path, sandbox.Limits(), dict(KERNEL_ENV)) as host:
         done = subprocess.run(
             host.wrap([sys.executable, "-c", code]), capture_output=True, text=True, timeout=300, env=host.env
         )
