@@ -8,7 +8,7 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox data release demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
+.PHONY: setup sandbox data release student-kit demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
 
 setup: $(STAMP) sandbox data
 
@@ -37,6 +37,10 @@ data: $(STAMP)
 
 release: setup
 	$(PY) -m autograder.course.release
+
+# dist/: the student kit (a wheel without answers, the release notebooks, STUDENT.md); docs/student-kit.md.
+student-kit: setup
+	$(PY) -m autograder.course.student_kit
 
 demo: setup release
 	$(PY) -m tests.demo

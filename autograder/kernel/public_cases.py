@@ -141,7 +141,7 @@ def dump(assignment: str, exercises, folder: Path) -> Path:
     path = folder / f"{assignment}.npz"
     # The tree as UTF-8 bytes (readable by any scan of the file), the arrays by key; no pickle either way.
     members = {DATA_KEY: np.frombuffer(json.dumps(tree, sort_keys=True).encode(), dtype=np.uint8)}
-    np.savez(path, **members, **arrays)
+    np.savez_compressed(path, **members, **arrays)
     return path
 
 
