@@ -58,9 +58,10 @@ lint: setup
 	$(PY) -m ruff check autograder tests benchmarks
 	$(PY) -m ruff format --check autograder tests benchmarks
 
-# The inner loop: everything that runs no student code in the sandbox (no grading end to end).
+# The inner loop: everything that runs no student code in the sandbox (no grading end to end) and
+# builds no student kit.
 test-fast: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not sandbox"
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not sandbox and not kit"
 
 # On a machine with a CUDA GPU, in one go (about 8 minutes): the CUDA paths, lesson 07's gradings
 # with a GPU, and the GPU benchmark of 07. Without a GPU the first step fails and says why.

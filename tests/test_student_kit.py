@@ -1,0 +1,299 @@
+"""The student kit (``make student-kit``): no answers in it, and everything works with only the kit.
+
+The kit is built once per test run (autograder/course/student_kit.py), and
+installed with pip into a fresh venv. That venv gets the kit's third-party
+dependencies (numpy, torch, JupyterLab, nbgrader...) as a read-only layer:
+the instructor venv's site-packages on its path, so a run does not unpack
+torch again (a full install from the registry takes about 90 s and 6 GB:
+docs/student-kit.md says how to measure it). The layer is a plain path, so
+the instructor's editable ``autograder`` is not importable through it; pip
+installs the wheel with ``--no-index`` and checks every requirement of the
+wheel against what is there; and the tests assert where ``autograder`` comes
+from, in the kit's Python and in its Jupyter kernels.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.course import leak_scan, student_kit
+from autograder.data import REPO_ROOT
+from autograder.host.repair import assignments as all_assignments
+from autograder.judge.exercises import exercises_for
+from autograder.public_cases import dump
+from autograder.targets import QUICK_ENV
+from tests import samples
+from tests.conftest import shared_folder
+
+pytestmark = pytest.mark.kit
+
+ASSIGNMENTS = all_assignments()
+
+# Run by the kit's own Python (python -I: no current folder, no script folder on its path): every cell
+# of a notebook in a fresh kernel, and what each raised.
+RUN_NOTEBOOK = r"""
+import json, sys
+import nbformat
+from nbclient import NotebookClient
+
+path, out = sys.argv[1], sys.argv[2]
+nb = nbformat.read(path, as_version=4)
+probe = nbformat.v4.new_code_cell("import autograder, sys\nprint('KIT', autograder.__file__, sys.executable)")
+nb.cells.insert(0, probe)
+NotebookClient(nb, timeout=300, allow_errors=True, resources={"metadata": {"path": sys.argv[3]}}).execute()
+cells = []
+for cell in nb.cells:
+    if cell.cell_type != "code":
+        continue
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    cells.append({"grade_id": meta.get("grade_id"), "test": bool(meta.get("grade")) and not meta.get("solution"),
+                  "error": [errors[0].ename, errors[0].evalue] if errors else None, "text": text[:2000]})
+json.dump(cells, open(out, "w"))
+"""
+
+
+class Kit:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.dist = folder / "dist"
+        self.venv = folder / "venv"
+        self.python = self.venv / "bin" / "python"
+
+    @property
+    def wheel(self) -> Path:
+        (wheel,) = self.dist.glob("*.whl")
+        return wheel
+
+    def env(self, home: Path) -> dict:
+        """A student's environment: their own home, the kit's bin/ first, nothing of this repository."""
+        keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR")}
+        return {
+            **keep,
+            "HOME": str(home),
+            "PATH": f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "WORKBOOK_OFFLINE": "1",  # no network here: fail at once rather than try a download
+            QUICK_ENV: "1",
+        }
+
+    def run(self, args: list, home: Path, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+        home.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(
+            [str(a) for a in args],
+            cwd=home,
+            env=self.env(home),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
+
+
+def _build(folder: Path) -> Kit:
+    kit = Kit(folder)
+    student_kit.build(kit.dist)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(kit.venv)], check=True)
+    purelib = subprocess.run(
+        [str(kit.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # The dependency layer: a plain path entry, so the layer's own .pth files (the editable install of this
+    # repository among them) are not processed.
+    Path(purelib, "workbook_dependency_layer.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(kit.python), "install", "-q", "--no-index", str(kit.wheel)],
+        check=True,
+    )
+    return kit
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory) -> Kit:
+    """The kit, built and installed once per test run, whichever worker asks first."""
+    folder = shared_folder(tmp_path_factory) / "student-kit"
+    with open(f"{folder}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "ready").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            _build(folder)
+            (folder / "ready").touch()
+    return Kit(folder)
+
+
+@lru_cache(maxsize=None)
+def _needles():
+    return tuple(leak_scan.needles())
+
+
+# ------------------------------------------------------------------ contents
+def test_the_wheel_holds_the_kernel_side_the_public_cases_and_workbook_check_only(kit):
+    names = set(zipfile.ZipFile(kit.wheel).namelist())
+    package = {n for n in names if not n.split("/")[0].endswith(".dist-info")}
+    expected = {f"autograder/{m}.py" for m in student_kit.KIT_MODULES}
+    expected |= {"autograder/__init__.py", "autograder/notebook.py", "autograder/manifest.json"}
+    expected |= {"autograder/student/__init__.py", "autograder/student/check.py"}
+    expected |= {f"autograder/public/{a}.npz" for a in ASSIGNMENTS}
+    expected |= {f"autograder/student/releases/{a}.ipynb" for a in ASSIGNMENTS}
+    assert package == expected
+    assert sorted(p.name for p in (kit.dist / "notebooks").iterdir()) == [f"{a}.ipynb" for a in ASSIGNMENTS]
+    assert (kit.dist / "STUDENT.md").read_text() == (REPO_ROOT / "docs" / "STUDENT.md").read_text()
+    metadata = zipfile.ZipFile(kit.wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    for requirement in ("numpy", "torch", "torchvision", "matplotlib", "jupyterlab", "nbgrader"):
+        assert f"Requires-Dist: {requirement}" in metadata
+    for instructor_only in student_kit.INSTRUCTOR_ONLY:
+        assert f"Requires-Dist: {instructor_only}" not in metadata
+
+
+def test_the_leak_scan_finds_nothing_in_the_kit(kit):
+    needles = _needles()
+    kinds = {n.kind for n in needles}
+    assert kinds == {"hidden label", "hidden input", "hidden expected", "reference or generator", "solution line"}
+    assert leak_scan.scan([kit.dist], list(needles)) == []
+
+
+def test_a_planted_leak_of_each_kind_makes_the_scan_fail(kit, tmp_path):
+    """A hidden case shipped as a public one, a reference module, and a solution line pasted into a notebook."""
+    planted = tmp_path / "dist"
+    shutil.copytree(kit.dist, planted)
+    relu = exercises_for("02_activations")["relu"]
+    everything_public = replace(relu, cases=tuple(replace(c, hidden=False) for c in relu.cases))
+    dump("02_activations", [everything_public], planted / "extra")
+    shutil.copyfile(REPO_ROOT / "autograder/judge/exercises/a03_forward_pass.py", planted / "extra" / "helpers.py")
+    notebook = nbformat.read(planted / "notebooks" / "04_losses.ipynb", as_version=4)
+    line = next(n.data.decode() for n in _needles() if n.kind == "solution line" and n.assignment == "04_losses")
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"A tip from last year: `{line}`"))
+    nbformat.write(notebook, planted / "notebooks" / "04_losses.ipynb")
+
+    found = {(f.needle.kind, Path(f.where.split("!")[0]).name) for f in leak_scan.scan([planted], list(_needles()))}
+    assert ("hidden label", "02_activations.npz") in found
+    assert ("hidden input", "02_activations.npz") in found
+    assert ("hidden expected", "02_activations.npz") in found
+    assert ("reference or generator", "helpers.py") in found
+    assert ("solution line", "04_losses.ipynb") in found
+    assert {where for _, where in found} == {"02_activations.npz", "helpers.py", "04_losses.ipynb"}
+
+
+# ------------------------------------------------------------------ only the kit
+def test_the_kit_imports_from_its_own_venv_and_nothing_of_the_repository(kit, tmp_path):
+    code = (
+        "import autograder, autograder.notebook, autograder.student.check, importlib.util as u\n"
+        "print(autograder.__file__)\n"
+        "print([m for m in ('autograder.judge', 'autograder.host', 'autograder.course', 'autograder.exercises',"
+        " 'autograder.caller', 'autograder.kernel') if u.find_spec(m)])\n"
+    )
+    done = kit.run([kit.python, "-I", "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    where, found = done.stdout.splitlines()
+    assert Path(where).is_relative_to(kit.venv) and found == "[]"
+    help_text = kit.run([kit.venv / "bin" / "workbook-check", "--help"], tmp_path)
+    assert help_text.returncode == 0 and "fresh kernel" in help_text.stdout
+
+
+def _run_notebook(kit: Kit, notebook: Path, home: Path) -> list[dict]:
+    script, out = home / "run_notebook.py", home / f"{notebook.stem}.json"
+    home.mkdir(parents=True, exist_ok=True)
+    script.write_text(RUN_NOTEBOOK)
+    done = kit.run([kit.python, "-I", script, notebook, out, notebook.parent], home)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_untouched_release_runs_with_only_the_kit(kit, tmp_path, assignment):
+    """Every cell runs; the only errors are those of the student's functions that are not written yet: a test
+    cell's "not implemented yet", or the stub's own NotImplementedError where a cell calls one (a training
+    cell calls train_...() before its check)."""
+    home = tmp_path / "student"
+    notebook = home / "notebooks" / f"{assignment}.ipynb"
+    notebook.parent.mkdir(parents=True)
+    shutil.copyfile(kit.dist / "notebooks" / f"{assignment}.ipynb", notebook)
+    cells = _run_notebook(kit, notebook, home)
+    assert cells[0]["error"] is None and cells[0]["text"].startswith("KIT ")
+    module, python = cells[0]["text"].split()[1:3]
+    assert Path(module).is_relative_to(kit.venv) and Path(python).parent == kit.venv / "bin"
+
+    def unwritten(error) -> bool:
+        return error == ["NotImplementedError", ""] or (
+            error[0] == "CheckFailed" and "is not implemented yet: replace `raise NotImplementedError()`" in error[1]
+        )
+
+    assert [c for c in cells if c["error"] and not unwritten(c["error"])] == []
+    tests = [c for c in cells if c["test"]]
+    assert tests and all(c["error"] for c in tests)
+
+
+def _saved_after_run_all(notebook, path: Path) -> Path:
+    """The notebook as a student saves it after Restart & Run All (outputs left out)."""
+    count = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_workbook_check_passes_the_reference_solutions(kit, tmp_path, assignment):
+    path = _saved_after_run_all(samples.student_notebook(assignment), tmp_path / "work" / f"{assignment}.ipynb")
+    done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
+    checks = len([e for e in exercises_for(assignment)])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert f"{checks} of {checks} checks passed, 0 warning(s)" in done.stdout
+
+
+def test_a_known_mistake_gets_the_graders_message(kit, tmp_path, graded):
+    notebook = samples.with_mistakes("02_activations", "sigmoid_naive")
+    path = _saved_after_run_all(notebook, tmp_path / "work" / "02_activations.ipynb")
+    done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
+    assert done.returncode == 1
+    report = graded("02_activations", "mistake:sigmoid_naive")
+    grader = next(t for t in report.tests if t["grade_id"] == "test_sigmoid")
+    message = grader["output"].split("\n    (")[0]  # the count of cases differs: the grader has hidden ones
+    assert len(message) > 40 and " ".join(message.split()) in " ".join(done.stdout.split()), (message, done.stdout)
+    passed = sum(t["score"] == t["max_score"] for t in report.tests)
+    assert passed < len(report.tests) and f"{passed} of {len(report.tests)} checks passed" in done.stdout
+    assert "\u2718 test_sigmoid:" in done.stdout
+
+
+def test_workbook_check_warns_about_order_fresh_kernel_failures_and_missing_cells(kit, tmp_path):
+    notebook = samples.student_notebook("01_neuron")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    for count, cell in enumerate(code, start=1):
+        cell.execution_count = count
+    code[3].execution_count, code[4].execution_count = code[4].execution_count, code[3].execution_count
+    # A cell that used a name the student defined, ran, then deleted: it worked in the session.
+    solution = next(c for c in code if c.metadata.get("nbgrader", {}).get("grade_id") == "step")
+    solution.source = solution.source + "\nscale = helper_from_a_deleted_cell * 2\n"
+    solution.outputs = []
+    locked = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_perceptron")
+    notebook.cells.remove(locked)
+    missing = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "xor_gate")
+    notebook.cells.remove(missing)
+    path = tmp_path / "work" / "01_neuron.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(notebook, path)
+    done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
+    assert done.returncode == 1
+    assert "cells ran out of order" in done.stdout
+    assert "cell" in done.stdout and "(step) worked in your session but fails in a fresh kernel" in done.stdout
+    assert "NameError" in done.stdout
+    assert "the locked cell `test_perceptron` was deleted" in done.stdout
+    assert "the solution cell `xor_gate` is missing" in done.stdout
