@@ -13,6 +13,7 @@ from autograder.host.grader import grade
 from autograder.host.repair import source_path
 from autograder.targets import TARGETS
 from tests import coverage, samples
+from tests.student_kit import installed_kit
 from tests.mistakes import groups
 from tests.solutions import SOLUTIONS_BY_ASSIGNMENT
 
@@ -124,6 +125,12 @@ def graded(tmp_path_factory):
             return report
 
     return get
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """The student kit, built and installed in a fresh venv once per test run (tests/student_kit.py)."""
+    return installed_kit(shared_folder(tmp_path_factory) / "student-kit")
 
 
 @pytest.fixture(scope="session")

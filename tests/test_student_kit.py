@@ -1,26 +1,13 @@
 """The student kit (``make student-kit``): no answers in it, and everything works with only the kit.
 
-The kit is built once per test run (autograder/course/student_kit.py), and
-installed with pip into a fresh venv. That venv gets the kit's third-party
-dependencies (numpy, torch, JupyterLab, nbgrader...) as a read-only layer:
-the instructor venv's site-packages on its path, so a run does not unpack
-torch again (a full install from the registry takes about 90 s and 6 GB:
-docs/student-kit.md says how to measure it). The layer is a plain path, so
-the instructor's editable ``autograder`` is not importable through it; pip
-installs the wheel with ``--no-index`` and checks every requirement of the
-wheel against what is there; and the tests assert where ``autograder`` comes
-from, in the kit's Python and in its Jupyter kernels.
+tests/student_kit.py builds the kit once per test run and installs it in a fresh venv (how, and what
+that venv shares with the instructor's, is said there).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
-import subprocess
-import sys
-import sysconfig
 import zipfile
 from dataclasses import replace
 from functools import lru_cache
@@ -34,9 +21,8 @@ from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
 from autograder.judge.exercises import exercises_for
 from autograder.public_cases import dump
-from autograder.targets import QUICK_ENV
 from tests import samples
-from tests.conftest import shared_folder
+from tests.student_kit import Kit
 
 pytestmark = pytest.mark.kit
 
@@ -65,75 +51,6 @@ for cell in nb.cells:
                   "error": [errors[0].ename, errors[0].evalue] if errors else None, "text": text[:2000]})
 json.dump(cells, open(out, "w"))
 """
-
-
-class Kit:
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.dist = folder / "dist"
-        self.venv = folder / "venv"
-        self.python = self.venv / "bin" / "python"
-
-    @property
-    def wheel(self) -> Path:
-        (wheel,) = self.dist.glob("*.whl")
-        return wheel
-
-    def env(self, home: Path) -> dict:
-        """A student's environment: their own home, the kit's bin/ first, nothing of this repository."""
-        keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR")}
-        return {
-            **keep,
-            "HOME": str(home),
-            "PATH": f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            "WORKBOOK_OFFLINE": "1",  # no network here: fail at once rather than try a download
-            QUICK_ENV: "1",
-        }
-
-    def run(self, args: list, home: Path, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
-        home.mkdir(parents=True, exist_ok=True)
-        return subprocess.run(
-            [str(a) for a in args],
-            cwd=home,
-            env=self.env(home),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            **kwargs,
-        )
-
-
-def _build(folder: Path) -> Kit:
-    kit = Kit(folder)
-    student_kit.build(kit.dist)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(kit.venv)], check=True)
-    purelib = subprocess.run(
-        [str(kit.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    # The dependency layer: a plain path entry, so the layer's own .pth files (the editable install of this
-    # repository among them) are not processed.
-    Path(purelib, "workbook_dependency_layer.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(kit.python), "install", "-q", "--no-index", str(kit.wheel)],
-        check=True,
-    )
-    return kit
-
-
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory) -> Kit:
-    """The kit, built and installed once per test run, whichever worker asks first."""
-    folder = shared_folder(tmp_path_factory) / "student-kit"
-    with open(f"{folder}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "ready").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            _build(folder)
-            (folder / "ready").touch()
-    return Kit(folder)
 
 
 @lru_cache(maxsize=None)

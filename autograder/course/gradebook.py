@@ -163,6 +163,19 @@ def read_timestamp(submitted: Path) -> str | None:
     return text if len(text) <= TIMESTAMP_BYTES and TIMESTAMP.fullmatch(text) else None
 
 
+SECRET = re.compile(r"[0-9a-f]{16,256}")  # nbgrader submit's submission_secret.txt: secrets.token_hex(64)
+
+
+def read_secret(submitted: Path) -> str | None:
+    """The submission's ``submission_secret.txt`` (nbgrader's key for finding a student's feedback in the
+    exchange), when it is a small regular file of hex digits; else None."""
+    try:
+        text = read_regular_file(submitted / "submission_secret.txt", 257).decode("ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return text if SECRET.fullmatch(text) else None
+
+
 def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report, submitted: Path) -> None:
     """Write one student's grades into the gradebook, and the notebook into autograded/.
 
@@ -175,13 +188,17 @@ def save(coursedir: CourseDirectory, assignment: str, student: str, report: Repo
     if notebook is not None:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
-        if text:
-            write_atomic(folder / "timestamp.txt", text.encode())
-        else:
-            (folder / "timestamp.txt").unlink(missing_ok=True)
+        # As `nbgrader autograde` copies them: the timestamp, and the secret that `nbgrader release_feedback`
+        # hashes to file the student's feedback in the exchange.
+        secret = read_secret(submitted) if submitted.is_dir() else None
+        for name, value in (("timestamp.txt", text), ("submission_secret.txt", secret)):
+            if value:
+                write_atomic(folder / name, value.encode())
+            else:
+                (folder / name).unlink(missing_ok=True)
     else:  # nothing ran: an older grading's notebook must not stand beside the new 0
-        (folder / f"{assignment}.ipynb").unlink(missing_ok=True)
-        (folder / "timestamp.txt").unlink(missing_ok=True)
+        for name in (f"{assignment}.ipynb", "timestamp.txt", "submission_secret.txt"):
+            (folder / name).unlink(missing_ok=True)
 
     scores = {test["grade_id"]: test["score"] for test in report.tests}
     answered, unanswered = set(), set()
