@@ -73,3 +73,26 @@ def test_the_host_never_names_a_kernel_module_by_its_folder():
         if any(name.startswith("autograder.kernel.") for name in imported(p.read_text())) and p.name != "test_layout.py"
     ]
     assert offenders == []
+
+
+STUDENT = PACKAGE / "student"
+# The student kit's package is kernel/'s modules and student/ (autograder/course/student_kit.py). One import
+# leaves them on purpose: workbook-check, run in the instructor's repository where no kit is installed, takes
+# the training budgets from the exercises (student/check.py, _exercises; inside the kit it never runs).
+STUDENT_FALLBACK = {"autograder.judge.exercises"}
+
+
+@pytest.mark.parametrize("module", sorted(STUDENT.glob("*.py")), ids=lambda p: p.name)
+def test_the_students_package_imports_only_the_kernel_side_and_itself(module):
+    leaving = {n for n in outside_the_kernel(module.read_text()) if not n.startswith("autograder.student")}
+    assert leaving <= STUDENT_FALLBACK, module
+
+
+def test_the_kit_ships_every_kernel_module_the_kit_imports():
+    """A kernel module the kit's modules import but the kit leaves out would fail only on a student's machine."""
+    from autograder.course.student_kit import KIT_MODULES
+
+    shipped = set(KIT_MODULES) | {"notebook", "student"}
+    sources = [KERNEL / f"{m}.py" for m in KIT_MODULES] + sorted(STUDENT.glob("*.py"))
+    needed = {n.split(".")[1] for p in sources for n in imported(p.read_text()) - STUDENT_FALLBACK if n != "autograder"}
+    assert needed <= shipped
