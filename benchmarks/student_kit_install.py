@@ -40,7 +40,8 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         made = time.perf_counter()
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True)
+        clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing of this repository
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, env=clean)
         installed = time.perf_counter()
         print(f"python -m venv: {made - started:.1f} s; pip install of the kit: {installed - made:.1f} s")
         print(f"the venv on disk: {_size(venv) / 2**30:.2f} GiB")
