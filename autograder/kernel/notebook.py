@@ -1,12 +1,13 @@
 """``autograder.notebook`` as a sandboxed kernel sees it.
 
-The grader copies this file into the kernel-side ``autograder`` package in
-place of the real module. The real one runs the public checks in the
-notebook, which needs the exercises (with their hidden cases and
-references), and those are never mounted in the sandbox. Nothing here could
-change a grade anyway: the probe records what the student's functions
-return, and the judge, a separate process outside the sandbox, decides
-every point.
+The sandbox mounts kernel/ as its ``autograder`` package, so this file is
+what the notebooks' ``from autograder.notebook import checks_for`` finds
+there. Elsewhere the same import name is the public checks (public_checks.py:
+autograder/notebook.py on the instructor's machine, the student kit's
+notebook.py). Under the grader they would only cost time: no public cases
+are mounted, nothing in the kernel could change a grade (the grader's caller
+calls the functions afterwards), and the judge, a separate process outside
+the sandbox, decides every point.
 """
 
 
