@@ -90,4 +90,4 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=release
 
 clean:
-	rm -rf $(VENV) build gradebook.db datasets/fashion-mnist
+	rm -rf $(VENV) build dist gradebook.db datasets/fashion-mnist

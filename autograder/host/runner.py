@@ -55,6 +55,8 @@ EXPORT_TIMEOUT = 60.0  # seconds for the kernel to save the graded names
 # Run before any student cell: what the export imports, so that no file of the student's can stand in.
 PRELUDE = "def __autograder_prelude():\n    import cloudpickle\n__autograder_prelude()\ndel __autograder_prelude\n"
 MAX_RUNS = 6  # kernel runs: each restart leaves out one more cell that ended the kernel
+
+
 @dataclass
 class Execution:
     seconds: float = 0.0
