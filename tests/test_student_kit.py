@@ -167,7 +167,9 @@ def _saved_after_run_all(notebook, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+# Every lesson but 07, whose training takes 20 s more here: its public cases load in the untouched run above,
+# and the same checks pass its reference in nbgrader's agreement test, on the instructor's side.
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a != "07_cnn_gpu"])
 def test_workbook_check_passes_the_reference_solutions(kit, tmp_path, assignment):
     path = _saved_after_run_all(samples.student_notebook(assignment), tmp_path / "work" / f"{assignment}.ipynb")
     done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
