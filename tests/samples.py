@@ -12,11 +12,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.data import REPO_ROOT
+from autograder.course.release import RELEASE_DIR, release_path  # noqa: F401  (RELEASE_DIR: for the tests)
 from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, source_path
 from tests.mistakes import mistakes_for
 
-RELEASE_DIR = REPO_ROOT / "release"
 ASSIGNMENTS = assignments()
 MISTAKES = [(a, m) for a in ASSIGNMENTS for m in mistakes_for(a)]
 QUICK = True  # the suite grades training exercises in quick mode
@@ -24,7 +23,7 @@ MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
 
 def release_notebook(assignment: str):
-    return read(RELEASE_DIR / assignment / f"{assignment}.ipynb")
+    return read(release_path(assignment))
 
 
 def reference_answers(assignment: str) -> dict[str, str]:

@@ -15,7 +15,15 @@ from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments
 
 
-def generate(release_dir: Path = REPO_ROOT / "release") -> list[Path]:
+RELEASE_DIR = REPO_ROOT / "release"
+
+
+def release_path(assignment: str) -> Path:
+    """The committed release notebook of ``assignment``."""
+    return RELEASE_DIR / assignment / f"{assignment}.ipynb"
+
+
+def generate(release_dir: Path = RELEASE_DIR) -> list[Path]:
     """Run ``nbgrader generate_assignment`` for every assignment into ``release_dir``."""
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}

@@ -55,6 +55,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course.release import release_path
 from autograder.data import REPO_ROOT
 from autograder.host.repair import NotANotebook, assignments, grade_id, nbgrader_meta, read, repair, source_path
 
@@ -65,7 +66,6 @@ THRESHOLD = 0.8
 TOP = 20
 KNOWN_MODULES = frozenset({"np", "numpy", "torch", "nn", "F", "math"})
 BUILTINS = frozenset(dir(builtins))
-RELEASE_DIR = REPO_ROOT / "release"
 DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER, tokenize.ENCODING}
 LAYOUT = {tokenize.INDENT: "<indent>", tokenize.DEDENT: "<dedent>", tokenize.NEWLINE: "<newline>"}
 
@@ -169,7 +169,7 @@ def solution_code(notebook, assignment: str) -> dict[str, str]:
 
 def template_kgrams(assignment: str) -> dict[str, set]:
     keep = KNOWN_MODULES | set(solution_ids(assignment))
-    release = read(RELEASE_DIR / assignment / f"{assignment}.ipynb")
+    release = read(release_path(assignment))
     template = {}
     for cid, source in solution_code(release, assignment).items():
         # Both forms, so that a submission that fails to tokenize does not match on the template either.

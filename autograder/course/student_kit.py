@@ -31,6 +31,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from autograder.course import leak_scan
+from autograder.course.release import release_path
 from autograder.data import MANIFEST_PATH, REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
 from autograder.judge.exercises import exercises_for
@@ -58,10 +59,6 @@ from autograder.public_checks import CheckFailed, checks_for
 
 __all__ = ["CheckFailed", "checks_for"]
 '''
-
-
-def release_path(assignment: str) -> Path:
-    return REPO_ROOT / "release" / assignment / f"{assignment}.ipynb"
 
 
 def project() -> dict:
