@@ -18,6 +18,7 @@ QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick 
 # MLP trained 7x slower with 2 threads than with 1 while other processes shared the 2 cores).
 KERNEL_THREADS = 1
 KERNEL_ENV = {
+    # The inline backend: the figures a notebook draws come back as PNG outputs, for the feedback pages.
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "PYTHONHASHSEED": "0",
     **{name: str(KERNEL_THREADS) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},

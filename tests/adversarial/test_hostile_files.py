@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 
 from autograder.course import cohort, similarity
 from autograder.host.grader import grade
@@ -114,6 +115,23 @@ def test_timestamp_txt_is_read_only_as_a_small_regular_file_in_nbgraders_format(
     (tmp_path / "garbage" / "timestamp.txt").write_text("yesterday, honest")
     (tmp_path / "good" / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
     assert {name: read_timestamp(tmp_path / name) for name in cases} == cases
+
+
+def test_submission_secret_txt_is_copied_only_as_a_small_regular_file_of_hex_digits(tmp_path):
+    """grade-all copies nbgrader's submission_secret.txt into autograded/ (release_feedback needs it); a link
+    to a file of the grader's, a FIFO, a huge file or anything but hex must not be read into it."""
+    from autograder.course.gradebook import read_secret
+
+    secret = "0123456789abcdef" * 8  # nbgrader submit's secrets.token_hex(64)
+    cases = {"link": None, "fifo": None, "huge": None, "not hex": None, "good": secret}
+    for name in cases:
+        (tmp_path / name).mkdir()
+    (tmp_path / "link" / "submission_secret.txt").symlink_to(Path(__file__))
+    os.mkfifo(tmp_path / "fifo" / "submission_secret.txt")
+    (tmp_path / "huge" / "submission_secret.txt").write_text("a" * 1_000_000)
+    (tmp_path / "not hex" / "submission_secret.txt").write_text("<script>alert(1)</script>")
+    (tmp_path / "good" / "submission_secret.txt").write_text(secret)
+    assert {name: read_secret(tmp_path / name) for name in cases} == cases
 
 
 def test_only_the_assignments_notebook_is_shipped_and_the_total_is_capped(tmp_path):
