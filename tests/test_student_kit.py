@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
 import zipfile
 from dataclasses import replace
 from functools import lru_cache
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client import BlockingKernelClient
 
 from autograder.course import leak_scan, student_kit
 from autograder.data import REPO_ROOT
@@ -216,3 +221,48 @@ def test_workbook_check_warns_about_order_fresh_kernel_failures_and_missing_cell
     assert "NameError" in done.stdout
     assert "the locked cell `test_perceptron` was deleted" in done.stdout
     assert "the solution cell `xor_gate` is missing" in done.stdout
+
+
+def test_workbook_check_warns_about_cells_run_after_the_last_save(kit, tmp_path):
+    """A Jupyter server has the notebook open, and its kernel ran cells after the file was saved."""
+    home, work = tmp_path / "home", tmp_path / "home" / "work"
+    path = _saved_after_run_all(samples.student_notebook("02_activations"), work / "02_activations.ipynb")
+    saved = max(c.execution_count or 0 for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "a-token-for-the-test"
+    server = subprocess.Popen(
+        [kit.python, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={work}", "--allow-root"],  # root: the test's user here
+        cwd=home, env=kit.env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{url}/api/status", headers=headers), timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        body = json.dumps({"path": path.name, "type": "notebook", "kernel": {"name": "python3"}}).encode()
+        request = urllib.request.Request(f"{url}/api/sessions", data=body, headers=headers, method="POST")
+        kernel = json.load(urllib.request.urlopen(request, timeout=30))["kernel"]["id"]
+        client = BlockingKernelClient(
+            connection_file=str(home / ".local/share/jupyter/runtime" / f"kernel-{kernel}.json")
+        )
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        for _ in range(saved + 2):  # the student goes on working, and does not save
+            client.execute_interactive("x = 1", timeout=30)
+        client.stop_channels()
+        done = kit.run([kit.venv / "bin" / "workbook-check", path], home)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert done.returncode == 1
+    assert (
+        f"your open session has run cells up to In [{saved + 2}], but the saved file only up to In [{saved}]"
+        in done.stdout
+    )

@@ -6,12 +6,14 @@ cell and each training cell's budget), then prints every public check's
 verdict, with the grader's own messages, and warns about what would cost
 points or surprise the student:
 
+- work not saved: where a Jupyter server has the notebook open, its kernel ran
+  cells after the file was last saved;
 - cells that ran out of order, or not at all, in the student's session;
 - cells that worked in the student's session but fail in a fresh kernel;
 - a missing solution cell;
 - a deleted or changed locked cell (the grader puts the release's back).
 
-It cannot see work that is not saved: it says when the file was saved.
+Without a running server it cannot see unsaved work: it says when the file was saved.
 The exit status is 0 when every check passed and nothing needs a warning.
 """
 
@@ -127,6 +129,62 @@ def order_warnings(notebook) -> list[str]:
     return found
 
 
+def _saved_count(notebook) -> int:
+    return max((c.get("execution_count") or 0 for c in notebook.cells if c.cell_type == "code"), default=0)
+
+
+def _open_kernel_count(path: Path) -> int | None:
+    """How many cells the kernel of a running Jupyter server that has ``path`` open has run, or None.
+
+    Asks every server of this user (their runtime files) for its sessions; for the one on this notebook,
+    asks its kernel for its execution counter (a silent, empty request: it runs nothing and counts nothing).
+    Any failure (no server, another user's, a kernel busy training) means "cannot tell": None.
+    """
+    import json
+    import urllib.request
+
+    from jupyter_client import BlockingKernelClient
+    from jupyter_core.paths import jupyter_runtime_dir
+    from jupyter_server.serverapp import list_running_servers
+
+    target = path.resolve()
+    for server in list_running_servers():
+        try:
+            root = Path(server.get("root_dir") or server["notebook_dir"]).resolve()
+            if not target.is_relative_to(root):
+                continue
+            request = urllib.request.Request(
+                server["url"].rstrip("/") + "/api/sessions", headers={"Authorization": f"token {server['token']}"}
+            )
+            with urllib.request.urlopen(request, timeout=3) as reply:
+                sessions = json.load(reply)
+            kernel = next(s["kernel"]["id"] for s in sessions if Path(root, s["path"]).resolve() == target)
+        except Exception:
+            continue
+        client = BlockingKernelClient(connection_file=str(Path(jupyter_runtime_dir()) / f"kernel-{kernel}.json"))
+        try:
+            client.load_connection_file()
+            client.start_channels()
+            reply = client.execute_interactive("", silent=True, store_history=False, timeout=3)
+            return int(reply["content"]["execution_count"])
+        except Exception:
+            return None
+        finally:
+            client.stop_channels()
+    return None
+
+
+def unsaved_warnings(notebook, path: Path) -> list[str]:
+    """Cells run in the notebook's open session after its last save (where a Jupyter server has it open)."""
+    running, saved = _open_kernel_count(path), _saved_count(notebook)
+    if running is None or running <= saved:
+        return []
+    return [
+        f"your open session has run cells up to In [{running}], but the saved file only up to In [{saved}]: "
+        "save (Ctrl+S) and check again, or the grader gets the older work"
+    ]
+
+
 def _failed_in_session(cell) -> bool:
     return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
@@ -215,6 +273,7 @@ def examine(path: Path, log=print) -> Findings:
     release = release_path(assignment)
     if release is not None:
         findings.warnings += structure_warnings(notebook, nbformat.read(str(release), as_version=4))
+    findings.warnings += unsaved_warnings(notebook, path)
     findings.warnings += order_warnings(notebook)
     fresh, timed_out = run_fresh(notebook, path.resolve().parent, _budgets(assignment), log)
     for index, (mine, cell) in enumerate(zip(notebook.cells, fresh.cells)):
