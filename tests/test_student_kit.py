@@ -178,7 +178,7 @@ def _saved_after_run_all(notebook, path: Path) -> Path:
 def test_workbook_check_passes_the_reference_solutions(kit, tmp_path, assignment):
     path = _saved_after_run_all(samples.student_notebook(assignment), tmp_path / "work" / f"{assignment}.ipynb")
     done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
-    checks = len([e for e in exercises_for(assignment)])
+    checks = len(exercises_for(assignment))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert f"{checks} of {checks} checks passed, 0 warning(s)" in done.stdout
 

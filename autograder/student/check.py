@@ -122,7 +122,7 @@ def order_warnings(notebook) -> list[str]:
         if count < highest:
             found.append(
                 f"cells ran out of order: {_label(index, cell)} ran (In [{count}]) before {last}, "
-                "which is above it (In [{highest}])".replace("{highest}", str(highest))
+                f"which is above it (In [{highest}])"
             )
         if count > highest:
             highest, last = count, _label(index, cell)
