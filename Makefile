@@ -8,9 +8,9 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox data release student-kit demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
+.PHONY: setup sandbox browser lab-settings data release student-kit demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
 
-setup: $(STAMP) sandbox data
+setup: $(STAMP) sandbox browser lab-settings data
 
 # The grader runs student code only under bubblewrap. Installs Debian's
 # bubblewrap where it can (root with apt); elsewhere it says what to install.
@@ -29,6 +29,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
 	touch $@
+
+# The browser tests (tests/browser/) drive Debian's chromium through Playwright: Playwright's own
+# browser download cannot work offline. Installed where it can (root with apt), like bubblewrap.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium"; \
+	    apt-get update -qq >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: the browser tests will fail until it is installed (apt-get install chromium)"; \
+	  fi; }
+
+# The course's JupyterLab settings (autograder/student/jupyterlab/overrides.json: autosave every 30 s,
+# the kernel's state in the status bar), for `make lab`; the student kit installs the same file.
+lab-settings: $(STAMP)
+	install -D -m 644 autograder/student/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 
 # Installs Debian's dataset-fashion-mnist where it can (root with apt), then
 # verifies the files and caches them in datasets/fashion-mnist/.

@@ -10,8 +10,10 @@ does not unpack torch again (a full install from the registry takes about
   line), so the layer's own ``.pth`` files, the editable install of this
   repository's ``autograder`` among them, are not processed;
 - the data files those packages installed, as pip would have put them in
-  the venv: ``share/jupyter`` (kernel spec, JupyterLab extensions, nbgrader's)
-  linked, ``etc/jupyter`` (server extensions enabled) copied.
+  the venv: ``share/jupyter`` (kernel spec, JupyterLab and its extensions,
+  nbgrader's) linked entry by entry, except ``lab/settings``, which the kit
+  installs itself (the course's JupyterLab settings); ``etc/jupyter`` (server
+  extensions enabled) copied.
 
 pip installs the wheel with ``--no-index`` and checks each of its
 requirements against the layer; the tests assert where ``autograder`` comes
@@ -75,8 +77,15 @@ def _build(folder: Path) -> Kit:
     student_kit.build(kit.dist)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(kit.venv)], check=True)
     layer = Path(sys.prefix)
-    (kit.venv / "share").mkdir(exist_ok=True)
-    (kit.venv / "share" / "jupyter").symlink_to(layer / "share" / "jupyter")
+    # share/jupyter of the layer, entry by entry, except lab/settings: the kit installs the course's own.
+    for entry in (layer / "share" / "jupyter").iterdir():
+        if entry.name != "lab":
+            (kit.venv / "share" / "jupyter").mkdir(parents=True, exist_ok=True)
+            (kit.venv / "share" / "jupyter" / entry.name).symlink_to(entry)
+    for entry in (layer / "share" / "jupyter" / "lab").iterdir():
+        if entry.name != "settings":
+            (kit.venv / "share" / "jupyter" / "lab").mkdir(parents=True, exist_ok=True)
+            (kit.venv / "share" / "jupyter" / "lab" / entry.name).symlink_to(entry)
     shutil.copytree(layer / "etc" / "jupyter", kit.venv / "etc" / "jupyter")
     purelib = subprocess.run(
         [str(kit.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],

@@ -66,13 +66,15 @@ def _needles():
 # ------------------------------------------------------------------ contents
 def test_the_wheel_holds_the_kernel_side_the_public_cases_and_workbook_check_only(kit):
     names = set(zipfile.ZipFile(kit.wheel).namelist())
-    package = {n for n in names if not n.split("/")[0].endswith(".dist-info")}
+    package = {n for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     expected = {f"autograder/{m}.py" for m in student_kit.KIT_MODULES}
     expected |= {"autograder/__init__.py", "autograder/notebook.py", "autograder/manifest.json"}
     expected |= {"autograder/student/__init__.py", "autograder/student/check.py"}
     expected |= {f"autograder/public/{a}.npz" for a in ASSIGNMENTS}
     expected |= {f"autograder/student/releases/{a}.ipynb" for a in ASSIGNMENTS}
     assert package == expected
+    data = {n.split("/", 1)[1] for n in names if n.split("/")[0].endswith(".data")}
+    assert data == {"data/share/jupyter/lab/settings/overrides.json"}  # the course's JupyterLab settings
     assert sorted(p.name for p in (kit.dist / "notebooks").iterdir()) == [f"{a}.ipynb" for a in ASSIGNMENTS]
     assert (kit.dist / "STUDENT.md").read_text() == (REPO_ROOT / "docs" / "STUDENT.md").read_text()
     metadata = zipfile.ZipFile(kit.wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()

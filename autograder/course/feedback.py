@@ -33,7 +33,8 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1rem; margin-bottom: .3rem; }
-table { border-collapse: collapse; margin: .5rem 0; }
+table { border-collapse: collapse; margin: .5rem 0; display: block; max-width: 100%; overflow-x: auto; }
+img { max-width: 100%; height: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .7rem; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f5f5f5; padding: .5rem .7rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: .2rem 0; }

@@ -8,7 +8,8 @@
   public cases' reader and the public checks) plus ``student/``
   (``workbook-check``), the data manifest, the public cases as data
   (``public/<assignment>.npz``, built here from the exercises) and the
-  release notebooks (for ``workbook-check`` to compare with);
+  release notebooks (for ``workbook-check`` to compare with); and the
+  course's JupyterLab settings, installed as ``share/jupyter/lab/settings/overrides.json``;
 - ``notebooks/<assignment>.ipynb``: the release notebooks to work in;
 - ``STUDENT.md`` (from docs/STUDENT.md).
 
@@ -39,10 +40,13 @@ from autograder.public_cases import dump
 
 KERNEL = REPO_ROOT / "autograder" / "kernel"
 STUDENT = REPO_ROOT / "autograder" / "student"
+# The course's JupyterLab settings (autosave, kernel status): the kit installs them as JupyterLab's
+# overrides.json in the student's environment, `make setup` in the instructor's (docs/student-kit.md).
+LAB_SETTINGS = STUDENT / "jupyterlab" / "overrides.json"
 # kernel/ modules the kit ships; caller.py (the grader's) and notebook.py (the sandbox's stand-in) stay.
 KIT_MODULES = ("assessments", "checks", "data", "probe", "public_cases", "public_checks", "targets", "training")
 # Requirements of the instructor's package that a student does not need.
-INSTRUCTOR_ONLY = ("pytest", "pytest-xdist", "distributed", "cloudpickle", "ruff")
+INSTRUCTOR_ONLY = ("pytest", "pytest-xdist", "distributed", "cloudpickle", "ruff", "playwright")
 NAME = "dl-basics-workbook-student"
 
 KIT_INIT = '''"""The Deep Learning Basics Workbook, student kit: data, targets and the public checks.
@@ -91,6 +95,9 @@ workbook-check = "autograder.student.check:main"
 [tool.setuptools]
 packages = ["autograder", "autograder.public", "autograder.student", "autograder.student.releases"]
 
+[tool.setuptools.data-files]
+"share/jupyter/lab/settings" = ["jupyterlab/overrides.json"]
+
 [tool.setuptools.package-data]
 autograder = ["manifest.json"]
 "autograder.public" = ["*.npz"]
@@ -109,6 +116,8 @@ def stage(folder: Path, assignments: list[str], version: str) -> Path:
     for module in ("__init__", "check"):
         shutil.copyfile(STUDENT / f"{module}.py", package / "student" / f"{module}.py")
     shutil.copyfile(MANIFEST_PATH, package / "manifest.json")
+    (folder / "jupyterlab").mkdir()
+    shutil.copyfile(LAB_SETTINGS, folder / "jupyterlab" / "overrides.json")
     for assignment in assignments:
         dump(assignment, exercises_for(assignment).values(), package / "public")
         shutil.copyfile(release_path(assignment), package / "student" / "releases" / f"{assignment}.ipynb")
