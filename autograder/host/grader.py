@@ -210,6 +210,7 @@ def grade(
             "cell_errors": execution.errors_by_grade_id,
             "collected": execution.collected,
             "outcomes": execution.outcomes,
+            "cell_seconds": execution.cell_seconds,
         }
         try:
             tests = run_judge(assignment, results, context)

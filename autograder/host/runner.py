@@ -69,6 +69,8 @@ class Execution:
     # call id -> an outcome the grader decided itself (the call hung or ended its process)
     outcomes: dict[str, dict] = field(default_factory=dict)
     runs: int = 0
+    # grade_id -> seconds the cell ran in the last run, for the cells with a time budget of their own (training)
+    cell_seconds: dict[str, float] = field(default_factory=dict)
     notebook: object = None  # the repaired notebook with the outputs of its last run (plots, for feedback)
 
 
@@ -305,6 +307,7 @@ class Run:
     dropped: dict[int, int] = field(default_factory=dict)  # cell index -> output bytes dropped
     lost: set[int] = field(default_factory=set)  # cells whose output went over the message cap
     cells: list = field(default_factory=list)  # this run's cells, with the outputs they produced
+    seconds: dict[str, float] = field(default_factory=dict)  # grade_id -> wall-clock s, cells with a budget
 
 
 def _remove_outbox(host) -> None:
@@ -399,7 +402,11 @@ def _run_cells(client, host, cells, names, limits, cell_timeouts, skip, errors, 
         cid = _grade_id(cell)
         limit = min(cell_timeouts.get(cid, limits.cell_timeout), max(1.0, remaining))
         run.cells_run += 1
-        if not _execute(client, cell, index, limit):
+        began = time.perf_counter()
+        done = _execute(client, cell, index, limit)
+        if cid in cell_timeouts:
+            run.seconds[cid] = time.perf_counter() - began
+        if not done:
             run.fatal_cell = index
             status = client.km.exit_status()
             if status is None:
@@ -683,6 +690,7 @@ def execute(
             break
         for index, size in run.dropped.items():
             dropped[index] = max(dropped.get(index, 0), size)
+        execution.cell_seconds.update(run.seconds)
         lost |= {i for i in run.lost if i < len(notebook.cells)}
         if execution.runs == 1 and run.cells_run:
             # Only the first run's outputs are kept: a run's cells all run before any plan (hidden inputs

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from autograder.checks import CaseFailure
+
 Status = Literal["passed", "failed", "error", "timeout"]
 STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout")
 
@@ -26,6 +28,8 @@ class TestResult:
     cases_passed: int = 0
     cases_total: int = 0
     figures: dict | None = field(default=None)  # a training exercise's accuracy, target and tiers
+    # Each case that did not pass: its label, hidden or not, the kind of failure, the hint. Never an input.
+    failures: tuple[CaseFailure, ...] = ()
 
     __test__ = False  # not a pytest test class
 
@@ -47,6 +51,7 @@ class TestResult:
             verdict.cases_passed,
             verdict.cases_total,
             verdict.figures or None,
+            tuple(verdict.failures),
         )
 
     @classmethod
@@ -56,6 +61,7 @@ class TestResult:
 
     def to_dict(self) -> dict:
         record = asdict(self)
+        record["failures"] = list(record["failures"])
         if record["figures"] is None:
             del record["figures"]
         return record

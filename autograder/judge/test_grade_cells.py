@@ -136,6 +136,7 @@ def test_grade_cell(cell, context, outcomes, record):
             "test",
             context.get("quick", False),
             context.get("cell_errors", {}).get(cell.grade_id),
+            context.get("cell_seconds", {}).get(cell.grade_id),
         )
     elif cell.function in context.get("missing_solutions", []):
         message = (
@@ -155,7 +156,13 @@ def test_grade_cell(cell, context, outcomes, record):
         if public != raw:  # the student sees the grader's words; the instructor's detail keeps the kernel's
             shown = verdict(exercise, indices, public)
             result = Verdict(
-                result.status, shown.message, result.detail, result.cases_passed, result.cases_total, result.fraction
+                result.status,
+                shown.message,
+                result.detail,
+                result.cases_passed,
+                result.cases_total,
+                result.fraction,
+                failures=result.failures,
             )
     record(cell, result)
     assert result.passed, result.detail

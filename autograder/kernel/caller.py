@@ -51,6 +51,7 @@ MAX_EXPORT_BYTES = 64 << 20  # one exported name
 LOAD_TIMEOUT = 20.0  # seconds for a child to load what it calls (torch models take longest)
 GRACE = 2.0  # seconds past a call's limits before the caller stops it
 LOADED = b"L"  # what a child writes once it has loaded what it calls
+COUNT_TIMEOUT = 10.0  # seconds to count a trained model's parameters
 READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
 
@@ -217,6 +218,10 @@ def _predict(entry, model, defs, inputs, arrays):
     )
     if outcome["status"] == "error":
         outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
+    else:  # for the leaderboard only: a count the model's own code could misstate never decides a point
+        counted = probe.call(lambda: probe.parameter_count(model), [], {}, timeout=COUNT_TIMEOUT)
+        if counted["status"] == "ok" and type(counted["value"]) is int:
+            outcome["parameters"] = counted["value"]
     return probe.encode_outcome(outcome, arrays, entry["id"])
 
 
@@ -258,7 +263,7 @@ def _deadline(entry):
     """Seconds a call may take once loaded: its limit for each of its calls (twice with spies)."""
     per_call = entry.get("timeout") or READ_TIMEOUT
     calls = len(entry.get("kwargs") or [None]) * (2 if entry.get("spies") else 1)
-    return per_call * calls + GRACE
+    return per_call * calls + (COUNT_TIMEOUT if "predict" in entry else 0.0) + GRACE
 
 
 def _receive(fd, limit):

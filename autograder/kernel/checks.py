@@ -130,6 +130,22 @@ class Exercise:
 
 
 # ------------------------------------------------------------------ verdicts
+@dataclass(frozen=True)
+class CaseFailure:
+    """One failed case of a verdict: which case, of what kind, and the hint for that kind.
+
+    Never the case's input, its expected value or the student's value: only
+    its ``label`` (what kind of input it is). The cohort report's item
+    analysis counts these (autograder/course/items.py).
+    """
+
+    case: int  # the case's index in the exercise (a training exercise: 0)
+    label: str
+    hidden: bool
+    kind: str  # a key of KIND_WORDS
+    hint: str = ""
+
+
 @dataclass
 class Verdict:
     status: str  # passed | failed | error | timeout
@@ -139,6 +155,7 @@ class Verdict:
     cases_total: int = 0
     fraction: float | None = None  # of the points; None: all or nothing by status
     figures: dict | None = None  # a training exercise's accuracy, target and tiers, for feedback pages
+    failures: tuple[CaseFailure, ...] = ()  # every case that did not pass, in case order
 
     @property
     def passed(self) -> bool:
@@ -330,6 +347,7 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
     worst = "passed"
     first_public = first_detail = None
     passed = 0
+    failures = []
     for index, outcome in zip(indices, outcomes):
         status, kind, text = judge_case(exercise, index, outcome)
         text = _quote(text, MESSAGE_LIMIT)
@@ -338,9 +356,11 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
             continue
         if _SEVERITY[status] > _SEVERITY[worst]:
             worst = status
+        case = exercise.cases[index]
+        hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
+        unimplemented = kind == "error" and "NotImplementedError" in text
+        failures.append(CaseFailure(index, case.label, case.hidden, "unimplemented" if unimplemented else kind, hint))
         if first_public is None:
-            case = exercise.cases[index]
-            hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
             hint_line = f"\n    Hint: {hint}" if hint else ""
             if case.hidden and kind == "error":
                 first_public = (
@@ -350,12 +370,12 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
             elif case.hidden and kind not in ("missing", "timeout"):
                 first_public = (
                     f"{exercise.signature} failed a hidden case ({case.label}): "
-                    f"{_KIND_WORDS.get(kind, kind)}.{hint_line}"
+                    f"{KIND_WORDS.get(kind, kind)}.{hint_line}"
                 )
             else:
                 where = "hidden" if case.hidden else "public"
                 first_public = f'{exercise.signature}, {where} case "{case.label}": {text}{hint_line}'
-                if kind == "error" and "NotImplementedError" in text:
+                if unimplemented:
                     first_public = (
                         f"{exercise.signature} is not implemented yet: replace "
                         "`raise NotImplementedError()` with your code."
@@ -366,10 +386,11 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
         text = f"{exercise.signature}: all {total} cases passed."
         return Verdict("passed", text, text, passed, total)
     summary = f"\n    ({passed} of {total} cases passed.)"
-    return Verdict(worst, first_public + summary, first_detail + summary, passed, total)
+    return Verdict(worst, first_public + summary, first_detail + summary, passed, total, failures=tuple(failures))
 
 
-_KIND_WORDS = {
+# What each kind of failure means, in words: for messages, and for the cohort report's item analysis.
+KIND_WORDS = {
     "values": "wrong values",
     "dtype": "wrong dtype",
     "shape": "wrong shape",
@@ -384,4 +405,11 @@ _KIND_WORDS = {
     "dropout": "no dropout in training mode",
     "range": "the values are not in the range asked for",
     "device": "the result is on another device",
+    "error": "raised an exception",
+    "timeout": "did not return in time",
+    "missing": "not defined, or not a function",
+    "unimplemented": "not implemented yet",
+    "accuracy": "trained network under the accuracy target",
+    "model": "no trained network the grader can evaluate",
+    "implausible": "implausible accuracy, held for review",
 }

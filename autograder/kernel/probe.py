@@ -38,6 +38,7 @@ class Record(TypedDict, total=False):
     seconds: float
     standin: dict  # the call again with every spy answering its complement
     not_run: bool  # not made: an earlier case of the function ran out of time
+    parameters: int  # a trained PyTorch model's parameter count (the caller's count, for the leaderboard)
 
 
 # The type each field must have; the judge refuses any other record as unreadable.
@@ -52,6 +53,7 @@ RECORD_TYPES = {
     "seconds": (int, float),
     "standin": dict,
     "not_run": bool,
+    "parameters": int,
 }
 CALL_STATUSES = ("ok", "error", "timeout", "missing")
 
@@ -256,6 +258,11 @@ def model_predictions(model, images, normalize=None, batch_size=1000):
             batch = normalize(batch) if normalize is not None else (batch.float() / 255 - 0.5) / 0.5
             predicted.append(model(batch.to(device)).argmax(dim=1).cpu())
     return torch.cat(predicted).numpy().astype(np.int64)
+
+
+def parameter_count(model) -> int:
+    """The number of numbers in a model's parameters (trainable or not), as ``model.parameters()`` lists them."""
+    return int(sum(int(p.numel()) for p in model.parameters()))
 
 
 # ---------------------------------------------------------------- encoding

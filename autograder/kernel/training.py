@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from autograder import data
-from autograder.checks import Verdict
+from autograder.checks import CaseFailure, Verdict
 from autograder.targets import Target, target_for
 
 
@@ -71,21 +71,35 @@ class Training:
 
 
 def training_verdict(
-    training: Training, outcome: Mapping, split: str, quick: bool | None = None, cell_error: str | None = None
+    training: Training,
+    outcome: Mapping,
+    split: str,
+    quick: bool | None = None,
+    cell_error: str | None = None,
+    seconds: float | None = None,
 ) -> Verdict:
-    """Score the trained network left in the notebook on ``split`` ("test" in the judge)."""
+    """Score the trained network left in the notebook on ``split`` ("test" in the judge).
+
+    ``seconds``: how long the training cell ran, as the grader measured it; with the network's
+    parameter count, it goes into the figures for the cohort's leaderboard (never into points)."""
     target = training.target(quick)
     status = outcome.get("status")
+    label = f"{training.name}: the trained network on the {split} split"
+
+    def failed(kind: str, hint: str = "") -> tuple[CaseFailure, ...]:
+        return (CaseFailure(0, label, False, kind, hint),)
+
     if status != "ok":
         why = cell_error or outcome.get("error") or "the probe did not reach it"
         if why.startswith("NotImplementedError"):
             text = f"{training.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
-            return Verdict("error", text, text, 0, 1, 0.0)
+            return Verdict("error", text, text, 0, 1, 0.0, failures=failed("unimplemented"))
         text = (
             f"{training.signature} was not graded: {training.variable} was not left by the cell "
             f"test_{training.name} ({why})."
         )
-        return Verdict("timeout" if "longer than" in why else "error", text, text, 0, 1, 0.0)
+        state = "timeout" if "longer than" in why else "error"
+        return Verdict(state, text, text, 0, 1, 0.0, failures=failed("timeout" if state == "timeout" else "missing"))
     try:
         accuracy = training.accuracy(outcome.get("value"), split)
     except NotAModel as problem:
@@ -94,7 +108,7 @@ def training_verdict(
             f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}."
             + (f"\n    Hint: {hint}" if hint else "")
         )
-        return Verdict("failed", text, text, 0, 1, 0.0)
+        return Verdict("failed", text, text, 0, 1, 0.0, failures=failed("model", hint))
     share = target.fraction(accuracy)
     figures = {
         "accuracy": round(float(accuracy), 6),
@@ -103,6 +117,11 @@ def training_verdict(
         "split": split,
         "tiers": [list(tier) for tier in target.tiers],
     }
+    if seconds is not None:
+        figures["seconds"] = round(float(seconds), 2)
+    parameters = parameter_count(training, outcome)
+    if parameters is not None:
+        figures["parameters"] = parameters
     where = "validation" if split == "validation" else "held-out test"
     head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
     if accuracy > target.implausible:
@@ -111,14 +130,33 @@ def training_verdict(
             f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
             "would. If yours really does, show the instructor how."
         )
-        return Verdict("failed", text, text, 0, 1, 0.0, {**figures, "flagged": "implausible accuracy"})
+        figures["flagged"] = "implausible accuracy"
+        return Verdict("failed", text, text, 0, 1, 0.0, figures, failed("implausible"))
     if share == 1.0:
         text = f"{head}: full points."
         return Verdict("passed", text, text, 1, 1, 1.0, figures)
     tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
     hint = training.hints.get("accuracy", "")
     text = f"{head}: {share:.0%} of the points (tiers: {tiers})." + (f"\n    Hint: {hint}" if hint else "")
-    return Verdict("failed", text, text, 0, 1, share, figures)
+    return Verdict("failed", text, text, 0, 1, share, figures, failed("accuracy", hint))
+
+
+def parameter_count(training: Training, outcome: Mapping) -> int | None:
+    """The trained network's number of parameters: for a PyTorch model, what the grader's caller counted
+    (``parameters`` in its record); for a numpy network, the sizes of the arrays it left. None if unknown."""
+    counted = outcome.get("parameters")
+    if training.predicts_in_kernel:
+        return counted if type(counted) is int and counted >= 0 else None
+    total, stack = 0, [outcome.get("value")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+            total += int(value.size)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return total or None
 
 
 def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
