@@ -1,4 +1,5 @@
-"""python -m autograder grade SUBMISSION | grade-all ASSIGNMENT | similarity ASSIGNMENT (see --help)"""
+"""python -m autograder grade SUBMISSION | grade-all ASSIGNMENT | similarity ASSIGNMENT |
+export-lms ASSIGNMENT... --format canvas|moodle --roster FILE | report-course (see --help)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.course import cohort, gradebook, similarity
+from autograder.course import cohort, course_report, gradebook, lms, similarity
+from autograder.course.files import write_atomic
 from autograder.host.grader import grade, select
 from autograder.host.sandbox import GiB, Limits, SandboxUnavailable
 
@@ -114,9 +116,49 @@ def main(argv=None) -> int:
 
     similar = commands.add_parser("similarity", help="rank pairs of submissions with near-identical solutions")
     similarity.add_arguments(similar)
+
+    export = commands.add_parser(
+        "export-lms", help="write an LMS's gradebook-import CSV (Canvas, Moodle) from nbgrader's gradebook"
+    )
+    export.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="one column each, in this order")
+    export.add_argument("--format", required=True, choices=lms.FORMATS)
+    export.add_argument(
+        "--roster", required=True, type=Path, help="CSV: student_id and the LMS's ids (docs/lms-export.md)"
+    )
+    export.add_argument("--out", type=Path, help="the CSV to write (default: <course>/grades/<format>-grades.csv)")
+    export.add_argument("--course", type=Path, help="the nbgrader course folder (default: the current folder)")
+    export.add_argument(
+        "--canvas-id",
+        action="append",
+        default=[],
+        metavar="ASSIGNMENT=ID",
+        help="Canvas: the Canvas assignment id of an assignment's column (repeat for more)",
+    )
+    export.add_argument(
+        "--moodle-id",
+        choices=sorted(lms.MOODLE_IDENTIFIERS),
+        default="email",
+        help="Moodle: the user field that identifies students (default: email)",
+    )
+    export.add_argument(
+        "--missing",
+        choices=("blank", "zero"),
+        default="blank",
+        help="a missing submission: an empty cell (no grade, the default) or 0",
+    )
+
+    overall = commands.add_parser("report-course", help="one page for the whole course, from nbgrader's gradebook")
+    overall.add_argument("--course", type=Path, help="the nbgrader course folder (default: the current folder)")
+    overall.add_argument(
+        "--out", type=Path, help="the folder of course.html and course.csv (default: <course>/grades/)"
+    )
     args = parser.parse_args(argv)
     if args.command == "similarity":
         return similarity.run(args)
+    if args.command == "export-lms":
+        return export_lms(args)
+    if args.command == "report-course":
+        return report_course(args)
     if args.command == "grade-all":
         return grade_all(args)
 
@@ -147,9 +189,55 @@ def course_folder(given: Path | None) -> Path:
     if (here / gradebook.CONFIG_FILE).is_file():
         return here
     raise FileNotFoundError(
-        f"{here} is not an nbgrader course (it has no {gradebook.CONFIG_FILE}): run grade-all "
+        f"{here} is not an nbgrader course (it has no {gradebook.CONFIG_FILE}): run this command "
         "in the course folder, as nbgrader's own commands, or pass --course DIR"
     )
+
+
+def export_lms(args) -> int:
+    try:
+        canvas_ids = dict(item.split("=", 1) for item in args.canvas_id)
+    except ValueError:
+        print("not exported: --canvas-id takes ASSIGNMENT=ID", file=sys.stderr)
+        return 2
+    try:
+        coursedir = gradebook.course(course_folder(args.course))
+        grades = gradebook.course_grades(coursedir, args.assignments)
+        unknown = sorted(set(canvas_ids) - set(grades.assignments))
+        if unknown:
+            raise lms.ExportError(f"--canvas-id names {', '.join(unknown)}, which is not exported")
+        roster = lms.read_roster(args.roster)
+        if args.format == "canvas":
+            text = lms.canvas_csv(grades, roster, canvas_ids, args.missing)
+        else:
+            text = lms.moodle_csv(grades, roster, args.moodle_id, args.missing)
+    except (lms.ExportError, gradebook.GradebookError, OSError) as error:
+        print(f"not exported: {error}", file=sys.stderr)
+        return 2
+    out = args.out or Path(coursedir.root) / "grades" / f"{args.format}-grades.csv"
+    write_atomic(out, text, mode=0o600)  # names and grades
+    print(f"{args.format}: {len(text.splitlines()) - 1} students, {len(grades.assignments)} assignments -> {out}")
+    return 0
+
+
+def report_course(args) -> int:
+    try:
+        coursedir = gradebook.course(course_folder(args.course))
+        grades = gradebook.course_grades(coursedir)
+    except (gradebook.GradebookError, OSError) as error:
+        print(f"no report: {error}", file=sys.stderr)
+        return 2
+    results = Path(coursedir.root) / "grades"  # where grade-all writes each assignment's report.html
+    out = args.out or results
+    links = results if out.resolve() == results.resolve() else None  # relative links only from there
+    write_atomic(out / "course.html", course_report.course_html(grades, links))
+    write_atomic(out / "course.csv", course_report.course_csv(grades))
+    behind = course_report.falling_behind(grades)
+    print(
+        f"course report: {out / 'course.html'} (and course.csv): {len(grades.students)} students, "
+        f"{len(grades.assignments)} assignments, {len(behind)} falling behind"
+    )
+    return 0
 
 
 def grade_all(args) -> int:

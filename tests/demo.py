@@ -14,7 +14,8 @@ mistakes from tests/mistakes/. Then, per assignment:
    rightly flags the pairs whose work differs only by a mistake or two.
 
 Finally `nbgrader export` writes the course's grades.csv from the gradebook,
-and a score table is printed. Training is graded in full mode, as for a
+`report-course` writes the course report (grades/course.html, its path
+printed), and a score table is printed. Training is graded in full mode, as for a
 real class.
 """
 
@@ -26,6 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.__main__ import main as cli
 from autograder.course import cohort, similarity
 from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments
@@ -108,6 +110,8 @@ def main() -> None:
         )
 
     subprocess.run([os.path.join(bin_dir, "nbgrader"), "export", "--log-level=WARN"], cwd=DEMO_DIR, check=True)
+    if cli(["report-course", "--course", str(DEMO_DIR)]) != 0:  # prints the course report's path
+        sys.exit("the course report could not be written; see above")
 
     names = assignments()
     width = max(len(s) for s in STUDENTS)
@@ -120,8 +124,9 @@ def main() -> None:
     here = DEMO_DIR.relative_to(REPO_ROOT)
     print(
         f"\nThe demo course is {here}/: gradebook.db and nbgrader's export {here}/grades.csv; per assignment, "
-        f"{here}/grades/<assignment>/report.html (the cohort), cohort.csv, and students/<student>/ "
-        "(feedback.html, results.json); nbgrader's autograded/ notebooks for the formgrader."
+        f"{here}/grades/<assignment>/report.html (the cohort, with what to reteach; items.csv), cohort.csv, "
+        "leaderboard.html for the training lessons, and students/<student>/ (feedback.html, results.json); "
+        f"{here}/grades/course.html (the whole course); nbgrader's autograded/ notebooks for the formgrader."
     )
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.course import feedback, gradebook
+from autograder.course import feedback, gradebook, items, leaderboard
 from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
 from autograder.course.files import write_atomic, write_json_atomic
@@ -218,7 +218,18 @@ class Cohort:
 
     def summarise(self, records: list[dict]) -> None:
         write_atomic(self.out / "cohort.csv", cohort_csv(records, self.assignment))
+        write_atomic(self.out / "items.csv", items.analyse(records, self.assignment).csv())
         write_atomic(self.out / "report.html", feedback.cohort_html(records, self.assignment))
+        if leaderboard.training_functions(self.assignment):
+            names = leaderboard.pseudonyms(self.pseudonyms_path, self.options.secret, [r["student"] for r in records])
+            boards = leaderboard.boards(records, self.assignment, names)
+            write_atomic(self.out / "leaderboard.csv", leaderboard.board_csv(boards))
+            write_atomic(self.out / "leaderboard.html", leaderboard.board_html(boards, self.assignment))
+
+    @property
+    def pseudonyms_path(self) -> Path:
+        """The course's student -> pseudonym map, one for all its leaderboards."""
+        return Path(self.coursedir.root) / "grades" / leaderboard.PSEUDONYMS
 
 
 def joined(previous: dict, partial: Report) -> Report:
@@ -270,9 +281,15 @@ class Summary:
         if not self.interrupted and self.outcomes:
             lines.append(f"gradebook: {cohort.coursedir.db_url}")
             lines.append(
-                f"results: {cohort.out / 'cohort.csv'}, {cohort.out / 'report.html'}, "
-                f"and per student {cohort.out / 'students'}/<student>/ (results.json, feedback.html)"
+                f"results: {cohort.out / 'cohort.csv'}, {cohort.out / 'report.html'} (item analysis: "
+                f"{cohort.out / 'items.csv'}), and per student {cohort.out / 'students'}/<student>/ "
+                "(results.json, feedback.html)"
             )
+            if leaderboard.training_functions(cohort.assignment):
+                lines.append(
+                    f"leaderboard (pseudonyms only, publishable): {cohort.out / 'leaderboard.html'}, "
+                    f"{cohort.out / 'leaderboard.csv'}; pseudonyms: {cohort.pseudonyms_path}"
+                )
         return "\n".join(lines)
 
 

@@ -23,6 +23,8 @@ import statistics
 from collections import Counter
 from urllib.parse import quote
 
+from autograder.course import items as item_analysis
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PLOTS = 20  # a loop of plt.show() must not make a 500-image page
 MAX_PLOT_BYTES = 2 * 1024 * 1024
@@ -229,6 +231,9 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
         )
         body.append(f'<img src="{_data_uri(_histogram(scores, max_score))}" alt="histogram of the scores">')
 
+    analysis = item_analysis.analyse(records, assignment)
+    body += _reteach(analysis)
+
     if failed:
         body.append("<h2>Not gradable</h2><table><tr><th>student</th><th>reason</th></tr>")
         for r in sorted(failed, key=_student):
@@ -246,10 +251,15 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
             "<table><tr><th>exercise</th><th>grade cell</th><th class=num>pass rate</th>"
             "<th class=num>mean points</th><th>most common failure</th></tr>"
         )
+        cases = {e.grade_id: e.cases for e in analysis.exercises}
         for s in rows:
             low = ' class="low"' if s["rate"] <= LOW_PASS_RATE else ""
-            failure = s["failures"].most_common(1)
-            failure = f"{failure[0][0]} ({failure[0][1]})" if failure else "none"
+            top = cases.get(s["grade_id"]) or []
+            if top and top[0].case != item_analysis.NO_CASE:
+                failure = f'"{top[0].label}": {top[0].words} ({top[0].count})'
+            else:
+                failure = s["failures"].most_common(1)
+                failure = f"{failure[0][0]} ({failure[0][1]})" if failure else "none"
             body.append(
                 f"<tr{low}><td>{_e(s['function'])}</td><td>{_e(s['grade_id'])}</td>"
                 f"<td class=num>{s['rate']:.0%} ({s['passed']}/{s['n']})</td>"
@@ -258,6 +268,7 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
             )
         body.append("</table>")
         body.append(f'<img src="{_data_uri(_pass_rate_chart(rows))}" alt="pass rate per exercise">')
+    body += _failing_cases(analysis)
 
     body.append(
         "<h2>Students</h2><table><tr><th>student</th><th class=num>score</th><th class=num>max</th><th>status</th></tr>"
@@ -273,6 +284,61 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
         )
     body.append("</table>")
     return _page(title, body)
+
+
+def _reteach(analysis) -> list[str]:
+    """The top of the cohort page: the three mistakes most students made, with their cases and hint."""
+    mistakes = analysis.reteach(3)
+    if not mistakes:
+        return []
+    out = [
+        "<h2>What to reteach</h2><p class=meta>The mistakes most students made: an exercise and a kind of "
+        "failure, counted once per student over all its cases. Unwritten exercises are not counted here.</p><ol>"
+    ]
+    for m in mistakes:
+        cases = ", ".join(f"{_case_label(i)} ({i.count})" for i in m.cases[:4])
+        more = f", and {len(m.cases) - 4} more" if len(m.cases) > 4 else ""
+        out.append(
+            f"<li><strong>{_e(m.function)}: {_e(m.words)}</strong>, {m.count} of {analysis.graded} students"
+            f" <span class=meta>(cases: {_e(cases + more)})</span>"
+            + (f"<br><span class=meta>Hint they got: {_e(m.hint)}</span>" if m.hint else "")
+            + "</li>"
+        )
+    out.append("</ol>")
+    return out
+
+
+def _case_label(item) -> str:
+    if item.case == item_analysis.NO_CASE:
+        return item.label
+    return f'"{item.label}"' + (" (hidden)" if item.hidden else "")
+
+
+def _failing_cases(analysis) -> list[str]:
+    """Per exercise, the failing cases ranked by the students who failed them, with the students (this
+    page is the instructor's). Hidden cases appear by their label only: a record holds no input."""
+    exercises = [e for e in analysis.exercises if e.cases]
+    if not exercises:
+        return []
+    out = [
+        "<h2>Failing cases per exercise</h2><p class=meta>Each case that students failed, most failed "
+        "first, with the kind of failure and the hint the grader gives for it. A student counts once per "
+        "case and kind. Hidden cases show their label, never their input. Also in items.csv.</p>"
+    ]
+    for e in exercises:
+        out.append(
+            f"<h3>{_e(e.function)} <span class=meta>({len(e.failed)} of {e.graded} students failed it)</span></h3>"
+            "<table><tr><th>case</th><th>failure</th><th class=num>students</th><th>hint</th>"
+            "<th>who</th></tr>"
+        )
+        for item in e.cases:
+            out.append(
+                f"<tr><td>{_e(_case_label(item))}</td><td>{_e(item.words)}</td>"
+                f"<td class=num>{item.count}</td><td>{_e(item.hint)}</td>"
+                f"<td>{_e(', '.join(item.students))}</td></tr>"
+            )
+        out.append("</table>")
+    return out
 
 
 def _exercise_stats(graded: list[dict]) -> list[dict]:

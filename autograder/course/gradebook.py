@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -251,3 +252,38 @@ def recorded_scores(coursedir: CourseDirectory, assignment: str) -> dict[str, di
             for notebook in submission.notebooks:
                 scores[submission.student.id] = {grade.name: grade.auto_score for grade in notebook.grades}
     return scores
+
+
+@dataclass(frozen=True)
+class CourseGrades:
+    """The course's scores from nbgrader's gradebook: what `nbgrader export` would write, as data.
+
+    ``scores[student, assignment]`` is the score after nbgrader's late penalty (``max(0, score - penalty)``,
+    as `nbgrader export` computes it), or None when the gradebook holds no submission.
+    """
+
+    assignments: list[str]  # in name order (the lessons' order)
+    max_scores: dict[str, float]
+    students: list[str]
+    scores: dict[tuple[str, str], float | None]
+
+
+def course_grades(coursedir: CourseDirectory, assignments: list[str] | None = None) -> CourseGrades:
+    """Every student's score on ``assignments`` (default: every assignment the gradebook knows).
+
+    Raises GradebookError naming an assignment the gradebook does not know."""
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        known = {assignment.name: assignment for assignment in gradebook.assignments}
+        names = sorted(known) if assignments is None else list(dict.fromkeys(assignments))
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise GradebookError(
+                f"the gradebook has no assignment {', '.join(unknown)}; it has {', '.join(sorted(known)) or 'none'}"
+            )
+        students = sorted(student.id for student in gradebook.students)
+        scores: dict[tuple[str, str], float | None] = {(s, a): None for s in students for a in names}
+        for name in names:
+            for submission in gradebook.assignment_submissions(name):
+                penalty = submission.late_submission_penalty or 0.0
+                scores[submission.student.id, name] = max(0.0, (submission.score or 0.0) - penalty)
+        return CourseGrades(names, {name: float(known[name].max_score or 0.0) for name in names}, students, scores)
