@@ -12,7 +12,9 @@ wants one writer), nbgrader's autograded/ folder, and under ``out``
     records/<student>.json            everything, hidden-case detail included: the instructor's
     students/<student>/results.json   Gradescope's format: safe to hand out
     students/<student>/feedback.html  the student's feedback page: safe to hand out
-    cohort.csv, report.html           the cohort
+    cohort.csv, report.html           the cohort (report.html: what to reteach, from items.py)
+    items.csv                         the item analysis: failing cases per exercise, with the students
+    leaderboard.html, .csv            training lessons: ranked under pseudonyms, no student id (leaderboard.py)
 
 Every file is written whole (autograder.course.files). A student's record is
 written last, and it carries the fingerprint of what was graded: the
