@@ -52,8 +52,12 @@ def test_a_mistake_loses_exactly_its_cells(tmp_path, mistake):
     for function, test in tests.items():
         if function in spec.touches:
             assert test["score"] == 0 and test["status"] == "failed" and function in test["output"], test
+            # Every failed case, by label and kind (the item analysis counts these); never an input.
+            labels = [case.label for case in exercises_for(A)[function].cases]
+            assert test["failures"] and all(f["label"] == labels[f["case"]] for f in test["failures"]), test
+            assert set(test["failures"][0]) == {"case", "label", "hidden", "kind", "hint"}
         else:
-            assert test["status"] == "passed", test
+            assert test["status"] == "passed" and test["failures"] == [], test
 
 
 def test_a_record_that_is_unreadable_or_a_link_is_not_trusted(tmp_path):
