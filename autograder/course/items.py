@@ -81,7 +81,8 @@ class ExerciseItems:
     grade_id: str
     graded: int = 0  # students whose grading judged this cell
     failed: list[str] = field(default_factory=list)  # students who did not pass it
-    cases: list[CaseItem] = field(default_factory=list)  # ranked: most students first, then case order
+    # ranked: most students first; at equal counts mistakes before unwritten work, then case order
+    cases: list[CaseItem] = field(default_factory=list)
 
 
 @dataclass
@@ -96,7 +97,7 @@ class ItemAnalysis:
         for exercise in self.exercises:
             by_kind: dict[str, list[CaseItem]] = {}
             for item in exercise.cases:
-                if item.kind not in NOT_A_MISTAKE and item.case != NO_CASE:
+                if _a_mistake(item):
                     by_kind.setdefault(item.kind, []).append(item)
             for kind, items in by_kind.items():
                 students = sorted({s for item in items for s in item.students})
@@ -177,9 +178,15 @@ def analyse(records, assignment: str) -> ItemAnalysis:
                     exercise.cases.append(item)
                 if student not in item.students:
                     item.students.append(student)
-    for exercise in exercises.values():
-        exercise.cases.sort(key=lambda i: (-i.count, i.case if i.case != NO_CASE else math.inf, i.kind))
+    for exercise in exercises.values():  # at equal counts, a mistake before an unwritten exercise
+        exercise.cases.sort(
+            key=lambda i: (-i.count, not _a_mistake(i), i.case if i.case != NO_CASE else math.inf, i.kind)
+        )
     return ItemAnalysis(assignment, graded, list(exercises.values()))
+
+
+def _a_mistake(item: CaseItem) -> bool:
+    return item.kind not in NOT_A_MISTAKE and item.case != NO_CASE
 
 
 def _failures(test: dict) -> list[CaseFailure]:
