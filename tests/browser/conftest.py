@@ -57,7 +57,7 @@ class Watched:
 
     def shot(self, step: str, full_page: bool = False) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{len(self.shots) + 1:02d}-{step}.png"
+        path = self.folder / f"{len(list(self.folder.glob('*.png'))) + 1:02d}-{step}.png"  # numbered per test
         self.page.screenshot(path=path, full_page=full_page)
         self.shots.append(path)
         return path
