@@ -127,3 +127,16 @@ def test_the_name_decides_only_when_the_cells_do_not(tmp_path):
     empty = tmp_path / "03_forward_pass.ipynb"
     empty.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     assert find_notebook(empty, None) == (empty, "03_forward_pass")
+
+
+def test_the_report_table_wraps_a_long_hint_and_never_cuts_it():
+    """The CLI's table cut every line past 200 characters to "[...]", the end of the hint with it."""
+    from autograder.course.report import Report
+
+    hint = "    Hint: " + " ".join(f"word{i}" for i in range(80)) + " the end."
+    test = {"grade_id": "test_relu", "score": 0, "max_score": 1, "status": "failed", "detail": "", "output": ""}
+    test["output"] = "relu(z), public case: wrong\n" + hint
+    table = Report("ada.ipynb", "02_activations", [test]).table()
+    assert "[...]" not in table and "the end." in table
+    assert all(len(line) <= 160 for line in table.splitlines())
+    assert " ".join(table.split()).count(" ".join(hint.split())) == 1

@@ -80,7 +80,9 @@ class Report:
             body = (t["detail"] if detail else t["output"]).strip().splitlines() or [""]
             lines.append(head + body[0])
             pad = " " * len(head)
-            lines.extend(pad + textwrap.shorten(line, 200) if len(line) > 200 else pad + line for line in body[1:])
+            for line in body[1:]:  # wrapped, never cut: a hint is read to its end
+                indent = line[: len(line) - len(line.lstrip())]
+                lines.extend(pad + part for part in textwrap.wrap(line, 120, subsequent_indent=indent + "  ") or [""])
         return "\n".join(lines)
 
 
