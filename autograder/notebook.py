@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from autograder.judge.exercises import exercises_for
 from autograder.public_cases import from_exercise
-from autograder.public_checks import CheckFailed, run_check
+from autograder.public_checks import CheckFailed, run_check, train
 
 __all__ = ["CheckFailed", "checks_for"]
 
@@ -24,7 +24,24 @@ def checks_for(assignment: str):
     exercises = exercises_for(assignment)
     public = lru_cache(maxsize=None)(lambda name: from_exercise(exercises[name]))
 
-    def check(name: str, fn, hidden: bool = False) -> None:
-        run_check(exercises[name] if hidden else public(name), fn, hidden)
+    lesson = _Lesson(exercises, public)
 
+    def check(name: str, fn, hidden: bool = False) -> None:
+        run_check(exercises[name] if hidden else public(name), fn, hidden, lesson)
+
+    check.train = train
     return check
+
+
+class _Lesson(dict):
+    """The lesson's public exercises by name, each built when first asked for."""
+
+    def __init__(self, exercises, public):
+        super().__init__({name: None for name in exercises})
+        self.public = public
+
+    def __getitem__(self, name):
+        return self.public(name)
+
+    def items(self):
+        return [(name, self.public(name)) for name in self]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autograder.host.grader import grade
@@ -48,6 +50,13 @@ def test_untouched_release_earns_zero_without_crashing(graded, assignment):
         assert "not implemented yet" in test["output"], test["output"]
 
 
+def blamed(output: str) -> list[str]:
+    """The earlier functions a message says fail their own checks ("your `sigmoid` fails its own check; fix
+    it first", or "your `a` and `b` fail their own checks; fix them first")."""
+    found = re.search(r"your ((?:`\w+`(?:, | and )?)+) fails? (?:its|their) own checks?; fix (?:it|them) first", output)
+    return re.findall(r"`(\w+)`", found.group(1)) if found else []
+
+
 def expected_scores(assignment: str, together) -> dict[str, float]:
     """grade_id -> the points a notebook holding the mistakes ``together`` must earn (tests.mistakes.groups
     puts no two mistakes that touch one grade cell together)."""
@@ -73,11 +82,20 @@ def test_mistake_loses_exactly_its_points(graded, assignment, mistake):
     own = {f"test_{function}" for function in catalogue[mistake].touches}
     touched = {f"test_{function}" for m in together for function in m.touches}
     assert [t["grade_id"] for t in report.tests] == list(expected), where
+    spec = catalogue[mistake]
     for test in report.tests:
         if test["grade_id"] in own:
             assert test["score"] == pytest.approx(expected[test["grade_id"]]), where
             assert test["status"] in ("failed", "error", "timeout"), where
             assert test["function"] in test["output"], "the message must name the function"
+            if test["function"] != spec.grade_id:  # a cascade: the message blames the function at fault
+                # (with any other failing one of the group that this one is built on too),
+                assert spec.grade_id in blamed(test["output"]), where
+                assert "Hint:" not in test["output"], where  # and gives no hint about work that may be right
+            for words in spec.says.get(test["function"], ()):
+                assert words in test["output"], where
+            for words in spec.never_says.get(test["function"], ()):
+                assert words not in test["output"], where
         elif test["grade_id"] not in touched:
             assert test["status"] == "passed" and test["score"] == test["max_score"], where
     assert report.score == pytest.approx(sum(expected.values())), where
@@ -89,6 +107,7 @@ def test_every_graded_function_has_two_realistic_mistakes(assignment):
     for mistake in mistakes_for(assignment).values():
         per_cell[mistake.grade_id] += 1
         assert set(mistake.partial).isdisjoint(mistake.lost), "a grade cell is lost either wholly or partly"
+        assert {*mistake.says, *mistake.never_says} <= mistake.touches, "messages are pinned where points are lost"
     assert all(count >= 2 for count in per_cell.values()), per_cell
 
 

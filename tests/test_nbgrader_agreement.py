@@ -3,7 +3,10 @@
 A throwaway course uses the repo's own nbgrader_config.py, so this also
 proves the configuration works for an instructor's generate/autograde.
 One difference is by design: nbgrader scores a test cell all or nothing,
-so a training exercise that earns a partial tier with us gets 0 there.
+so a training exercise that earns a partial tier with us gets 0 there. (The
+notebook's visible check prints a partial tier without raising, so that Run
+All goes on; the hidden test cell raises below full points, and that is the
+0 nbgrader gives: autograder/kernel/public_checks.py.)
 
 The mistakes come in the groups the grader's own tests grade
 (tests.mistakes.groups: independent mistakes in one notebook), so each

@@ -98,3 +98,77 @@ def test_a_missing_or_malformed_model_earns_nothing_and_says_why():
     assert gone.status == "timeout" and gone.share == 0 and "longer than 60 s" in gone.message
     bad = training_verdict(training, {"status": "ok", "value": [1, 2]}, "test", True)
     assert bad.status == "failed" and bad.share == 0 and "not the string 'model'" in bad.message
+
+
+def _fixed_accuracy(share_right: float):
+    """A Training's ``predict`` that gets ``share_right`` of any split right: the first images wrong."""
+
+    def predict(value, images):
+        validation = data.validation_split()
+        same = images.shape == validation.images.shape and np.array_equal(images[:8], validation.images[:8])
+        labels = (validation if same else data.load_fashion_mnist("test")).labels.copy()
+        wrong = int(round(len(labels) * (1 - share_right)))
+        labels[:wrong] = (labels[:wrong] + 1) % 10
+        return labels
+
+    return predict
+
+
+def test_a_partial_tier_prints_in_the_notebook_and_fails_only_the_hidden_check(capsys, monkeypatch):
+    """Run All goes on past a partial tier (to the learning curves); nbgrader's autograde, which scores a cell
+    by whether it raises, still gives it 0 through the hidden check, as it did (tests/test_nbgrader_agreement.py)."""
+    from dataclasses import replace
+
+    from autograder.public_checks import TRAINED_SECONDS, CheckFailed, run_check
+
+    monkeypatch.delenv("WORKBOOK_QUICK", raising=False)
+    training = replace(exercises_for("05_backprop")["train_mlp"], predict=_fixed_accuracy(0.75))
+    monkeypatch.setitem(TRAINED_SECONDS, "train_mlp", 12.0)
+    run_check(training, "a trained network")
+    out = capsys.readouterr().out
+    assert "25% of the points" in out and "The training cell took 12.0 s of its 60 s budget (full mode)." in out
+    with pytest.raises(CheckFailed, match="25% of the points"):
+        run_check(training, "a trained network", hidden=True)
+
+
+@pytest.mark.parametrize(
+    "seconds,says,passes",
+    [
+        (20.0, "took 20.0 s of its 60 s budget (full mode).", True),
+        (55.0, "Warning: that is over 80% of the budget", True),
+        (295.0, "Over the budget: the grader stops this cell at 60 s", False),
+    ],
+)
+def test_the_training_check_times_the_cell_against_its_budget(capsys, monkeypatch, seconds, says, passes):
+    """A train_mlp whose defaults took 295 s got full points in the notebook, then 0 from the grader."""
+    from dataclasses import replace
+
+    from autograder.public_checks import TRAINED_SECONDS, CheckFailed, run_check
+
+    monkeypatch.delenv("WORKBOOK_QUICK", raising=False)
+    training = replace(exercises_for("05_backprop")["train_mlp"], predict=_fixed_accuracy(0.9))
+    monkeypatch.setitem(TRAINED_SECONDS, "train_mlp", seconds)
+    if passes:
+        run_check(training, "a trained network")
+        out = capsys.readouterr().out
+        assert "full points" in out and says in out
+    else:
+        with pytest.raises(CheckFailed, match="0 points") as failed:
+            run_check(training, "a trained network")
+        assert says in str(failed.value) and "full points" not in str(failed.value)
+
+
+def test_the_grade_line_names_the_students_own_defaults(capsys, monkeypatch):
+    """Not the template's signature: a student who changed epochs sees the epochs they train with."""
+    import sys
+    from dataclasses import replace
+
+    from autograder.public_checks import run_check
+
+    def train_mlp(X, y, hidden_sizes=(256,), epochs=3, lr=0.2, batch_size=128, seed=0, history=None):
+        return None
+
+    monkeypatch.setattr(sys.modules["__main__"], "train_mlp", train_mlp, raising=False)
+    training = replace(exercises_for("05_backprop")["train_mlp"], predict=_fixed_accuracy(0.9))
+    run_check(training, "a trained network")
+    assert "train_mlp(X, y, hidden_sizes=(256,), epochs=3, lr=0.2, batch_size=128" in capsys.readouterr().out

@@ -211,6 +211,7 @@ def grade(
             "collected": execution.collected,
             "outcomes": execution.outcomes,
             "cell_seconds": execution.cell_seconds,
+            "device": device,  # which training budget applied (a GPU's or a CPU's)
         }
         try:
             tests = run_judge(assignment, results, context)

@@ -125,7 +125,12 @@ def exported_names(calls: list[dict]) -> list[str]:
     """Every name of the notebook's that the caller loads."""
     names = []
     for call in calls:
-        for name in (call.get("fn"), call.get("read"), call.get("predict", {}).get("normalize")):
+        for name in (
+            call.get("fn"),
+            call.get("read"),
+            call.get("predict", {}).get("normalize"),
+            call.get("signature_of"),
+        ):
             if name and name not in names:
                 names.append(name)
     return names

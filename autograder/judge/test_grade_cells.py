@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from autograder import caller, probe
-from autograder.checks import Verdict, verdict
+from autograder.checks import Verdict, blame_roots, verdict
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import grade_cells
 from autograder.training import training_verdict
@@ -125,44 +125,76 @@ def _public(exercise, index: int, outcome: dict) -> dict:
     return safe
 
 
-def test_grade_cell(cell, context, outcomes, record):
-    exercise = exercises_for(context["assignment"])[cell.function]
+@pytest.fixture(scope="module")
+def own_verdicts():
+    """function -> its verdict on its own work, without blame: asked for again by the functions built on it
+    (module-scoped, so a warm judge never carries one grading's verdicts into the next)."""
+    return {}
+
+
+def _judge(function: str, context: dict, outcomes, blame=()) -> Verdict:
+    """The verdict on ``function``'s grade cell: every case, public and hidden, or its trained network."""
+    exercise = exercises_for(context["assignment"])[function]
     indices = list(range(len(exercise.cases)))
-    if exercise.trains and cell.function not in context.get("missing_solutions", []):
+    if exercise.trains and function not in context.get("missing_solutions", []):
         missing = {"status": "missing", "error": context.get("failure") or "the probe did not reach it"}
-        result = training_verdict(
+        outcome = outcomes.get(f"{function}/trained", missing)
+        return training_verdict(
             exercise,
-            outcomes.get(f"{cell.function}/trained", missing),
+            outcome,
             "test",
             context.get("quick", False),
-            context.get("cell_errors", {}).get(cell.grade_id),
-            context.get("cell_seconds", {}).get(cell.grade_id),
+            context.get("cell_errors", {}).get(f"test_{function}"),
+            context.get("cell_seconds", {}).get(f"test_{function}"),
+            blame=blame,
+            device=context.get("device", "cpu"),
+            defaults=outcome.get("defaults"),
         )
-    elif cell.function in context.get("missing_solutions", []):
+    if function in context.get("missing_solutions", []):
         message = (
-            f"The solution cell {cell.function!r} is missing from the notebook, so {exercise.signature} "
+            f"The solution cell {function!r} is missing from the notebook, so {exercise.signature} "
             "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it."
         )
-        result = Verdict("error", message, message, 0, len(indices))
-    else:
-        missing = {
-            "status": "missing",
-            BY_GRADER: True,
-            "error": f"{cell.function} was never called: {context.get('failure') or 'the probe did not reach it'}",
+        return Verdict("error", message, message, 0, len(indices))
+    missing = {
+        "status": "missing",
+        BY_GRADER: True,
+        "error": f"{function} was never called: {context.get('failure') or 'the probe did not reach it'}",
+    }
+    raw = [outcomes.get(f"{function}/{i}", missing) for i in indices]
+    result = verdict(exercise, indices, raw, blame)
+    public = [_public(exercise, i, o) for i, o in zip(indices, raw)]
+    if public != raw:  # the student sees the grader's words; the instructor's detail keeps the kernel's
+        shown = verdict(exercise, indices, public, blame)
+        result = Verdict(
+            result.status,
+            shown.message,
+            result.detail,
+            result.cases_passed,
+            result.cases_total,
+            result.fraction,
+            failures=result.failures,
+        )
+    return result
+
+
+def test_grade_cell(cell, context, outcomes, record, own_verdicts):
+    def own(function: str) -> Verdict:
+        if function not in own_verdicts:
+            own_verdicts[function] = _judge(function, context, outcomes)
+        return own_verdicts[function]
+
+    result = own(cell.function)
+    if not result.passed:
+        # Graded with the student's own earlier functions: if one of those fails its own check, say so
+        # first (only those judged in this grading: --only leaves the others uncalled).
+        exercises = exercises_for(context["assignment"])
+        judged = context.get("only")
+        builds_on = {
+            name: tuple(h for h in e.builds_on if judged is None or h in judged) for name, e in exercises.items()
         }
-        raw = [outcomes.get(f"{cell.function}/{i}", missing) for i in indices]
-        result = verdict(exercise, indices, raw)
-        public = [_public(exercise, i, o) for i, o in zip(indices, raw)]
-        if public != raw:  # the student sees the grader's words; the instructor's detail keeps the kernel's
-            shown = verdict(exercise, indices, public)
-            result = Verdict(
-                result.status,
-                shown.message,
-                result.detail,
-                result.cases_passed,
-                result.cases_total,
-                result.fraction,
-                failures=result.failures,
-            )
+        blame = blame_roots(cell.function, builds_on, lambda helper: not own(helper).passed)
+        if blame:
+            result = _judge(cell.function, context, outcomes, blame)
     record(cell, result)
     assert result.passed, result.detail

@@ -200,7 +200,10 @@ def assess_build_mlp(args, kwargs, value):
 
 # ------------------------------------------------------ normalize, SimpleCNN (07)
 CONV_LAYERS = ("Conv2d",)
-POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+# Pooling as a layer or as a function of torch.nn.functional: both count (probe.FUNCTIONAL_LAYERS).
+POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d") + tuple(
+    f"F.{name}" for name in ("max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "lp_pool2d")
+)
 
 
 def assess_normalize(args, kwargs, value):
@@ -231,7 +234,7 @@ def assess_cnn(args, kwargs, value):
     if not any(layer in CONV_LAYERS for layer in ran):
         return "layers", f"{call} does not use an nn.Conv2d layer {used}"
     if not any(layer in POOL_LAYERS for layer in ran):
-        return "layers", f"{call} does not use a pooling layer such as nn.MaxPool2d {used}"
+        return "layers", f"{call} does not pool: use nn.MaxPool2d(2) (or F.max_pool2d(x, 2) in forward) {used}"
     if "Linear" not in ran:
         return "layers", f"{call} does not use an nn.Linear head {used}"
     problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))

@@ -151,24 +151,55 @@ def load(defs, name):
     raise NotDefined(why.get("unexportable") or why.get("missing") or f"the notebook left no {name}")
 
 
+DEFAULTS_LIMIT = 300  # characters of a train function's signature that a record keeps
+
+
+def _with_defaults(outcome: dict, entry, defs) -> dict:
+    """The outcome of a read, with the signature of the function ``entry["signature_of"]`` names: the
+    student's own defaults, which the grade line shows (words only; they never decide a point)."""
+    name = entry.get("signature_of")
+    if not name or not isinstance(outcome, dict):
+        return outcome
+    try:
+        fn = load(defs, name)
+    except NotDefined:
+        return outcome
+    import inspect
+
+    signature = probe.call(lambda: str(inspect.signature(fn)), [], {}, timeout=COUNT_TIMEOUT)
+    if signature["status"] == "ok" and type(signature["value"]) is str:
+        outcome["defaults"] = signature["value"][:DEFAULTS_LIMIT]
+    return outcome
+
+
 def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
     """One plan entry's outcome, made in the child; ``loaded()`` once what it calls is loaded."""
     if "read" in entry:
-        try:
-            value = load(defs, entry["read"])
-        except NotDefined as missing:
-            return {"status": "missing", "error": str(missing)}
-        if "predict" in entry:
-            loaded()
-            return _predict(entry, value, defs, inputs, arrays)
-        try:
-            return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
-        except Exception as error:
-            return {
-                "status": "error",
-                "error_type": type(error).__name__,
-                "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})",
-            }
+        return _with_defaults(_read_entry(entry, defs, inputs, arrays, loaded), entry, defs)
+    return _call_entry(entry, defs, inputs, arrays, loaded)
+
+
+def _read_entry(entry, defs, inputs, arrays, loaded):
+    """A read of a trained variable (a PyTorch model: its predictions on the plan's images)."""
+    try:
+        value = load(defs, entry["read"])
+    except NotDefined as missing:
+        return {"status": "missing", "error": str(missing)}
+    if "predict" in entry:
+        loaded()
+        return _predict(entry, value, defs, inputs, arrays)
+    try:
+        return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
+    except Exception as error:
+        return {
+            "status": "error",
+            "error_type": type(error).__name__,
+            "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})",
+        }
+
+
+def _call_entry(entry, defs, inputs, arrays, loaded):
+    """A call of a graded function on one case's inputs."""
     try:
         fn = load(defs, entry["fn"])
     except NotDefined as missing:

@@ -8,6 +8,7 @@ grader's own messages), and in the judge's clean process on every case.
 from __future__ import annotations
 
 import copy
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
@@ -64,6 +65,16 @@ class Exercise:
     output_names: tuple[str, ...] = ()  # names for the parts of a tuple result
     timeout: float = 10.0  # seconds per call in the grader
     harness: str | None = None  # probe.HARNESSES: how a PyTorch exercise is called and measured
+    # Earlier graded functions of the lesson this one calls, the student's own: it is graded with them, and
+    # when it fails while one of them fails its own check, its message says to fix that one first.
+    builds_on: tuple[str, ...] = ()
+    # With spies: every spy must be called (not only spies all together), and whether the stand-in test
+    # (the spies answering their complement must change the result) applies.
+    every_spy: bool = False
+    standin_check: bool = True
+    # Known wrong answers, by the kind of problem each one is (a key of ``hints``): a result that matches
+    # one gets that kind's hint, which addresses its cause, instead of the general one.
+    diagnoses: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -100,6 +111,20 @@ class Exercise:
         reference = harnessed(self.reference, self.harness)
         values = [reference(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
         return values[0] if len(values) == 1 else values
+
+    def alternatives(self, index: int) -> dict:
+        """What each known wrong answer (``diagnoses``) returns on case ``index``, by its kind."""
+        if not self.diagnoses:
+            return {}
+        from autograder.probe import harnessed
+
+        args, kwargs_list = self.calls(index)
+        found = {}
+        for kind, wrong in self.diagnoses.items():
+            answer = harnessed(wrong, self.harness)
+            values = [answer(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for kwargs in kwargs_list]
+            found[kind] = values[0] if len(values) == 1 else values
+        return found
 
     # What every graded thing of a lesson offers (a Training too, in training.py): its ``name``,
     # whether it ``trains``, and the calls the grader's caller makes for it.
@@ -222,6 +247,11 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
         right = isinstance(actual, str) and actual == expected
         return None if right else ("values", f"{where}: expected {expected!r}, got {_fmt(actual)}")
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
+        if _is_number(actual):
+            return "shape", (
+                f"{where} should be an array of shape {expected.shape}, one value per entry, "
+                f"got a single number: {_fmt(actual)}"
+            )
         if not isinstance(actual, np.ndarray):
             return "type", f"{where} should be a numpy array, got {_type_name(actual)}: {_fmt(actual)}"
         if actual.dtype != expected.dtype:
@@ -244,9 +274,11 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
     if not ok.all():
         index = tuple(int(i) for i in np.argwhere(~ok)[0]) if a.ndim else ()
         at = f"{where}{list(index) if index else ''}"
+        difference = abs(float(a[index]) - float(e[index]))
         return "values", (
-            f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))} "
-            f"(max relative error {rel_error(a, e):.2g}, allowed {rtol:g})"
+            f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))}, a difference of "
+            f"{difference:.3g} (relative error {rel_error(a, e):.2g}, allowed {rtol:g}: "
+            "|x - y| / (|x| + |y|), the largest over all entries)"
         )
     return None
 
@@ -258,6 +290,22 @@ def _same_numbers(a, b) -> bool:
     except (TypeError, ValueError):
         return False
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _compare_answer(exercise: Exercise, expected, actual):
+    """compare() of a whole answer, naming the parts of a tuple result ("dW") rather than their positions."""
+    if (
+        exercise.output_names
+        and isinstance(expected, tuple)
+        and isinstance(actual, (tuple, list))
+        and len(actual) == len(expected) == len(exercise.output_names)
+    ):
+        for part, e, a in zip(exercise.output_names, expected, actual):
+            problem = compare(e, a, part, exercise.rtol, exercise.atol)
+            if problem:
+                return problem
+        return None
+    return compare(expected, actual, f"{exercise.name}(...)", exercise.rtol, exercise.atol)
 
 
 def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, str | None, str]:
@@ -272,8 +320,8 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         return "error", "error", f"{exercise.signature} raised {outcome['error']}"
     problems = []
     for spy, count in outcome.get("calls", {}).items():
-        if count is None:
-            problems.append(("spies", f"{name} must be built on {spy}, but {spy} is not defined"))
+        if count is None:  # not among the names the function uses (or not defined at all)
+            problems.append(("spies", f"{name} must be built on {' and '.join(exercise.spies)}: it never called {spy}"))
     total_calls = sum(c or 0 for c in outcome.get("calls", {}).values())
     if exercise.spies and not problems and total_calls < exercise.min_spy_calls:
         wanted = " / ".join(exercise.spies)
@@ -284,9 +332,19 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
                 f"at least {exercise.min_spy_calls} expected",
             )
         )
+    if exercise.every_spy and not problems:
+        uncalled = [spy for spy, count in outcome.get("calls", {}).items() if not count]
+        if uncalled:
+            problems.append(
+                (
+                    "spies",
+                    f"{name} must be built on {' and '.join(exercise.spies)}: it never called {' or '.join(uncalled)}",
+                )
+            )
     standin = outcome.get("standin")
     if (
         exercise.spies
+        and exercise.standin_check
         and not problems
         and isinstance(standin, dict)
         and standin.get("status") == "ok"
@@ -318,20 +376,14 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         if problem:
             problems.append(problem)
     elif not problems:
-        expected, actual = exercise.expected(index), outcome.get("value")
-        problem = None
-        if (
-            exercise.output_names
-            and isinstance(expected, tuple)
-            and isinstance(actual, (tuple, list))
-            and len(actual) == len(expected) == len(exercise.output_names)
-        ):
-            # Name the parts ("dW") rather than their positions ("[1]").
-            for part, e, a in zip(exercise.output_names, expected, actual):
-                problem = problem or compare(e, a, part, exercise.rtol, exercise.atol)
-        else:
-            problem = compare(expected, actual, f"{name}(...)", exercise.rtol, exercise.atol)
+        actual = outcome.get("value")
+        problem = _compare_answer(exercise, exercise.expected(index), actual)
         if problem:
+            # A known wrong answer: its own kind, so that the hint addresses its cause.
+            for kind, wrong in exercise.alternatives(index).items():
+                if _compare_answer(exercise, wrong, actual) is None:
+                    problem = (kind, problem[1])
+                    break
             problems.append(problem)
     if not problems:
         return "passed", None, ""
@@ -339,11 +391,61 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
     return "failed", kind, text
 
 
+def _hint(hints: Mapping[str, str], kind: str, text: str) -> str:
+    """The hint for one failed case, addressing only what is wrong: for a result with named parts, the
+    hint for the failing part ("values:db"); for a problem whose explanation holds known words, the hint
+    for them ("error~mat1 and mat2 shapes"); else the kind's hint."""
+    for key, hint in hints.items():
+        hint_kind, _, part = key.partition(":")
+        if part and hint_kind == kind and re.match(rf"{re.escape(part)}\b", text):
+            return hint
+        hint_kind, _, words = key.partition("~")
+        if words and hint_kind == kind and words in text:
+            return hint
+    return hints.get(kind) or hints.get("default", "")
+
+
 _SEVERITY = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
 
 
-def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> Verdict:
-    """Judge a list of cases: every one must pass for the points."""
+def quote_names(names) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def blame_text(blame) -> str:
+    """What a message leads with when earlier functions it is built on fail their own checks."""
+    if len(blame) == 1:
+        return f"your {quote_names(blame)} fails its own check; fix it first"
+    return f"your {quote_names(blame)} fail their own checks; fix them first"
+
+
+def blame_roots(name: str, builds_on: Mapping[str, tuple[str, ...]], fails: Callable[[str], bool]) -> list[str]:
+    """The earlier functions ``name`` is built on, directly or through others, that fail their own check
+    and are not themselves built on one that does: the ones to fix first, in the lesson's order
+    (``builds_on``'s). ``fails(helper)`` is asked only for functions in that closure."""
+
+    def closure(of: str) -> set[str]:
+        found, todo = set(), list(builds_on.get(of, ()))
+        while todo:
+            helper = todo.pop()
+            if helper not in found:
+                found.add(helper)
+                todo.extend(builds_on.get(helper, ()))
+        return found
+
+    below = closure(name)
+    failing = {helper for helper in below if fails(helper)}
+    roots = {helper for helper in failing if not (closure(helper) & failing)}
+    return [helper for helper in builds_on if helper in roots]
+
+
+def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping], blame=()) -> Verdict:
+    """Judge a list of cases: every one must pass for the points.
+
+    ``blame``: the earlier functions this one is built on that fail their own checks (``blame_roots``).
+    Then the message leads with them instead of this exercise's hint, which would describe work the
+    student may have done right."""
     worst = "passed"
     first_public = first_detail = None
     passed = 0
@@ -357,11 +459,13 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
         if _SEVERITY[status] > _SEVERITY[worst]:
             worst = status
         case = exercise.cases[index]
-        hint = exercise.hints.get(kind) or exercise.hints.get("default", "")
+        hint = _hint(exercise.hints, kind, text)
+        if blame:
+            hint = f"{blame_text(blame)}: {exercise.name} is graded with your own {quote_names(blame)}."
         unimplemented = kind == "error" and "NotImplementedError" in text
         failures.append(CaseFailure(index, case.label, case.hidden, "unimplemented" if unimplemented else kind, hint))
         if first_public is None:
-            hint_line = f"\n    Hint: {hint}" if hint else ""
+            hint_line = f"\n    Hint: {hint}" if hint and not blame else ""
             if case.hidden and kind == "error":
                 first_public = (
                     f"{exercise.signature} raised {outcome.get('error_type', 'an exception')} "
@@ -380,6 +484,13 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping]) -> 
                         f"{exercise.signature} is not implemented yet: replace "
                         "`raise NotImplementedError()` with your code."
                     )
+            if blame and not unimplemented:
+                once = "that one passes" if len(blame) == 1 else "they pass"
+                first_public = (
+                    f"{exercise.signature}: {blame_text(blame)}. {exercise.name} is graded with your own "
+                    f"{quote_names(blame)}, so it may pass once {once}."
+                    f"\n    What failed here: {first_public.split(chr(10) + '    Hint: ')[0]}"
+                )
             first_detail = f"case {index} ({case.label}, {'hidden' if case.hidden else 'public'}): {text}"
     total = len(indices)
     if worst == "passed":
@@ -412,4 +523,7 @@ KIND_WORDS = {
     "accuracy": "trained network under the accuracy target",
     "model": "no trained network the grader can evaluate",
     "implausible": "implausible accuracy, held for review",
+    "zero_grad": "gradients not cleared between batches",
+    "batch_mean": "the mean of the batch means, not over examples",
+    "train_mode": "the model not put in training mode",
 }

@@ -18,4 +18,9 @@ def checks_for(assignment: str):
         if not hidden:
             print(f"{name}: the grader checks this cell itself, outside the notebook.")
 
+    def train(name, fn, *args, **kwargs):
+        """The locked training cell's training: here only the call (the grader times the cell itself)."""
+        return fn(*args, **kwargs)
+
+    check.train = train
     return check

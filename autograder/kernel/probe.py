@@ -10,6 +10,7 @@ harnesses). The judge reads what it records with ``allow_pickle=False``, so
 only numbers, strings and numeric arrays ever reach the judge.
 """
 
+import contextlib
 import copy
 import json
 import signal
@@ -39,6 +40,7 @@ class Record(TypedDict, total=False):
     standin: dict  # the call again with every spy answering its complement
     not_run: bool  # not made: an earlier case of the function ran out of time
     parameters: int  # a trained PyTorch model's parameter count (the caller's count, for the leaderboard)
+    defaults: str  # the signature of the student's train function, as the grade line names it
 
 
 # The type each field must have; the judge refuses any other record as unreadable.
@@ -54,6 +56,7 @@ RECORD_TYPES = {
     "standin": dict,
     "not_run": bool,
     "parameters": int,
+    "defaults": str,
 }
 CALL_STATUSES = ("ok", "error", "timeout", "missing")
 
@@ -140,6 +143,36 @@ def _params(model):
     return [p.detach().cpu().numpy().copy() for p in model.parameters()]
 
 
+# Functions of torch.nn.functional (and torch) that count as the layer they compute when a model's
+# forward calls them: F.max_pool2d is pooling as nn.MaxPool2d is, as F.relu is a ReLU.
+FUNCTIONAL_LAYERS = ("max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "lp_pool2d")
+
+
+@contextlib.contextmanager
+def _functional_calls(names, ran: list):
+    """While inside: each call of ``torch.nn.functional.<name>`` (or ``torch.<name>``) is noted in ``ran``
+    as "F.<name>"."""
+    torch = _torch()
+    F = torch.nn.functional
+    saved = []
+    for module in (F, torch):
+        for name in names:
+            original = getattr(module, name, None)
+            if callable(original):
+
+                def noted(*args, __original=original, __name=name, **kwargs):
+                    ran.append(f"F.{__name}")
+                    return __original(*args, **kwargs)
+
+                saved.append((module, name, original))
+                setattr(module, name, noted)
+    try:
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
 def module_outputs(factory, x, seed):
     """Build a model with ``factory()`` (a function or an nn.Module class) and run it on ``x``:
     twice in eval mode, then once in training mode (None if that fails, as BatchNorm1d does
@@ -157,7 +190,7 @@ def module_outputs(factory, x, seed):
         if type(m).__module__.startswith("torch.nn.modules")
     ]
     inputs = torch.from_numpy(x).to(next(iter(model.parameters()), torch.zeros(0)).device)
-    with torch.no_grad():
+    with torch.no_grad(), _functional_calls(FUNCTIONAL_LAYERS, ran):
         model.eval()
         first = model(inputs)
         for hook in hooks:

@@ -6,7 +6,8 @@ that may reach a student. So the public part of each exercise is written
 out as data when a release or the student kit is built (``dump``), and the
 public checks read it back (``load``):
 
-- per graded function: its signature, hints, tolerances, spies, harness,
+- per graded function: its signature, hints, tolerances, spies, harness, the earlier functions it
+  is built on,
   the name of its assessment (kernel/assessments.py) if it has no single
   right value, and for each *public* case its label, its inputs and the
   expected value, computed by the reference at build time;
@@ -37,7 +38,7 @@ from autograder import probe
 from autograder.checks import Case, Exercise
 from autograder.training import Training
 
-FORMAT = 1
+FORMAT = 2
 DATA_KEY = "cases.json"  # the JSON tree's name beside the arrays (an .npz member may not hold text)
 
 
@@ -51,7 +52,8 @@ class PublicExercise(Exercise):
 
     reference: Any = None
     cases: Mapping[int, Case] = field(default_factory=dict)
-    stored: Mapping[int, tuple] = field(default_factory=dict)  # index -> (args, kwargs_list, expected)
+    # index -> (args, kwargs_list, expected, what each known wrong answer returns by its kind)
+    stored: Mapping[int, tuple] = field(default_factory=dict)
 
     def public(self):
         return sorted(self.cases.items())
@@ -60,7 +62,7 @@ class PublicExercise(Exercise):
         return []
 
     def calls(self, index: int) -> tuple[list, list[dict]]:
-        args, kwargs_list, _ = self.stored[index]
+        args, kwargs_list = self.stored[index][:2]
         return copy.deepcopy(args), copy.deepcopy(kwargs_list)
 
     def inputs(self, index: int) -> tuple[list, dict]:
@@ -69,6 +71,9 @@ class PublicExercise(Exercise):
 
     def expected(self, index: int):
         return copy.deepcopy(self.stored[index][2])
+
+    def alternatives(self, index: int) -> dict:
+        return copy.deepcopy(self.stored[index][3])
 
 
 # ------------------------------------------------------------------ writing
@@ -101,6 +106,7 @@ def dump_exercise(exercise, arrays: dict) -> dict:
             "predicts_in_kernel": exercise.predicts_in_kernel,
             "normalize": exercise.normalize,
             "predict": exercise.predict.__name__,
+            "builds_on": list(exercise.builds_on),
         }
     cases = []
     for index, case in exercise.public():
@@ -114,6 +120,11 @@ def dump_exercise(exercise, arrays: dict) -> dict:
                 "kwargs": [_encode(kwargs, arrays, f"{key}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)],
                 # An assessed exercise has no single right value: its assessment judges the answer.
                 "expected": None if exercise.assess else _encode(exercise.expected(index), arrays, key + "/expected"),
+                # Known wrong answers' values (not the right one's): to name a mistake's cause in the hint.
+                "alternatives": {
+                    kind: _encode(value, arrays, f"{key}/wrong-{kind}")
+                    for kind, value in exercise.alternatives(index).items()
+                },
             }
         )
     return {
@@ -129,6 +140,9 @@ def dump_exercise(exercise, arrays: dict) -> dict:
         "timeout": exercise.timeout,
         "harness": exercise.harness,
         "assess": exercise.assess.__name__ if exercise.assess else None,
+        "builds_on": list(exercise.builds_on),
+        "every_spy": exercise.every_spy,
+        "standin_check": exercise.standin_check,
         "cases": cases,
     }
 
@@ -168,12 +182,14 @@ def load_exercise(tree: Mapping, arrays) -> PublicExercise | Training:
             hints=tree["hints"],
             predicts_in_kernel=tree["predicts_in_kernel"],
             normalize=tree["normalize"],
+            builds_on=tuple(tree["builds_on"]),
         )
     stored, cases = {}, {}
     for case in tree["cases"]:
         expected = None if case["expected"] is None else probe.decode(case["expected"], arrays)
         args = probe.decode(case["args"], arrays)
-        stored[case["index"]] = (args, [probe.decode(k, arrays) for k in case["kwargs"]], expected)
+        alternatives = {kind: probe.decode(value, arrays) for kind, value in case["alternatives"].items()}
+        stored[case["index"]] = (args, [probe.decode(k, arrays) for k in case["kwargs"]], expected, alternatives)
         cases[case["index"]] = Case(case["label"], make=None, kwargs=stored[case["index"]][1][0])
     return PublicExercise(
         signature=tree["signature"],
@@ -189,6 +205,9 @@ def load_exercise(tree: Mapping, arrays) -> PublicExercise | Training:
         output_names=tuple(tree["output_names"]),
         timeout=tree["timeout"],
         harness=tree["harness"],
+        builds_on=tuple(tree["builds_on"]),
+        every_spy=tree["every_spy"],
+        standin_check=tree["standin_check"],
     )
 
 

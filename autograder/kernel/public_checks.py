@@ -12,11 +12,14 @@ with (``autograder/public/<assignment>.npz``); on the instructor's machine
 
 from __future__ import annotations
 
+import inspect
 import sys
+import time
 from pathlib import Path
 
 from autograder import data, probe, public_cases
-from autograder.checks import verdict
+from autograder.checks import blame_roots, verdict
+from autograder.targets import grading_device
 from autograder.training import training_verdict
 
 PUBLIC_DIR = Path(__file__).resolve().parent / "public"  # the kit's public cases
@@ -26,12 +29,7 @@ class CheckFailed(AssertionError):
     """Raised by a failing check; nbgrader's autograde scores the cell 0."""
 
 
-def run_check(exercise, fn, hidden: bool = False) -> None:
-    """Check ``fn`` (or a trained network) on the exercise's public cases (its hidden ones with ``hidden``)."""
-    if exercise.trains:
-        return _check_training(exercise, fn, hidden)
-    chosen = exercise.hidden() if hidden else exercise.public()
-    indices = [index for index, _ in chosen]
+def _outcomes(exercise, fn, indices) -> list:
     namespace = getattr(fn, "__globals__", {})
     outcomes = []
     for index in indices:
@@ -40,17 +38,87 @@ def run_check(exercise, fn, hidden: bool = False) -> None:
             probe.harnessed(fn, exercise.harness), args, kwargs_list, namespace, exercise.spies, exercise.timeout
         )
         outcomes.append(probe.roundtrip(outcome))
+    return outcomes
+
+
+def _blame(name: str, namespace, lesson) -> list[str]:
+    """The student's earlier functions that ``name`` is built on and that fail their own public checks
+    (checks.blame_roots), as the grader blames them on every case."""
+    if not lesson:
+        return []
+    builds_on = {other: tuple(getattr(e, "builds_on", ())) for other, e in lesson.items()}
+    verdicts = {}
+
+    def fails(helper: str) -> bool:
+        if helper not in verdicts:
+            fn = namespace.get(helper)
+            if not callable(fn) or helper not in lesson:
+                verdicts[helper] = helper in lesson
+            else:
+                indices = [index for index, _ in lesson[helper].public()]
+                verdicts[helper] = not verdict(lesson[helper], indices, _outcomes(lesson[helper], fn, indices)).passed
+        return verdicts[helper]
+
+    return blame_roots(name, builds_on, fails)
+
+
+def run_check(exercise, fn, hidden: bool = False, lesson=None) -> None:
+    """Check ``fn`` (or a trained network) on the exercise's public cases (its hidden ones with ``hidden``).
+
+    ``lesson``: the lesson's public exercises by name, to name an earlier function of the student's that
+    this one is built on and that fails its own check."""
+    if exercise.trains:
+        return _check_training(exercise, fn, hidden, lesson)
+    chosen = exercise.hidden() if hidden else exercise.public()
+    indices = [index for index, _ in chosen]
+    outcomes = _outcomes(exercise, fn, indices)
     result = verdict(exercise, indices, outcomes)
     if not result.passed:
+        blame = _blame(exercise.name, getattr(fn, "__globals__", {}), lesson)
+        if blame:
+            result = verdict(exercise, indices, outcomes, blame)
         raise CheckFailed("\n" + result.message)
     kind = "hidden" if hidden else "public"
     count = f"all {len(indices)} {kind} checks" if len(indices) > 1 else f"the {kind} check"
     print(f"\u2714 {exercise.signature}: {count} passed.")
 
 
-def _check_training(training, value, hidden: bool) -> None:
+# How long the last ``train`` of each training exercise took, for its check to set against the budget.
+TRAINED_SECONDS: dict[str, float] = {}
+
+
+def train(name: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, the locked training cell's training, timed for the check that follows.
+
+    An exercise not written yet gets the same message as every other test cell."""
+    started = time.perf_counter()
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"\n{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    finally:
+        TRAINED_SECONDS[name] = time.perf_counter() - started
+
+
+def _defaults(name: str) -> str | None:
+    """The student's train function's own signature, as the message names it (not the template's)."""
+    fn = vars(sys.modules["__main__"]).get(name)
+    try:
+        return str(inspect.signature(fn)) if callable(fn) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_training(training, value, hidden: bool, lesson=None) -> None:
     """Public: accuracy on the validation set the notebook holds. Hidden (nbgrader's
-    autograde on the instructor's machine only): accuracy on the test split."""
+    autograde on the instructor's machine only): accuracy on the test split.
+
+    A partial tier on the validation set prints its message without raising, so Run All goes on to the
+    learning curves. The hidden check raises for anything less than full points, so nbgrader (which
+    scores a cell by whether it raises) gives a partial tier 0, as it always has: it has no partial
+    points for a cell, and the grader's tier is the grade (docs/grading.md)."""
     split = "test" if hidden else "validation"
     if training.predicts_in_kernel:  # a torch model: predict here, as the grader's caller does
         images = data.load_images("test") if hidden else data.validation_split().images
@@ -63,10 +131,23 @@ def _check_training(training, value, hidden: bool) -> None:
                 f"({type(error).__name__}: {error})"
             ) from None
     outcome = probe.roundtrip({"status": "ok", "value": value})
-    result = training_verdict(training, outcome, split)
+    target = training.target()
+    device = grading_device() if target.gpu_budget_s is not None else "cpu"
+    seconds = TRAINED_SECONDS.get(training.name)
+    defaults = _defaults(training.name)
+    result = training_verdict(training, outcome, split, seconds=seconds, device=device, defaults=defaults)
     if not result.passed:
+        blame = _blame(training.name, vars(sys.modules["__main__"]), lesson)
+        if blame:
+            result = training_verdict(
+                training, outcome, split, seconds=seconds, blame=blame, device=device, defaults=defaults
+            )
+    if result.passed:
+        print(f"\u2714 {result.message}")
+    elif not hidden and result.fraction:
+        print(f"\u25d1 {result.message}")
+    else:
         raise CheckFailed("\n" + result.message)
-    print(f"\u2714 {result.message}")
 
 
 def checks_for(assignment: str):
@@ -83,6 +164,7 @@ def checks_for(assignment: str):
         if hidden:  # a release has no hidden test cells; nbgrader keeps them for the instructor
             print(f"{name}: the hidden cases are the grader's; they are not in the student kit.")
             return
-        run_check(exercises[name], fn)
+        run_check(exercises[name], fn, lesson=exercises)
 
+    check.train = train
     return check

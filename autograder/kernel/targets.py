@@ -9,6 +9,7 @@ mode it used.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick mode
@@ -95,3 +96,14 @@ def grading_device() -> str:
     except ImportError:
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def use_grader_threads() -> None:
+    """The grader's thread settings in a notebook (its setup cell calls this first): training then takes
+    about as long here as when it is graded, and the message of a training check can set its time
+    against the budget. BLAS (numpy) reads the environment when numpy is first imported, torch when it
+    is; a torch already imported is set now."""
+    os.environ.update({name: value for name, value in KERNEL_ENV.items() if name.endswith("_NUM_THREADS")})
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(KERNEL_THREADS)

@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from autograder import data
-from autograder.checks import CaseFailure, Verdict
+from autograder.checks import CaseFailure, Verdict, _quote, blame_text, quote_names
 from autograder.targets import Target, target_for
 
 
@@ -43,6 +43,7 @@ class Training:
     cases: tuple = ()  # none: the judge evaluates, the probe only reads the variable
     predicts_in_kernel: bool = False  # a torch model: the caller predicts, and ``predict`` checks the result
     normalize: str | None = None  # the notebook function that preprocesses images for the model
+    builds_on: tuple[str, ...] = ()  # earlier graded functions training uses (checks.Exercise.builds_on)
 
     trains: ClassVar[bool] = True  # graded on held-out accuracy, not on cases (see checks.Exercise)
 
@@ -53,7 +54,7 @@ class Training:
     def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, test_images=None) -> list[dict]:
         """One call: read the trained variable; for a PyTorch model, predict on ``test_images`` (by default
         the public test images; the grader passes the course's changed ones), never their labels."""
-        call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable}
+        call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable, "signature_of": self.name}
         if self.predicts_in_kernel:
             inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
             call.update(predict={"images": TEST_IMAGES, "normalize": self.normalize}, timeout=PREDICT_TIMEOUT)
@@ -77,27 +78,40 @@ def training_verdict(
     quick: bool | None = None,
     cell_error: str | None = None,
     seconds: float | None = None,
+    blame=(),
+    device: str = "cpu",
+    defaults: str | None = None,
 ) -> Verdict:
     """Score the trained network left in the notebook on ``split`` ("test" in the judge).
 
-    ``seconds``: how long the training cell ran, as the grader measured it; with the network's
-    parameter count, it goes into the figures for the cohort's leaderboard (never into points)."""
+    ``seconds``: how long the training cell ran (the grader's measure, or the notebook's clock); the
+    message gives it against the cell's budget on ``device``, with a warning past ``WARN_SHARE`` of it,
+    and, with the network's parameter count, it goes into the figures for the cohort's leaderboard
+    (never into points). ``blame``: the earlier functions of the lesson that training is built on and
+    that fail their own checks (checks.blame_roots): a message that is not full points leads with them.
+    ``defaults``: the student's own train function's signature, as the message names it."""
     target = training.target(quick)
     status = outcome.get("status")
     label = f"{training.name}: the trained network on the {split} split"
+    budget = target.budget(device)
+    blamed = (
+        f"{training.name}: {blame_text(blame)}; it trains with your own {quote_names(blame)}.\n    " if blame else ""
+    )
 
     def failed(kind: str, hint: str = "") -> tuple[CaseFailure, ...]:
-        return (CaseFailure(0, label, False, kind, hint),)
+        return (CaseFailure(0, label, False, kind, blamed.strip() or hint),)
 
     if status != "ok":
         why = cell_error or outcome.get("error") or "the probe did not reach it"
         if why.startswith("NotImplementedError"):
             text = f"{training.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            text = blamed + text if blame else text
             return Verdict("error", text, text, 0, 1, 0.0, failures=failed("unimplemented"))
         text = (
             f"{training.signature} was not graded: {training.variable} was not left by the cell "
             f"test_{training.name} ({why})."
         )
+        text = blamed + text
         state = "timeout" if "longer than" in why else "error"
         return Verdict(state, text, text, 0, 1, 0.0, failures=failed("timeout" if state == "timeout" else "missing"))
     try:
@@ -106,9 +120,9 @@ def training_verdict(
         hint = training.hints.get("model", "")
         text = (
             f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}."
-            + (f"\n    Hint: {hint}" if hint else "")
+            + (f"\n    Hint: {hint}" if hint and not blame else "")
         )
-        return Verdict("failed", text, text, 0, 1, 0.0, failures=failed("model", hint))
+        return Verdict("failed", blamed + text, blamed + text, 0, 1, 0.0, failures=failed("model", hint))
     share = target.fraction(accuracy)
     figures = {
         "accuracy": round(float(accuracy), 6),
@@ -123,22 +137,50 @@ def training_verdict(
     if parameters is not None:
         figures["parameters"] = parameters
     where = "validation" if split == "validation" else "held-out test"
-    head = f"{training.signature}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
+    called = f"{training.name}{_quote(defaults, 300)}" if isinstance(defaults, str) and defaults else training.name
+    head = f"{called}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
+    timing = "" if seconds is None else "\n    " + time_against_budget(seconds, budget, target.mode)
+    if seconds is not None and seconds > budget:  # the notebook's clock: the grader would have stopped it
+        text = f"{head}, but 0 points: the cell ran over its budget.{timing}"
+        return Verdict("failed", text, text, 0, 1, 0.0, figures, failed("timeout"))
     if accuracy > target.implausible:
         text = (
             f"{head}: held for the instructor's review, so no points for now. No network of this exercise "
             f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
             "would. If yours really does, show the instructor how."
-        )
+        ) + timing
         figures["flagged"] = "implausible accuracy"
         return Verdict("failed", text, text, 0, 1, 0.0, figures, failed("implausible"))
     if share == 1.0:
-        text = f"{head}: full points."
+        text = f"{head}: full points.{timing}"
         return Verdict("passed", text, text, 1, 1, 1.0, figures)
     tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
     hint = training.hints.get("accuracy", "")
-    text = f"{head}: {share:.0%} of the points (tiers: {tiers})." + (f"\n    Hint: {hint}" if hint else "")
+    text = (
+        blamed
+        + f"{head}: {share:.0%} of the points (tiers: {tiers}).{timing}"
+        + (f"\n    Hint: {hint}" if hint and not blame else "")
+    )
     return Verdict("failed", text, text, 0, 1, share, figures, failed("accuracy", hint))
+
+
+WARN_SHARE = 0.8  # of a training cell's budget: past it, the message warns
+
+
+def time_against_budget(seconds: float, budget: float, mode: str) -> str:
+    """The training cell's time against its budget, in words, with a warning past ``WARN_SHARE`` of it."""
+    text = f"The training cell took {seconds:.1f} s of its {budget:g} s budget ({mode} mode)."
+    if seconds > budget:
+        return (
+            f"{text} Over the budget: the grader stops this cell at {budget:g} s, and then it earns 0 points. "
+            "Make training faster (fewer epochs, a smaller network, larger batches)."
+        )
+    if seconds > WARN_SHARE * budget:
+        return (
+            f"{text} Warning: that is over {WARN_SHARE:.0%} of the budget. The grader stops the cell at "
+            f"{budget:g} s (0 points), and its machine may be slower than yours: make training faster."
+        )
+    return text
 
 
 def parameter_count(training: Training, outcome: Mapping) -> int | None:

@@ -2,7 +2,9 @@
 
 A ``Mistake`` names the grade cell it replaces, the code a student might
 write there, and the grade cells it must lose (usually just its own; a
-broken building block also breaks what is built on it). A training
+broken building block also breaks what is built on it: then the message of
+every grade cell it costs besides its own must say that this function fails
+its own check, and ``says`` / ``never_says`` pin more of the messages). A training
 exercise can lose part of its points: ``partial`` maps it to the fraction
 it keeps, in the test suite's quick mode.
 
@@ -29,6 +31,10 @@ class Mistake:
     why: str
     loses: tuple[str, ...] | None = None  # None: its own grade cell (unless it is only partly lost)
     partial: Mapping[str, float] = field(default_factory=dict)
+    # What the grader's message must say, and must not say, per grade cell (by function): the words that
+    # address this mistake, and hints about parts it got right.
+    says: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    never_says: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def touches(self) -> frozenset[str]:

@@ -31,6 +31,11 @@ MISTAKES = {
         """def weighted_sum(x, w, b):\n    return np.sum(x * w) + b\n""",
         "sums over the whole batch as well: one number instead of one per row",
         loses=("weighted_sum",) + _FROM_PERCEPTRON,
+        says={"weighted_sum": ("got a single number", "np.sum(x * w) without an axis")},
+        never_says={
+            "weighted_sum": ("not a list",),
+            **{gate: ("Stack the inputs as columns",) for gate in ("and_gate", "or_gate", "nand_gate")},
+        },
     ),
     "weighted_sum_returns_list": Mistake(
         "weighted_sum",
@@ -84,6 +89,19 @@ MISTAKES = {
         """def perceptron(x, w, b):\n    return step(weighted_sum(x.T, w, b))\n""",
         "transposes the batch, so the shapes no longer line up",
         loses=_FROM_PERCEPTRON,
+    ),
+    "perceptron_inline": Mistake(
+        "perceptron",
+        """def perceptron(x, w, b):\n    return (x @ w + b > 0).astype(np.float64)\n""",
+        "right values, written out again instead of built on weighted_sum and step (the spies catch it); "
+        "the gates are built on it and keep their points",
+        says={"perceptron": ("must be built on weighted_sum and step",)},
+    ),
+    "perceptron_recomputes_sum": Mistake(
+        "perceptron",
+        """def perceptron(x, w, b):\n    return step(x @ w + b)\n""",
+        "uses step but writes the weighted sum out again: it never calls weighted_sum",
+        says={"perceptron": ("it never called weighted_sum",)},
     ),
     # -------------------------------------------------------------- and_gate
     "and_gate_bias_of_or": Mistake(

@@ -1,7 +1,8 @@
 """Realistic wrong answers for 02_activations, one solution cell each.
 
 sigmoid_grad is built on the student's own sigmoid, so a sigmoid that
-overflows or returns NaN also costs sigmoid_grad its points; a sigmoid that
+overflows or returns NaN also costs sigmoid_grad its points (its message says
+to fix sigmoid first, and gives no hint of its own); a sigmoid that
 is only wrong for negative inputs does not (sigma(|z|) * (1 - sigma(|z|))
 equals sigma(z) * (1 - sigma(z)) by symmetry).
 """
@@ -27,6 +28,12 @@ MISTAKES = {
         "def relu(z):\n    return np.maximum(z, 0, out=z)\n",
         "a ReLU that writes its result into its input with out=z",
     ),
+    "relu_float_mask": Mistake(
+        "relu",
+        "def relu(z):\n    return z * (z > 0).astype(float)\n",
+        "multiplies by a float64 mask: a float32 input comes back as float64",
+        says={"relu": ("should have dtype float32, got dtype float64",)},
+    ),
     "relu_np_max": Mistake(
         "relu",
         "def relu(z):\n    return np.max(z, 0)\n",
@@ -47,6 +54,12 @@ MISTAKES = {
         "relu_grad",
         "def relu_grad(z):\n    return np.where(z > 0, 1, 0)\n",
         "a ReLU slope of integers (np.where with int branches)",
+    ),
+    "relu_grad_float64": Mistake(
+        "relu_grad",
+        "def relu_grad(z):\n    return (z > 0).astype(np.float64)\n",
+        "a ReLU slope always in float64: a float32 input's slope must stay float32, as relu's output does",
+        says={"relu_grad": ("should have dtype float32",)},
     ),
     # ------------------------------------------------------------ leaky_relu
     "leaky_relu_hardcoded_alpha": Mistake(
@@ -70,6 +83,7 @@ MISTAKES = {
         "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
         "the textbook sigmoid: np.exp(-z) overflows for z = -1000",
         loses=BOTH_SIGMOIDS,
+        never_says={"sigmoid_grad": ("Reuse your stable sigmoid",)},
     ),
     "sigmoid_exp_ratio": Mistake(
         "sigmoid",

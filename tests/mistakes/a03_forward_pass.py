@@ -206,6 +206,7 @@ MISTAKES = {
         "    return h\n",
         "ReLU after every layer, the output layer included: negative logits become 0",
         loses=FORWARD_AND_PREDICT,
+        never_says={"predict": ("take the index of the largest logit",)},
     ),
     "forward_no_relu": Mistake(
         "mlp_forward",
@@ -244,6 +245,7 @@ MISTAKES = {
         "    return dense(h, W_out, b_out)\n",
         "the output layer taken off with params.pop(): the caller's list loses a layer",
         loses=FORWARD_AND_PREDICT,
+        never_says={"predict": ("Read x and params without changing them",)},
     ),
     # --------------------------------------------------------------- predict
     "predict_argmax_axis0": Mistake(

@@ -13,6 +13,7 @@ MISTAKES = {
         "mse",
         "def mse(y_pred, y_true):\n    return np.sum((y_pred - y_true) ** 2)\n",
         "the sum of squared errors instead of their mean",
+        says={"mse": ("a difference of",)},
     ),
     "mse_row_means_summed": Mistake(
         "mse",

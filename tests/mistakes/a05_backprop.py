@@ -147,6 +147,8 @@ MISTAKES = {
         "db averaged over the batch instead of summed: mlp_loss_and_grads is wrong too, but the biases only "
         "learn more slowly and training still reaches test accuracy 0.8555 (full points)",
         loses=("dense_backward", *CASCADE_TO_MLP),
+        says={"dense_backward": ("db = dout.sum(axis=0)",)},
+        never_says={"dense_backward": ("x.T @ dout", "dout @ W.T")},
     ),
     "dense_dx_without_transpose": Mistake(
         "dense_backward",
@@ -298,6 +300,8 @@ MISTAKES = {
         _train_mlp(lr="0.002"),
         "a learning rate 50 times too small (lr=0.002): test accuracy 0.8005, the 50% tier",
         partial={"train_mlp": 0.5},
+        # The grade line names the student's own defaults, and the cell's time against its budget.
+        says={"train_mlp": ("train_mlp(X, y, hidden_sizes=(128,), epochs=10, lr=0.002,", "s of its 60 s budget")},
     ),
     "train_lr_adam_default": Mistake(
         "train_mlp",

@@ -97,6 +97,8 @@ MISTAKES = {
         _epoch(zero=""),
         "never calls optimizer.zero_grad(): gradients pile up over the epoch",
         loses=("train_epoch", "train_model"),
+        says={"train_epoch": ("Call optimizer.zero_grad() in every batch",)},
+        never_says={"train_epoch": ("loss.item() * len(labels)", "model.train()")},
     ),
     "last_batch_loss": Mistake(
         "train_epoch",
@@ -104,12 +106,18 @@ MISTAKES = {
         "returns the last minibatch's loss, not the epoch's mean",
     ),
     "no_model_train": Mistake(
-        "train_epoch", _epoch(train=""), "never calls model.train(): after the first evaluation dropout stays off"
+        "train_epoch",
+        _epoch(train=""),
+        "never calls model.train(): after the first evaluation dropout stays off",
+        says={"train_epoch": ("Call model.train() first",)},
+        never_says={"train_epoch": ("zero_grad", "loss.item() * len(labels)")},
     ),
     "mean_of_batch_means": Mistake(
         "train_epoch",
         _epoch(add="        total += loss.item()\n", result="total / len(loader)"),
         "averages the minibatch means, so a smaller last minibatch counts as much as a full one",
+        says={"train_epoch": ("Weight each batch's mean loss by its size",)},
+        never_says={"train_epoch": ("zero_grad", "model.train()")},
     ),
     "loss_tensor": Mistake(
         "train_epoch",

@@ -122,7 +122,8 @@ weighted_sum = Exercise(
         "values": "The weighted sum is z = x1*w1 + ... + xd*wd + b: multiply each feature by its weight, add "
         "them up, then add the bias once. x @ w + b does it for one input and for a batch.",
         "shape": "For a batch x of shape (n, d), the result has one number per row: shape (n,). x @ w does the "
-        "multiplying and the summing; x * w alone only multiplies.",
+        "multiplying and the summing per row; x * w alone only multiplies, and np.sum(x * w) without an axis "
+        "adds up the whole batch into one number.",
         "type": "Return a numpy result (x @ w + b), not a list: for one input a number, for a batch an (n,) array.",
         "dtype": "Keep the float64 inputs in float64: x @ w + b does.",
         "mutated": "Compute a new value; do not assign into x or w.",
@@ -154,13 +155,20 @@ step = Exercise(
 perceptron = Exercise(
     signature="perceptron(x, w, b)",
     reference=_perceptron_ref,
+    # Built on the student's weighted_sum and step, and must call both (the lesson says the grader checks
+    # it). No stand-in test: 1 - step(1 - z) equals step(z) wherever z <= 0 or z >= 1.
+    spies=("weighted_sum", "step"),
+    every_spy=True,
+    standin_check=False,
+    builds_on=("weighted_sum", "step"),
     cases=(
         Case(
             "a batch of 4 inputs with 2 features",
             _batch_input([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], w=(2.0, -1.0), b=-1.5),
         ),
         Case("a random (6, 3) batch", _random_input(6, 3)),
-        Case("inputs exactly on the decision boundary", _on_the_boundary, hidden=True),
+        Case("inputs exactly on the decision boundary", _on_the_boundary),
+        Case("more inputs exactly on the decision boundary", _on_the_boundary, hidden=True),
         Case("a batch of one input", _random_input(1, 3), hidden=True),
         Case("many features and a negative bias", _random_input(10, 40, b=-1.5), hidden=True),
     ),
@@ -170,6 +178,8 @@ perceptron = Exercise(
         "dtype": "The outputs are floats 1.0 and 0.0 in float64: check what your step returns.",
         "shape": "One output per row of x: shape (n,).",
         "mutated": "Compute new values; do not assign into x or w.",
+        "spies": "Compute the weighted sum with your weighted_sum and apply your step to it: "
+        "step(weighted_sum(x, w, b)). Do not write the formulas again.",
     },
 )
 
@@ -178,6 +188,7 @@ and_gate = Exercise(
     reference=_truth_table(AND),
     cases=_gate_cases(),
     spies=("perceptron",),
+    builds_on=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
         "call perceptron with weights and a bias you choose.",
@@ -195,6 +206,7 @@ or_gate = Exercise(
     reference=_truth_table(OR),
     cases=_gate_cases(),
     spies=("perceptron",),
+    builds_on=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
         "call perceptron with weights and a bias you choose.",
@@ -212,6 +224,7 @@ nand_gate = Exercise(
     reference=_truth_table(NAND),
     cases=_gate_cases(),
     spies=("perceptron",),
+    builds_on=("perceptron",),
     hints={
         "spies": "Build the gate from a single perceptron: stack the inputs with np.stack([x1, x2], axis=1) and "
         "call perceptron with weights and a bias you choose.",
@@ -228,6 +241,7 @@ xor_gate = Exercise(
     reference=_truth_table(XOR),
     cases=_gate_cases(),
     spies=("and_gate", "or_gate", "nand_gate"),
+    builds_on=("and_gate", "or_gate", "nand_gate"),
     min_spy_calls=2,
     hints={
         "spies": "No single perceptron computes XOR: build a two-layer network from your gates. The first layer "

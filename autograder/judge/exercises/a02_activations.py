@@ -14,6 +14,15 @@ def _normal(*shape, scale=3.0, dtype=np.float64):
     return lambda rng: ((rng.standard_normal(shape) * scale).astype(dtype),)
 
 
+def _uniform32(*shape, high=2.0):
+    return lambda rng: (rng.uniform(-high, high, size=shape).astype(np.float32),)
+
+
+def _float32(make):
+    """The same input, in float32: every elementwise function keeps its input's dtype."""
+    return lambda rng: tuple(np.asarray(a, dtype=np.float32) for a in make(rng))
+
+
 EXTREMES = _fixed(-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0)
 
 relu = Exercise(
@@ -22,6 +31,7 @@ relu = Exercise(
     cases=(
         Case("a vector with negatives, zero and positives", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
         Case("a random (4, 5) matrix", _normal(4, 5)),
+        Case("a float32 input keeps its dtype", _normal(2, 3, dtype=np.float32)),
         Case("a 3-D batch", _normal(2, 3, 4), hidden=True),
         Case("a float32 input keeps its dtype", _normal(3, 3, dtype=np.float32), hidden=True),
         Case("large magnitudes", _normal(6, scale=1e6), hidden=True),
@@ -42,8 +52,10 @@ relu_grad = Exercise(
     cases=(
         Case("a vector with a zero", _fixed(-2.0, -0.5, 0.0, 0.5, 2.0)),
         Case("a random (4, 5) matrix with zeros", with_zeros(4, 5)),
+        Case("a float32 input keeps its dtype", _float32(with_zeros(2, 3))),
         Case("exact zeros only", lambda rng: (np.zeros((2, 3)),), hidden=True),
         Case("a 3-D batch with zeros", with_zeros(2, 3, 4), hidden=True),
+        Case("a float32 input keeps its dtype", _float32(with_zeros(3, 4)), hidden=True),
     ),
     hints={
         "values": "The slope is 1 where z > 0 and 0 elsewhere; at exactly z == 0 we use 0, as PyTorch does.",
@@ -58,6 +70,7 @@ leaky_relu = Exercise(
     cases=(
         Case("the default alpha", _fixed(-100.0, -2.0, 0.0, 3.0)),
         Case("alpha=0.2 on a (3, 4) matrix", _normal(3, 4), kwargs={"alpha": 0.2}),
+        Case("a float32 input keeps its dtype", _normal(4, dtype=np.float32)),
         Case("a float32 input keeps its dtype", _normal(5, dtype=np.float32), hidden=True),
         Case("alpha=0.05 on a 3-D batch", _normal(2, 2, 3), kwargs={"alpha": 0.05}, hidden=True),
     ),
@@ -75,8 +88,10 @@ sigmoid = Exercise(
     cases=(
         Case("a random (3, 4) matrix", _normal(3, 4)),
         Case("extreme inputs of \u00b11000", EXTREMES),
+        Case("a float32 input keeps its dtype", _normal(2, 3, scale=10, dtype=np.float32)),
         Case("large negative inputs", lambda rng: (-rng.uniform(700, 1000, size=(4, 3)),), hidden=True),
         Case("a 3-D batch", _normal(2, 3, 2, scale=10), hidden=True),
+        Case("a float32 input keeps its dtype", _normal(4, scale=50, dtype=np.float32), hidden=True),
     ),
     forbid_warnings=True,
     hints={
@@ -85,6 +100,8 @@ sigmoid = Exercise(
         "both branches, so neither may overflow.",
         "nan": "inf / inf is NaN: rewrite so that np.exp only ever sees non-positive numbers.",
         "values": "sigmoid(z) = 1 / (1 + exp(-z)); sigmoid(0) = 0.5.",
+        "dtype": "Keep the input's dtype, as every elementwise function here does: np.exp and 1 / (1 + e) of a "
+        "float32 array stay float32; a float64 constant array (np.ones(..., dtype=float)) would not.",
     },
 )
 
@@ -94,12 +111,17 @@ sigmoid_grad = Exercise(
     cases=(
         Case("a random (3, 4) matrix", _normal(3, 4)),
         Case("extreme inputs of \u00b11000", EXTREMES),
+        # Small inputs: 1 - s in float32 loses digits as s nears 1, and the check is about the dtype.
+        Case("a float32 input keeps its dtype", _uniform32(2, 3)),
         Case("a 3-D batch", _normal(2, 2, 3, scale=5), hidden=True),
         Case("large positive and negative inputs", lambda rng: (rng.uniform(-900, 900, size=(5, 2)),), hidden=True),
+        Case("a float32 input keeps its dtype", _uniform32(5), hidden=True),
     ),
     forbid_warnings=True,
+    builds_on=("sigmoid",),
     hints={
         "values": "The derivative is sigmoid(z) * (1 - sigmoid(z)): reuse your sigmoid.",
+        "dtype": "Keep the input's dtype: s * (1 - s) of a float32 s stays float32.",
         "warning": "Reuse your stable sigmoid rather than writing exp(-z) again.",
         "nan": "Reuse your stable sigmoid rather than writing exp(-z) again.",
     },

@@ -129,6 +129,8 @@ dense = Exercise(
     cases=(
         Case("a (4, 3) batch into 5 units", _dense_input(4, 3, 5)),
         Case("a (2, 6) batch into 2 units", _dense_input(2, 6, 2, x_scale=3.0)),
+        Case("a single example (1, 3) into 2 units", _dense_input(1, 3, 2)),
+        Case("float32 inputs keep their dtype", _dense_float32_exact),
         Case("a single example (1, 8) into 4 units", _dense_input(1, 8, 4), hidden=True),
         Case("float32 inputs keep their dtype", _dense_float32_exact, hidden=True),
         Case("a single output unit (D_out = 1)", _dense_input(7, 5, 1), hidden=True),
@@ -177,6 +179,7 @@ init_mlp = Exercise(
 
 mlp_forward = Exercise(
     signature="mlp_forward(x, params)",
+    builds_on=("dense",),
     reference=_mlp_forward_ref,
     cases=(
         Case("one layer: a linear classifier (5, 4) -> 3", _network(5, [4, 3])),
@@ -204,6 +207,7 @@ mlp_forward = Exercise(
 
 predict = Exercise(
     signature="predict(x, params)",
+    builds_on=("mlp_forward",),
     reference=_predict_ref,
     cases=(
         Case("two layers (8, 4) -> 6 -> 3", _network(8, [4, 6, 3])),

@@ -203,6 +203,13 @@ dense_backward = Exercise(
         "dW = x.T @ dout, dx = dout @ W.T, db = dout.sum(axis=0).",
         "values": "dW = x.T @ dout (not dout.T @ x), dx = dout @ W.T, and db = dout.sum(axis=0): sum over the "
         "batch, do not average. The 1/N of the mean loss is already inside dout.",
+        # One hint per gradient: a message addresses only the part that is wrong.
+        "values:dx": "dx = dout @ W.T: each input feature collects the gradient of every output it feeds, "
+        "through its weight.",
+        "values:dW": "dW = x.T @ dout (not dout.T @ x, not without the transpose): the weight from input i to "
+        "output j collects x[:, i] * dout[:, j] over the batch.",
+        "values:db": "db = dout.sum(axis=0): sum over the batch, do not average. The 1/N of the mean loss is "
+        "already inside dout.",
         "type": "Return the three gradients as a tuple (dx, dW, db), in that order.",
         "error": "dout is (N, D_out), x is (N, D_in) and W is (D_in, D_out): check that the inner sizes of "
         "each matrix product agree (dW = x.T @ dout, dx = dout @ W.T).",
@@ -298,6 +305,7 @@ numerical_gradient = Exercise(
 
 mlp_loss_and_grads = Exercise(
     signature="mlp_loss_and_grads(x, labels, params)",
+    builds_on=("dense_backward", "relu_backward", "cross_entropy_backward"),
     reference=_mlp_loss_and_grads_ref,
     output_names=("loss", "grads"),
     forbid_warnings=True,
@@ -305,6 +313,7 @@ mlp_loss_and_grads = Exercise(
         Case("one layer (softmax regression): 5 examples, 4 features, 3 classes", _mlp_input(5, (4, 3))),
         Case("two layers: 6 examples, sizes 5 -> 7 -> 4", _mlp_input(6, (5, 7, 4))),
         Case("three layers: 8 examples, sizes 6 -> 5 -> 4 -> 3", _mlp_input(8, (6, 5, 4, 3))),
+        Case("large inputs: logits in the thousands", _mlp_input(4, (3, 5, 3), scale=3000.0)),
         Case("a batch of one example, two layers", _mlp_input(1, (4, 6, 3)), hidden=True),
         Case("three wider layers and 10 classes", _mlp_input(32, (20, 32, 16, 10)), hidden=True),
         Case("four layers", _mlp_input(7, (5, 6, 4, 5, 3)), hidden=True),
@@ -355,6 +364,7 @@ sgd_step = Exercise(
 
 train_mlp = Training(
     signature="train_mlp(X, y, hidden_sizes=(128,), epochs=10, lr=0.1, batch_size=64, seed=0)",
+    builds_on=("mlp_loss_and_grads", "sgd_step"),
     assignment="05_backprop",
     variable="trained_params",
     predict=predict_mlp,

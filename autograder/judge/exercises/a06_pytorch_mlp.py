@@ -56,19 +56,30 @@ build_mlp = Exercise(
 
 
 # --------------------------------------------------------------- train_epoch
-def _train_epoch_ref(model, loader, optimizer, device):
-    F = _torch().nn.functional
-    model.train()
-    total, count = 0.0, 0
-    for images, labels in loader:
-        images, labels = images.to(device), labels.to(device)
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(labels)
-        count += len(labels)
-    return total / count
+def _train_epoch_variant(zero_grad=True, weighted=True, train=True):
+    """The reference train_epoch, or (with a flag off) a known wrong one, for its hint (Exercise.diagnoses)."""
+
+    def train_epoch(model, loader, optimizer, device):
+        F = _torch().nn.functional
+        if train:
+            model.train()
+        total, count, batches = 0.0, 0, 0
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            if zero_grad:
+                optimizer.zero_grad()
+            loss = F.cross_entropy(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * (len(labels) if weighted else 1)
+            count += len(labels)
+            batches += 1
+        return total / (count if weighted else batches)
+
+    return train_epoch
+
+
+_train_epoch_ref = _train_epoch_variant()
 
 
 def _batches(n, batch_size, lr=0.05):
@@ -81,6 +92,13 @@ def _batches(n, batch_size, lr=0.05):
 
 
 TRAIN_EPOCH_HINTS = {
+    "zero_grad": "Call optimizer.zero_grad() in every batch, before loss.backward(): PyTorch adds new "
+    "gradients to the old ones in .grad, so without it every step uses the sum of all earlier gradients.",
+    "batch_mean": "Weight each batch's mean loss by its size: add up loss.item() * len(labels) and divide "
+    "by the number of examples. The mean of the batch means counts a smaller last batch as much as a "
+    "full one.",
+    "train_mode": "Call model.train() first: the model may come to you in eval mode (after evaluate), and "
+    "then dropout stays off while it trains.",
     "values": "In order, for every (images, labels) batch: move both to device, optimizer.zero_grad(), "
     "loss = F.cross_entropy(model(images), labels), loss.backward(), optimizer.step(). Call "
     "model.train() first, so that dropout is on. Return the mean loss over all examples: add up "
@@ -97,10 +115,16 @@ train_epoch = Exercise(
     atol=1e-6,
     cases=(
         Case("3 batches of 32", _batches(96, 32)),
+        Case("a last batch of 4 (36 examples, batches of 16)", _batches(36, 16)),
         Case("a last batch of 4 (100 examples, batches of 32)", _batches(100, 32), hidden=True),
         Case("one batch of 50", _batches(50, 64), hidden=True),
     ),
     hints=TRAIN_EPOCH_HINTS,
+    diagnoses={
+        "zero_grad": _train_epoch_variant(zero_grad=False),
+        "batch_mean": _train_epoch_variant(weighted=False),
+        "train_mode": _train_epoch_variant(train=False),
+    },
 )
 
 
@@ -159,6 +183,7 @@ evaluate = Exercise(
 # --------------------------------------------------------------- train_model
 train_model = Training(
     signature="train_model(train_loader, val_loader, epochs=10, lr=0.001, seed=0, device='cpu', history=None)",
+    builds_on=("build_mlp", "train_epoch", "evaluate"),
     assignment="06_pytorch_mlp",
     variable="model",
     predict=predictions_from_kernel,
