@@ -51,9 +51,9 @@ def test_each_graded_function_has_a_solution_cell_then_a_locked_test_cell(assign
         exercise = exercises_for(assignment).get(name)
         # A training exercise's test cell trains, then checks the network it leaves behind.
         checked = exercise.variable if isinstance(exercise, Training) else name
-        if isinstance(exercise, Training):
-            assert re.search(rf"^{checked} = {name}\(", test.source, re.M), (
-                f"test_{name} must train: {checked} = {name}(...)"
+        if isinstance(exercise, Training):  # through check.train: timed, and "not implemented yet" when unwritten
+            assert re.search(rf'^{checked} = check\.train\("{name}", {name}, ', test.source, re.M), (
+                f'test_{name} must train: {checked} = check.train("{name}", {name}, ...)'
             )
         assert f'check("{name}", {checked})' in test.source
         assert f'check("{name}", {checked}, hidden=True)' in test.source

@@ -26,6 +26,7 @@ from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
 from autograder.judge.exercises import exercises_for
 from autograder.public_cases import dump
+from autograder.targets import KERNEL_THREADS
 from tests import samples
 from tests.student_kit import Kit
 
@@ -44,6 +45,9 @@ path, out = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)
 probe = nbformat.v4.new_code_cell("import autograder, sys\nprint('KIT', autograder.__file__, sys.executable)")
 nb.cells.insert(0, probe)
+threads = "import os, sys\nt = sys.modules.get('torch')\n"
+threads += "print('THREADS', os.environ.get('OMP_NUM_THREADS'), t and t.get_num_threads())"
+nb.cells.append(nbformat.v4.new_code_cell(threads))
 NotebookClient(nb, timeout=300, allow_errors=True, resources={"metadata": {"path": sys.argv[3]}}).execute()
 cells = []
 for cell in nb.cells:
@@ -140,9 +144,9 @@ def _run_notebook(kit: Kit, notebook: Path, home: Path) -> list[dict]:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_an_untouched_release_runs_with_only_the_kit(kit, tmp_path, assignment):
-    """Every cell runs; the only errors are those of the student's functions that are not written yet: a test
-    cell's "not implemented yet", or the stub's own NotImplementedError where a cell calls one (a training
-    cell calls train_...() before its check)."""
+    """Every cell runs, Run All to the end: exactly the test cells fail, each with the friendly "not
+    implemented yet" of the public checks (a training cell's too: check.train); no lesson cell, demo or
+    plot, raises. The setup cell gives the kernel the grader's thread settings (targets.KERNEL_THREADS)."""
     home = tmp_path / "student"
     notebook = home / "notebooks" / f"{assignment}.ipynb"
     notebook.parent.mkdir(parents=True)
@@ -153,13 +157,16 @@ def test_an_untouched_release_runs_with_only_the_kit(kit, tmp_path, assignment):
     assert Path(module).is_relative_to(kit.venv) and Path(python).parent == kit.venv / "bin"
 
     def unwritten(error) -> bool:
-        return error == ["NotImplementedError", ""] or (
-            error[0] == "CheckFailed" and "is not implemented yet: replace `raise NotImplementedError()`" in error[1]
-        )
+        return error[0] == "CheckFailed" and "is not implemented yet: replace `raise NotImplementedError()`" in error[1]
 
-    assert [c for c in cells if c["error"] and not unwritten(c["error"])] == []
-    tests = [c for c in cells if c["test"]]
-    assert tests and all(c["error"] for c in tests)
+    failing = [(i, c["grade_id"], c["error"]) for i, c in enumerate(cells) if c["error"]]
+    assert [(i, grade_id) for i, grade_id, _ in failing] == [
+        (i, c["grade_id"]) for i, c in enumerate(cells) if c["test"]
+    ]
+    assert failing and all(unwritten(error) for _, _, error in failing), failing
+    threads = cells[-1]["text"].split()
+    assert threads[:2] == ["THREADS", str(KERNEL_THREADS)], threads
+    assert threads[2] in ("None", str(KERNEL_THREADS)), threads  # torch, where the lesson imports it
 
 
 def _saved_after_run_all(notebook, path: Path) -> Path:

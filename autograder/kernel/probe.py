@@ -242,11 +242,10 @@ def device_choice(get_device, cuda, mps):
         device = get_device()
     finally:
         torch.cuda.is_available, torch.backends.mps.is_available = saved
-    if isinstance(device, (str, torch.device)):
-        try:
-            return torch.device(device).type
-        except RuntimeError:
-            return str(device)
+    if isinstance(device, torch.device):
+        return device.type
+    if isinstance(device, str):  # the rest of a lesson uses device.type: a name is not a device
+        return f"the string {device[:40]!r}, not a torch.device"
     return device
 
 

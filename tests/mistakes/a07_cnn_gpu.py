@@ -78,6 +78,14 @@ MISTAKES = {
         "assumes a GPU: on a machine without one, the model and tensors go to a device that is not there",
         loses=("get_device", *NO_GPU_HERE),
     ),
+    "device_name_only": Mistake(
+        "get_device",
+        _DEVICE.format(body="    return 'cuda' if torch.cuda.is_available() else 'cpu'\n"),
+        "returns the device's name, a string: train_cnn's device.type then fails, and its message says that "
+        "get_device fails its own check",
+        loses=("get_device", "train_cnn"),
+        says={"get_device": ("not a torch.device",)},
+    ),
     "mps_before_cuda": Mistake(
         "get_device",
         _DEVICE.format(
@@ -119,6 +127,17 @@ MISTAKES = {
         _CNN.format(features="nn.Flatten(), nn.Linear(784, 256), nn.ReLU()", head="nn.Linear(256, 10)"),
         "an MLP under the CNN's name: it trains, but not to the CNN's target (0.8325)",
         partial={"train_cnn": 0.5},
+    ),
+    "no_padding": Mistake(
+        "SimpleCNN",
+        _CNN.format(
+            features=_BLOCKS.replace(", padding=1", ""),
+            head="nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)",
+        ),
+        "3x3 convolutions without padding=1: 28x28 shrinks to 5x5, and the head's Linear(32 * 7 * 7, 128) does "
+        "not fit; the hint says so, not only torch's mat1 and mat2 error",
+        loses=("SimpleCNN", "train_cnn"),
+        says={"SimpleCNN": ("padding=1",)},
     ),
     "too_small": Mistake(
         "SimpleCNN",

@@ -1,7 +1,8 @@
 """07_cnn_gpu: picking a device, normalising on the device, a small CNN, and training it fast.
 
 get_device runs while the probe makes torch report chosen accelerators
-(probe.device_choice), so its logic is checked on any machine. normalize
+(probe.device_choice), so its logic is checked on any machine; it must
+return a torch.device, not its name (train_cnn uses device.type). normalize
 runs on tensors that share memory with the grader's copies, so in-place
 edits show. SimpleCNN is checked on what it builds and what it outputs; its
 weights are random, so there is no reference output to match. The trained
@@ -43,7 +44,9 @@ get_device = Exercise(
     ),
     hints={
         "values": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
-        'otherwise "cpu". Return torch.device(...) or its name.',
+        'otherwise "cpu". Return torch.device(...).',
+        "values~not a torch.device": 'Return torch.device("cuda") (or "mps", "cpu"), not the name alone: '
+        "train_cnn and the cells below use device.type, which a string does not have.",
         "default": "Ask torch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); "
         'otherwise "cpu".',
     },
@@ -115,8 +118,11 @@ SimpleCNN = Exercise(
     ),
     hints={
         "probabilities": "Return the logits of the last nn.Linear: F.cross_entropy applies log-softmax itself.",
-        "layers": "Two blocks of nn.Conv2d(..., kernel_size=3, padding=1), nn.ReLU() and nn.MaxPool2d(2), then "
-        "nn.Flatten() and nn.Linear layers down to 10 classes.",
+        "layers": "Two blocks of nn.Conv2d(..., kernel_size=3, padding=1), nn.ReLU() and nn.MaxPool2d(2) (or "
+        "F.max_pool2d(x, 2) in forward), then nn.Flatten() and nn.Linear layers down to 10 classes.",
+        "error~mat1 and mat2 shapes cannot be multiplied": "The first nn.Linear does not fit what reaches it. Give "
+        "every 3x3 nn.Conv2d padding=1, so that it keeps 28x28 (without it, 28x28 becomes 26x26), and two 2x2 "
+        "poolings leave 7x7: then the head takes channels * 7 * 7 inputs.",
         "shape": "After two 2x2 poolings a 28x28 image is 7x7: the first nn.Linear takes channels * 7 * 7 "
         "inputs. Flatten with nn.Flatten() or x.flatten(1), which keep the batch dimension.",
         "default": "Two blocks of nn.Conv2d, nn.ReLU and nn.MaxPool2d(2), then nn.Flatten() and a linear head.",
@@ -132,6 +138,7 @@ train_cnn = Training(
     predict=predictions_from_kernel,
     predicts_in_kernel=True,
     normalize="normalize",
+    builds_on=("get_device", "normalize", "SimpleCNN"),
     hints={
         "model": "train_cnn must return the trained SimpleCNN.",
         "accuracy": "First make every check above pass. Then check the recipe: torch.manual_seed(seed), "
