@@ -39,6 +39,9 @@ get_device = Exercise(
     cases=(
         Case("a machine with no accelerator", _machine(False, False)),
         Case("a machine with an NVIDIA GPU", _machine(True, False)),
+        Case("a Mac with Apple silicon (mps)", _machine(False, True)),
+        Case("a machine that reports both", _machine(True, True)),
+        # The same machines again: every kind of machine has a public case (there are no others).
         Case("a Mac with Apple silicon (mps)", _machine(False, True), hidden=True),
         Case("a machine that reports both", _machine(True, True), hidden=True),
     ),
