@@ -172,3 +172,27 @@ def test_the_grade_line_names_the_students_own_defaults(capsys, monkeypatch):
     training = replace(exercises_for("05_backprop")["train_mlp"], predict=_fixed_accuracy(0.9))
     run_check(training, "a trained network")
     assert "train_mlp(X, y, hidden_sizes=(256,), epochs=3, lr=0.2, batch_size=128" in capsys.readouterr().out
+
+
+def test_workbook_check_counts_a_printed_partial_tier_as_failed(tmp_path, monkeypatch):
+    """A partial tier no longer raises in the notebook: workbook-check reads its mark, not a silent cell."""
+    import copy
+
+    import nbformat
+
+    from autograder.host.repair import grade_id
+    from autograder.student import check as workbook
+    from tests import samples
+
+    notebook = samples.student_notebook("05_backprop")
+    path = tmp_path / "05_backprop.ipynb"
+    nbformat.write(notebook, path)
+    fresh = copy.deepcopy(notebook)
+    cell = next(c for c in fresh.cells if grade_id(c) == "test_train_mlp")
+    printed = "\u25d1 train_mlp(X, y): validation accuracy 0.8100, target 0.85 (full mode): 50% of the points.\n"
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="train_mlp: 100%\n" + printed)]
+    monkeypatch.setattr(workbook, "run_fresh", lambda *args, **kwargs: (fresh, {}))
+    findings = workbook.examine(path, log=lambda *args, **kwargs: None)
+    verdict = next(v for v in findings.verdicts if v.grade_id == "test_train_mlp")
+    assert verdict.status == "failed" and verdict.text.startswith("train_mlp(X, y): validation accuracy 0.8100")
+    assert "\u2718 test_train_mlp: train_mlp(X, y)" in workbook.report(path, findings)

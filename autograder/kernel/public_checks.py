@@ -144,7 +144,7 @@ def _check_training(training, value, hidden: bool, lesson=None) -> None:
             )
     if result.passed:
         print(f"\u2714 {result.message}")
-    elif not hidden and result.fraction:
+    elif not hidden and result.fraction:  # workbook-check reads this mark (student/check.py's PARTIAL)
         print(f"\u25d1 {result.message}")
     else:
         raise CheckFailed("\n" + result.message)

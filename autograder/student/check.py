@@ -33,6 +33,7 @@ from autograder.targets import CELL_SECONDS, KERNEL_ENV, grading_device, target_
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT_IN_CODE = re.compile(r"checks_for\(\s*[\"']([A-Za-z0-9_]+)[\"']\s*\)")
 PASSED = "\u2714"
+PARTIAL = "\u25d1"  # a training check's partial tier: printed, not raised (public_checks._check_training)
 
 
 @dataclass
@@ -298,6 +299,9 @@ def examine(path: Path, log=print) -> Findings:
                 findings.verdicts.append(
                     Verdict(meta["grade_id"], "error", f"{error.get('ename')}: {error.get('evalue', '')}"[:600])
                 )
+            elif PARTIAL in _text(cell):  # part of the points: not a pass
+                text = _text(cell)
+                findings.verdicts.append(Verdict(meta["grade_id"], "failed", text[text.index(PARTIAL) + 1 :].strip()))
             else:
                 lines = [line[1:].strip() for line in _text(cell).splitlines() if line.startswith(PASSED)]
                 status = "passed" if lines else "silent"
