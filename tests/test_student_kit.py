@@ -142,15 +142,37 @@ def _run_notebook(kit: Kit, notebook: Path, home: Path) -> list[dict]:
     return json.loads(out.read_text())
 
 
+def _half_done(assignment: str, path: Path) -> set[str]:
+    """The release with every other function that does not train written (the reference's code), as a
+    student halfway through leaves it; the grade ids of the functions still unwritten."""
+    exercises = exercises_for(assignment)
+    answers = samples.reference_answers(assignment)
+    quick = [name for name in answers if name in exercises and not exercises[name].trains]
+    written = {name: answers[name] for name in quick[::2]}
+    nbformat.write(samples.student_notebook(assignment, written, fill=False), path)
+    return set(exercises) - set(written)
+
+
+@pytest.mark.parametrize("state", ["untouched", "half done"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_an_untouched_release_runs_with_only_the_kit(kit, tmp_path, assignment):
+def test_a_release_untouched_or_half_done_runs_with_only_the_kit(kit, tmp_path, assignment, state):
     """Every cell runs, Run All to the end: exactly the test cells fail, each with the friendly "not
     implemented yet" of the public checks (a training cell's too: check.train); no lesson cell, demo or
-    plot, raises. The setup cell gives the kernel the grader's thread settings (targets.KERNEL_THREADS)."""
+    plot, raises. The setup cell gives the kernel the grader's thread settings (targets.KERNEL_THREADS).
+    Half done (every other function that does not train written): only test cells may fail, every
+    unwritten function's does, and every demo and plot cell still runs."""
     home = tmp_path / "student"
     notebook = home / "notebooks" / f"{assignment}.ipynb"
     notebook.parent.mkdir(parents=True)
     shutil.copyfile(kit.dist / "notebooks" / f"{assignment}.ipynb", notebook)
+    if state == "half done":
+        unwritten = _half_done(assignment, notebook)
+        cells = _run_notebook(kit, notebook, home)
+        failing = {c["grade_id"] for c in cells if c["error"]}
+        assert all(c["test"] for c in cells if c["error"]), [(c["grade_id"], c["error"]) for c in cells if c["error"]]
+        assert {f"test_{name}" for name in unwritten} <= failing, (unwritten, failing)
+        assert 0 < len(unwritten) < len(exercises_for(assignment))
+        return
     cells = _run_notebook(kit, notebook, home)
     assert cells[0]["error"] is None and cells[0]["text"].startswith("KIT ")
     module, python = cells[0]["text"].split()[1:3]
