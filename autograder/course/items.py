@@ -34,8 +34,23 @@ NOT_A_MISTAKE = frozenset({"unimplemented"})  # kinds left out of "what to retea
 NO_CASE = -1  # the case index of a failure the record has no case detail for (see ``_failures``)
 
 
+class _Failing:
+    """What a line of the analysis counts: its students, and its kind of failure in words."""
+
+    students: list[str]
+    kind: str
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+    @property
+    def words(self) -> str:
+        return KIND_WORDS.get(self.kind, self.kind)
+
+
 @dataclass
-class CaseItem:
+class CaseItem(_Failing):
     """One case of one exercise, failed in one way, and the students who failed it so."""
 
     function: str
@@ -47,17 +62,9 @@ class CaseItem:
     hint: str
     students: list[str] = field(default_factory=list)
 
-    @property
-    def count(self) -> int:
-        return len(self.students)
-
-    @property
-    def words(self) -> str:
-        return KIND_WORDS.get(self.kind, self.kind)
-
 
 @dataclass
-class Mistake:
+class Mistake(_Failing):
     """One exercise's kind of failure, over all its cases: a line of "what to reteach"."""
 
     function: str
@@ -65,14 +72,6 @@ class Mistake:
     students: list[str]
     cases: list[CaseItem]  # the cases where it showed, most failed first
     hint: str
-
-    @property
-    def count(self) -> int:
-        return len(self.students)
-
-    @property
-    def words(self) -> str:
-        return KIND_WORDS.get(self.kind, self.kind)
 
 
 @dataclass

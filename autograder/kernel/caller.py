@@ -191,11 +191,7 @@ def _read_entry(entry, defs, inputs, arrays, loaded):
     try:
         return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
     except Exception as error:
-        return {
-            "status": "error",
-            "error_type": type(error).__name__,
-            "error": f"{entry['read']} could not be read ({type(error).__name__}: {str(error)[:200]})",
-        }
+        return _unreadable(entry["read"], error)
 
 
 def _call_entry(entry, defs, inputs, arrays, loaded):
@@ -220,11 +216,16 @@ def _call_entry(entry, defs, inputs, arrays, loaded):
     try:
         return probe.encode_outcome(outcome, arrays, entry["id"])
     except Exception as error:
-        return {
-            "status": "error",
-            "error_type": type(error).__name__,
-            "error": f"its result could not be read ({type(error).__name__}: {str(error)[:200]})",
-        }
+        return _unreadable("its result", error)
+
+
+def _unreadable(what: str, error: Exception) -> dict:
+    """The record of a value the caller could not encode for the judge."""
+    return {
+        "status": "error",
+        "error_type": type(error).__name__,
+        "error": f"{what} could not be read ({type(error).__name__}: {str(error)[:200]})",
+    }
 
 
 def _predict(entry, model, defs, inputs, arrays):

@@ -17,15 +17,13 @@ turning both off, and shows that the same check then fails: the payloads run.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
 from autograder.course import feedback
 from tests import samples
-from tests.test_cohort import environment, make_course
+from tests.test_cohort import grade_all, make_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
@@ -63,14 +61,7 @@ def _graded_cohort(root):
     samples.write(samples.student_notebook(A), course / "submitted" / "ada", A)
     _mallory(course / "submitted" / "mallory")
     samples.write(samples.release_notebook(A), course / "submitted" / ZED, A)
-    done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade-all", A, "--quick"],
-        cwd=course,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = grade_all(course)  # quick mode, in the course folder, as tests/test_cohort.py runs it
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return course / "grades" / A
 
