@@ -31,6 +31,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from autograder import backbone
 from autograder.course import leak_scan
 from autograder.course.release import release_path
 from autograder.data import MANIFEST_PATH, REPO_ROOT
@@ -44,7 +45,18 @@ STUDENT = REPO_ROOT / "autograder" / "student"
 # overrides.json in the student's environment, `make setup` in the instructor's (docs/student-kit.md).
 LAB_SETTINGS = STUDENT / "jupyterlab" / "overrides.json"
 # kernel/ modules the kit ships; caller.py (the grader's) and notebook.py (the sandbox's stand-in) stay.
-KIT_MODULES = ("assessments", "checks", "data", "probe", "public_cases", "public_checks", "targets", "training")
+KIT_MODULES = (
+    "assessments",
+    "backbone",
+    "checks",
+    "data",
+    "drawing",
+    "probe",
+    "public_cases",
+    "public_checks",
+    "targets",
+    "training",
+)
 # Requirements of the instructor's package that a student does not need.
 INSTRUCTOR_ONLY = ("pytest", "pytest-xdist", "distributed", "cloudpickle", "ruff", "playwright")
 NAME = "dl-basics-workbook-student"
@@ -99,7 +111,7 @@ packages = ["autograder", "autograder.public", "autograder.student", "autograder
 "share/jupyter/lab/settings" = ["jupyterlab/overrides.json"]
 
 [tool.setuptools.package-data]
-autograder = ["manifest.json"]
+autograder = ["manifest.json", "*.pt"]
 "autograder.public" = ["*.npz"]
 "autograder.student.releases" = ["*.ipynb"]
 """
@@ -116,6 +128,7 @@ def stage(folder: Path, assignments: list[str], version: str) -> Path:
     for module in ("__init__", "check"):
         shutil.copyfile(STUDENT / f"{module}.py", package / "student" / f"{module}.py")
     shutil.copyfile(MANIFEST_PATH, package / "manifest.json")
+    shutil.copyfile(backbone.verified_checkpoint(), package / backbone.CHECKPOINT)  # lesson 08's pretrained network
     (folder / "jupyterlab").mkdir()
     shutil.copyfile(LAB_SETTINGS, folder / "jupyterlab" / "overrides.json")
     for assignment in assignments:

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from autograder import data
+from autograder import backbone, data
 from autograder.targets import CELL_SECONDS
 from autograder.host.memory_cgroup import MemoryCgroup
 
@@ -189,18 +189,22 @@ def _lease_uid():
 
 
 def kernel_package_binds() -> list[tuple]:
-    """autograder/kernel/ whole as the sandbox's `autograder` package, and the data manifest beside it,
-    where data.py finds it (../datasets/manifest.json)."""
+    """autograder/kernel/ whole as the sandbox's `autograder` package, and the data manifest and lesson 08's
+    pretrained network beside it, where data.py and backbone.py find them (../datasets/)."""
     unreadable = [p for p in [KERNEL_PACKAGE, *KERNEL_PACKAGE.rglob("*")] if not p.stat().st_mode & 0o004]
     if unreadable:
         raise SandboxUnavailable(
             f"{unreadable[0]} is not readable by other users, so the sandboxed kernel could "
             "not import it: check out the repository with a umask of 022"
         )
-    return [
+    binds = [
         (KERNEL_PACKAGE, f"{LIB_INSIDE}/autograder", "ro"),
         (data.MANIFEST_PATH, f"{LIB_INSIDE}/datasets/manifest.json", "ro"),
     ]
+    checkpoint = backbone.checkpoint_path()  # verified where it is loaded (backbone.load_backbone)
+    if checkpoint.is_file():
+        binds.append((checkpoint, f"{LIB_INSIDE}/datasets/backbone/{backbone.CHECKPOINT}", "ro"))
+    return binds
 
 
 def kernel_command(

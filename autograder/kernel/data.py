@@ -58,8 +58,13 @@ class DatasetUnavailable(RuntimeError):
 
 
 @lru_cache(maxsize=None)
+def manifest_entry(name: str) -> dict:
+    """One entry of datasets/manifest.json: "fashion-mnist", or "fashion-backbone" (lesson 08's network)."""
+    return json.loads(MANIFEST_PATH.read_text())[name]
+
+
 def manifest() -> dict:
-    return json.loads(MANIFEST_PATH.read_text())["fashion-mnist"]
+    return manifest_entry("fashion-mnist")
 
 
 def _idx_md5(path: Path) -> str:
@@ -187,6 +192,15 @@ def load_fashion_mnist(split: str = "train") -> Split:
 
 def class_names() -> list[str]:
     return list(manifest()["classes"])
+
+
+def relabel(labels: np.ndarray, classes) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the examples of ``classes``, their labels renumbered 0, 1, ... in the order of ``classes``):
+    a task on some of the ten classes, such as lesson 08's."""
+    keep = np.isin(labels, classes)
+    lookup = np.full(10, -1, dtype=np.int64)
+    lookup[list(classes)] = np.arange(len(classes))
+    return keep, lookup[labels[keep]]
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
