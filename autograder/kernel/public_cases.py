@@ -107,6 +107,7 @@ def dump_exercise(exercise, arrays: dict) -> dict:
             "normalize": exercise.normalize,
             "predict": exercise.predict.__name__,
             "builds_on": list(exercise.builds_on),
+            "classes": None if exercise.classes is None else list(exercise.classes),
         }
     cases = []
     for index, case in exercise.public():
@@ -183,6 +184,7 @@ def load_exercise(tree: Mapping, arrays) -> PublicExercise | Training:
             predicts_in_kernel=tree["predicts_in_kernel"],
             normalize=tree["normalize"],
             builds_on=tuple(tree["builds_on"]),
+            classes=None if tree.get("classes") is None else tuple(tree["classes"]),
         )
     stored, cases = {}, {}
     for case in tree["cases"]:

@@ -121,7 +121,10 @@ def _check_training(training, value, hidden: bool, lesson=None) -> None:
     points for a cell, and the grader's tier is the grade (docs/grading.md)."""
     split = "test" if hidden else "validation"
     if training.predicts_in_kernel:  # a torch model: predict here, as the grader's caller does
-        images = data.load_images("test") if hidden else data.validation_split().images
+        held_out = data.load_fashion_mnist("test") if hidden else data.validation_split()
+        images = held_out.images
+        if training.classes is not None:  # a task on some classes: only their images are scored
+            images = images[data.relabel(held_out.labels, training.classes)[0]]
         normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
         try:
             value = probe.model_predictions(value, images, normalize if callable(normalize) else None)

@@ -44,6 +44,9 @@ class Training:
     predicts_in_kernel: bool = False  # a torch model: the caller predicts, and ``predict`` checks the result
     normalize: str | None = None  # the notebook function that preprocesses images for the model
     builds_on: tuple[str, ...] = ()  # earlier graded functions training uses (checks.Exercise.builds_on)
+    # Scored only on the held-out images of these Fashion-MNIST classes, labelled 0, 1, ... in this order
+    # (lesson 08's new task); None: all ten classes.
+    classes: tuple[int, ...] | None = None
 
     trains: ClassVar[bool] = True  # graded on held-out accuracy, not on cases (see checks.Exercise)
 
@@ -56,7 +59,10 @@ class Training:
         the public test images; the grader passes the course's changed ones), never their labels."""
         call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable, "signature_of": self.name}
         if self.predicts_in_kernel:
-            inputs.setdefault(TEST_IMAGES, data.load_images("test") if test_images is None else test_images)
+            images = data.load_images("test") if test_images is None else test_images
+            if self.classes is not None:  # only the task's classes are scored: only their images are predicted
+                images = images[data.relabel(data.load_labels("test"), self.classes)[0]]
+            inputs.setdefault(TEST_IMAGES, images)
             call.update(predict={"images": TEST_IMAGES, "normalize": self.normalize}, timeout=PREDICT_TIMEOUT)
         return [call]
 
@@ -65,10 +71,14 @@ class Training:
 
     def accuracy(self, value, split: str) -> float:
         held_out = data.validation_split() if split == "validation" else data.load_fashion_mnist(split)
-        predictions = np.asarray(self.predict(value, held_out.images))
-        if predictions.shape != held_out.labels.shape:
-            raise NotAModel(f"it gives predictions of shape {predictions.shape} for {len(held_out.labels)} images")
-        return float(np.mean(predictions == held_out.labels))
+        images, labels = held_out.images, held_out.labels
+        if self.classes is not None:  # a task on some classes: their images, labelled 0, 1, ... in that order
+            keep, labels = data.relabel(labels, self.classes)
+            images = images[keep]
+        predictions = np.asarray(self.predict(value, images))
+        if predictions.shape != labels.shape:
+            raise NotAModel(f"it gives predictions of shape {predictions.shape} for {len(labels)} images")
+        return float(np.mean(predictions == labels))
 
 
 def training_verdict(
