@@ -64,6 +64,7 @@ FIRST = [
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[07_cnn_gpu]",
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[05_backprop]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[08_transfer_learning]",
     "test_exchange.py::test_release_fetch_submit_collect_grade_all_feedback_and_fetch_feedback",
     "test_cohort.py::test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded",
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader",

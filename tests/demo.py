@@ -1,7 +1,7 @@
 """The demo (`make demo`): a small course graded the way an instructor grades one.
 
 build/demo/ becomes an nbgrader course (this repo's nbgrader_config.py and
-source/) whose submitted/ folder holds five students' work on all seven
+source/) whose submitted/ folder holds five students' work on all eight
 assignments, built from release/ as a student would fill it in: the
 reference solutions, the untouched release, and three students with typical
 mistakes from tests/mistakes/. Then, per assignment:
@@ -47,6 +47,7 @@ STUDENTS = {
         "05_backprop": ["train_lr_too_small"],
         "06_pytorch_mlp": ["softmax_output"],
         "07_cnn_gpu": ["zero_to_one"],
+        "08_transfer_learning": ["preprocess_minus_one_to_one"],
     },
     "grace": {
         "01_neuron": ["xor_gate_not_equal", "and_gate_returns_ints"],
@@ -56,6 +57,7 @@ STUDENTS = {
         "05_backprop": ["numgrad_forward_difference", "dense_db_averaged"],
         "06_pytorch_mlp": ["no_eval", "one_epoch"],
         "07_cnn_gpu": ["always_cuda"],
+        "08_transfer_learning": ["freeze_attribute", "count_tensors"],
     },
     "linus": {
         "01_neuron": ["weighted_sum_forgets_bias"],
@@ -65,6 +67,7 @@ STUDENTS = {
         "05_backprop": ["ce_backward_not_divided_by_n", "sgd_in_place"],
         "06_pytorch_mlp": ["no_zero_grad"],
         "07_cnn_gpu": ["cuda_or_cpu_only", "too_small"],
+        "08_transfer_learning": ["features_no_eval", "fine_tune_three_epochs"],
     },
 }
 

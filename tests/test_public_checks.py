@@ -21,7 +21,16 @@ from tests.mistakes import mistakes_for
 from tests.samples import MARKERS, reference_answers
 from tests.test_grading import blamed
 
-LESSONS = ["01_neuron", "02_activations", "03_forward_pass", "04_losses", "05_backprop", "06_pytorch_mlp", "07_cnn_gpu"]
+LESSONS = [
+    "01_neuron",
+    "02_activations",
+    "03_forward_pass",
+    "04_losses",
+    "05_backprop",
+    "06_pytorch_mlp",
+    "07_cnn_gpu",
+    "08_transfer_learning",
+]
 
 
 def namespace(assignment: str, answers: dict[str, str]) -> dict:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from autograder import data, probe
+from autograder import backbone, data, probe
 from autograder.checks import _fmt
 from autograder.training import NotAModel
 
@@ -219,6 +219,21 @@ def assess_normalize(args, kwargs, value):
     if np.allclose(actual, images / 255, atol=1e-6):
         return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not to [-1, 1]"
     if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
+        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
+    return None
+
+
+def assess_preprocess(args, kwargs, value):
+    """Lesson 08's preprocess: the backbone's own standardisation, (images / 255 - MEAN) / STD."""
+    (images,) = args
+    call = f"preprocess(images) for uint8 images of shape {images.shape}"
+    problem = tensor_problem(value, call, images.shape)
+    if problem:
+        return problem
+    mean, std = backbone.normalization()
+    expected = (images.astype(np.float32) / 255 - mean) / std
+    actual = value["array"]
+    if not np.allclose(actual, expected, rtol=1e-5, atol=1e-5):
         return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
     return None
 

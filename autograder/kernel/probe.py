@@ -255,12 +255,133 @@ def on_tensors(fn, *arrays):
     return fn(*[torch.from_numpy(a) for a in arrays])
 
 
+# Lesson 08's harnesses run the student's function on a network of the backbone's architecture with seeded
+# random weights and running statistics unlike a fresh network's, handed over in training mode: so that
+# freezing, a new head, eval() and the optimizer's parameters all show in what comes back.
+def backbone_like(seed, num_classes=6):
+    """A network of the course's backbone architecture, seeded, in training mode."""
+    torch = _torch()
+    from autograder import backbone
+
+    torch.manual_seed(seed)
+    model = backbone.network(num_classes)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    return model.train()
+
+
+def _frozen_features(model):
+    model.features.requires_grad_(False)
+    return model
+
+
+def _trainable(model) -> str:
+    """The names of the parameters that still train, as a reader checks them."""
+    return ", ".join(name for name, p in model.named_parameters() if p.requires_grad) or "none"
+
+
+def _returned(value, model) -> str:
+    if value is model:
+        return "the model it was given"
+    return f"{type(value).__module__}.{type(value).__qualname__}" if value is not None else "None"
+
+
+def _state(model) -> list:
+    return [t.detach().clone() for t in (*model.parameters(), *model.buffers())]
+
+
+def _unchanged(before, model) -> str:
+    torch = _torch()
+    after = _state(model)
+    if len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(before, after)):
+        return "unchanged"
+    return "changed"
+
+
+def freeze_run(freeze_backbone, seed):
+    """freeze_backbone(model): (what it returned, the parameters that still train)."""
+    model = backbone_like(seed)
+    returned = freeze_backbone(model)
+    return _returned(returned, model), _trainable(model)
+
+
+def replace_head_run(replace_head, num_classes, seed, x):
+    """replace_head on a network whose features are frozen: (what it returned, its head, its features'
+    weights afterwards, the parameters that train, the shape of its output for ``x`` in eval mode)."""
+    torch = _torch()
+    model = _frozen_features(backbone_like(seed))
+    features = model.features
+    before = _state(features)
+    returned = replace_head(model, num_classes)
+    built = returned if isinstance(returned, torch.nn.Module) else model
+    head = getattr(built, "head", None)
+    described = (
+        f"Linear({head.in_features}, {head.out_features})"
+        if isinstance(head, torch.nn.Linear)
+        else f"{type(head).__qualname__}"
+    )
+    kept = _unchanged(before, features) if getattr(built, "features", None) is features else "replaced by new ones"
+    built.eval()
+    with torch.no_grad():
+        shape = str(tuple(built(torch.from_numpy(x)).shape))
+    return _returned(returned, model), described, kept, _trainable(built), shape
+
+
+def count_run(count_trainable, seed, frozen):
+    """count_trainable on a network with nothing, its features or everything frozen."""
+    model = backbone_like(seed)
+    if frozen in ("features", "all"):
+        _frozen_features(model)
+    if frozen == "all":
+        model.head.requires_grad_(False)
+    return count_trainable(model)
+
+
+def optimizer_run(make_optimizer, seed, num_classes, lr):
+    """make_optimizer on a network with frozen features and a new head: (its type, the parameters it
+    updates, its learning rate)."""
+    torch = _torch()
+    model = _frozen_features(backbone_like(seed))
+    model.head = torch.nn.Linear(model.head.in_features, num_classes)
+    optimizer = make_optimizer(model, lr)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        return _returned(optimizer, model), "none", float("nan")
+    names = {id(p): name for name, p in model.named_parameters()}
+    listed = [
+        names.get(id(p), "a tensor of another model") for group in optimizer.param_groups for p in group["params"]
+    ]
+    return type(optimizer).__qualname__, ", ".join(listed) or "none", float(optimizer.param_groups[0]["lr"])
+
+
+def features_run(extract_features, images, seed, batch_size):
+    """extract_features(model, images, batch_size) on a network handed over in training mode: (what it
+    returned, its values as float32 numpy, the network's weights and running statistics afterwards)."""
+    torch = _torch()
+    model = backbone_like(seed)
+    before = _state(model)
+    features = extract_features(model, torch.from_numpy(images), batch_size=batch_size)
+    if isinstance(features, torch.Tensor):
+        kind = f"a {features.dtype} tensor" + (" that still records gradients" if features.requires_grad else "")
+        values = features.detach().cpu().numpy()
+    else:
+        kind, values = _returned(features, model), features
+    return kind, values, _unchanged(before, model)
+
+
 HARNESSES = {
     "module_outputs": module_outputs,
     "train_epoch_run": train_epoch_run,
     "evaluate_run": evaluate_run,
     "device_choice": device_choice,
     "on_tensors": on_tensors,
+    "freeze_run": freeze_run,
+    "replace_head_run": replace_head_run,
+    "count_run": count_run,
+    "optimizer_run": optimizer_run,
+    "features_run": features_run,
 }
 
 

@@ -57,6 +57,7 @@ MODULES = {
     "05_backprop": "tests.mistakes.a05_backprop",
     "06_pytorch_mlp": "tests.mistakes.a06_pytorch_mlp",
     "07_cnn_gpu": "tests.mistakes.a07_cnn_gpu",
+    "08_transfer_learning": "tests.mistakes.a08_transfer_learning",
 }
 
 

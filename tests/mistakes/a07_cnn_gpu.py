@@ -43,7 +43,7 @@ _BLOCKS = (
     "nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2)"
 )
 _TRAIN = (
-    "def train_cnn(images, labels, epochs=8, batch_size=256, lr={lr}, seed=0, device=None, history=None):\n"
+    "def train_cnn(images, labels, epochs=5, batch_size=256, lr={lr}, seed=0, device=None, history=None):\n"
     "    torch.manual_seed(seed)\n"
     "    device = torch.device(device) if device is not None else get_device()\n"
     "    images, labels = images.to(device), labels.to(device)\n"

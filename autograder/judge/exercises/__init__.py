@@ -15,6 +15,7 @@ MODULES = {
     "05_backprop": "autograder.judge.exercises.a05_backprop",
     "06_pytorch_mlp": "autograder.judge.exercises.a06_pytorch_mlp",
     "07_cnn_gpu": "autograder.judge.exercises.a07_cnn_gpu",
+    "08_transfer_learning": "autograder.judge.exercises.a08_transfer_learning",
 }
 
 

@@ -135,7 +135,7 @@ SimpleCNN = Exercise(
 
 # ----------------------------------------------------------------- train_cnn
 train_cnn = Training(
-    signature="train_cnn(images, labels, epochs=8, batch_size=256, lr=0.01, seed=0, device=None, history=None)",
+    signature="train_cnn(images, labels, epochs=5, batch_size=256, lr=0.01, seed=0, device=None, history=None)",
     assignment="07_cnn_gpu",
     variable="model",
     predict=predictions_from_kernel,
