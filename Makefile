@@ -8,7 +8,7 @@ PY := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sandbox browser lab-settings data release student-kit demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-cohort benchmark-nbgrader clean
+.PHONY: setup sandbox browser lab-settings data release student-kit demo test lint test-fast test-gpu lab benchmark benchmark-cnn benchmark-transfer benchmark-cohort benchmark-nbgrader clean
 
 setup: $(STAMP) sandbox browser lab-settings data
 
@@ -91,6 +91,7 @@ test-gpu: setup
 benchmark: setup
 	$(PY) -m benchmarks.mlp_numpy_vs_torch
 	$(PY) -m benchmarks.cnn_pipelines
+	$(PY) -m benchmarks.transfer
 	$(PY) -m benchmarks.cohort_throughput
 	$(PY) -m benchmarks.nbgrader_side_by_side
 
@@ -99,6 +100,9 @@ benchmark-cohort: setup
 
 benchmark-cnn: setup
 	$(PY) -m benchmarks.cnn_pipelines
+
+benchmark-transfer: setup
+	$(PY) -m benchmarks.transfer
 
 benchmark-nbgrader: setup
 	$(PY) -m benchmarks.nbgrader_side_by_side
