@@ -6,6 +6,7 @@ that venv shares with the instructor's, is said there).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -21,6 +22,7 @@ import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 
+from autograder import backbone
 from autograder.course import leak_scan, student_kit
 from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
@@ -73,6 +75,11 @@ def test_the_wheel_holds_the_kernel_side_the_public_cases_and_workbook_check_onl
     package = {n for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     expected = {f"autograder/{m}.py" for m in student_kit.KIT_MODULES}
     expected |= {"autograder/__init__.py", "autograder/notebook.py", "autograder/manifest.json"}
+    expected |= {f"autograder/{backbone.CHECKPOINT}"}  # lesson 08's pretrained network, as the manifest names it
+    assert (
+        hashlib.sha256(zipfile.ZipFile(kit.wheel).read(f"autograder/{backbone.CHECKPOINT}")).hexdigest()
+        == (backbone.manifest()["sha256"])
+    )
     expected |= {"autograder/student/__init__.py", "autograder/student/check.py"}
     expected |= {f"autograder/public/{a}.npz" for a in ASSIGNMENTS}
     expected |= {f"autograder/student/releases/{a}.ipynb" for a in ASSIGNMENTS}
