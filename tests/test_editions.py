@@ -17,7 +17,7 @@ import pytest
 
 from autograder.course import editions
 from autograder.host.grader import grade
-from autograder.host.repair import source_path
+from autograder.host.repair import assignments, source_path
 from tests import samples
 
 LESSONS = [(a, lang) for lang in editions.LANGUAGES for a in editions.translated(lang)]
@@ -29,8 +29,8 @@ def english(assignment: str, which: str = "source"):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_japanese_edition_has_lessons():
-    assert [a for a, lang in LESSONS if lang == "ja"] == ["01_neuron", "02_activations"]
+def test_every_lesson_has_a_japanese_edition():
+    assert [a for a, lang in LESSONS if lang == "ja"] == assignments()
 
 
 @pytest.mark.parametrize("assignment,lang", LESSONS)
