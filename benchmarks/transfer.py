@@ -72,15 +72,13 @@ def main() -> None:
 
     import torch
 
-    from autograder import backbone, data
+    from autograder import backbone
     from autograder.targets import target_for
 
     ns = lesson_namespace()
     model = backbone.load_backbone()
-    test = data.load_fashion_mnist("test")
-    keep, labels = data.relabel(test.labels, backbone.TARGET_CLASSES)
-    test_images = torch.from_numpy(test.images[keep]).unsqueeze(1)
-    test_labels = torch.from_numpy(labels)
+    images, labels = backbone.task_split(backbone.TARGET_CLASSES, "test")
+    test_images, test_labels = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
     classes = len(backbone.TARGET_CLASSES)
 
     def accuracy(trained) -> float:
@@ -126,7 +124,7 @@ def main() -> None:
         print(f"{k:>16}  " + "  ".join(f"{cell:>18}" for cell in cells))
     per_class = graded.train_size // classes
     print(
-        f"graded: {per_class} labels per class; target {graded.accuracy:.2f}, from scratch {graded.baseline:.2f} "
+        f"graded: {per_class} labels per class; target {graded.accuracy:.3f}, from scratch {graded.baseline:.3f} "
         "(autograder/targets.py)"
     )
 

@@ -4,7 +4,7 @@
     python -m autograder.course.pretrain --write    # train, save datasets/backbone/, update the manifest
 
 It trains ``backbone.network()`` on the training split's images of
-``backbone.SOURCE_CLASSES`` only (the validation images are left out), with
+``backbone.SOURCE_CLASSES`` only (``backbone.task_split``: the validation images are left out), with
 the recipe below, and reports its accuracy on the test split's images of
 those classes. The normalisation (the mean and standard deviation of those
 training pixels in [0, 1]) and the checkpoint's SHA-256 go into
@@ -19,8 +19,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 from autograder import backbone, data
 
 EPOCHS = 4
@@ -30,24 +28,13 @@ LABEL_SMOOTHING = 0.1
 SEED = 0
 
 
-def source_split(split: str) -> tuple[np.ndarray, np.ndarray]:
-    """The images of SOURCE_CLASSES (uint8) with labels renumbered 0, 1, ...; "train" leaves out the validation."""
-    loaded = data.load_fashion_mnist(split)
-    images, labels = loaded.images, loaded.labels
-    if split == "train":
-        cut = len(labels) - data.VALIDATION_SIZE
-        images, labels = images[:cut], labels[:cut]
-    keep, labels = data.relabel(labels, backbone.SOURCE_CLASSES)
-    return images[keep], labels
-
-
 def train(progress: bool = True):
     """(the trained backbone in eval mode, its normalisation (mean, std), its test accuracy on the source classes)."""
     import torch
     import torch.nn.functional as F
     from tqdm.auto import tqdm
 
-    images, labels = source_split("train")
+    images, labels = backbone.task_split(backbone.SOURCE_CLASSES, "train")
     mean = round(float(images.mean() / 255), 4)  # as the manifest records them, and the lesson uses them
     std = round(float((images / 255.0).std()), 4)
     x = torch.from_numpy(images).unsqueeze(1)
@@ -69,7 +56,7 @@ def train(progress: bool = True):
             optimizer.step()
             schedule.step()
     model.eval()
-    test_images, test_labels = source_split("test")
+    test_images, test_labels = backbone.task_split(backbone.SOURCE_CLASSES, "test")
     with torch.no_grad():
         inputs = (torch.from_numpy(test_images).unsqueeze(1).float() / 255 - mean) / std
         accuracy = float((model(inputs).argmax(dim=1).numpy() == test_labels).mean())

@@ -120,17 +120,28 @@ def load_backbone():
 
 
 @lru_cache(maxsize=None)
-def _training_pool() -> tuple[np.ndarray, np.ndarray]:
-    train = data.load_fashion_mnist("train")
-    cut = len(train.labels) - data.VALIDATION_SIZE
-    keep, labels = data.relabel(train.labels[:cut], TARGET_CLASSES)
-    return train.images[:cut][keep], labels
+def task_split(classes: tuple[int, ...], part: str) -> tuple[np.ndarray, np.ndarray]:
+    """The images of ``classes`` (uint8, (N, 28, 28)) and their labels renumbered 0, 1, ... in that order,
+    from one part of Fashion-MNIST: "train" (the training split less its last VALIDATION_SIZE images),
+    "validation" (those) or "test". Cached: callers index or copy, never write."""
+    if part == "test":
+        split = data.load_fashion_mnist("test")
+    elif part == "validation":
+        split = data.validation_split()
+    elif part == "train":
+        train = data.load_fashion_mnist("train")
+        cut = len(train.labels) - data.VALIDATION_SIZE
+        split = data.Split(train.images[:cut], train.labels[:cut])
+    else:
+        raise ValueError(f"part must be train, validation or test, got {part!r}")
+    keep, labels = data.relabel(split.labels, classes)
+    return split.images[keep], labels
 
 
 def few_labels(per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``per_class`` labelled training images of each target class, drawn with ``seed``:
     (uint8 images (N, 28, 28), int64 labels (N,) in 0..len(TARGET_CLASSES)-1), class by class."""
-    images, labels = _training_pool()
+    images, labels = task_split(TARGET_CLASSES, "train")
     rng = np.random.default_rng(seed)
     chosen = np.concatenate(
         [rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False) for c in range(len(TARGET_CLASSES))]
@@ -139,10 +150,9 @@ def few_labels(per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def target_validation() -> tuple[np.ndarray, np.ndarray]:
-    """The validation split's images of the target classes and their renumbered labels."""
-    split = data.validation_split()
-    keep, labels = data.relabel(split.labels, TARGET_CLASSES)
-    return split.images[keep], labels
+    """The validation images of the target classes and their renumbered labels (copies)."""
+    images, labels = task_split(TARGET_CLASSES, "validation")
+    return images.copy(), labels.copy()
 
 
 def target_names() -> list[str]:

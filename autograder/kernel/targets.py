@@ -61,7 +61,7 @@ class Target:
         tiers = ", ".join(f"{share:.0%} of the points from {floor:.2f}" for floor, share in self.tiers)
         data = "the full training split" if self.train_size is None else f"{self.train_size} training examples"
         if self.baseline is not None:
-            data += f"; from scratch, the same network reaches {self.baseline:.2f} on them"
+            data += f"; from scratch, the same network reaches {self.baseline:.3f} on them"
         data += "" if self.epochs is None else f", {self.epochs} epochs"
         where = "" if self.gpu_budget_s is None else f" on {'a GPU' if device == 'cuda' else 'a CPU'}"
         return (
