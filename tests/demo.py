@@ -47,7 +47,7 @@ STUDENTS = {
         "05_backprop": ["train_lr_too_small"],
         "06_pytorch_mlp": ["softmax_output"],
         "07_cnn_gpu": ["zero_to_one"],
-        "08_transfer_learning": ["preprocess_minus_one_to_one"],
+        "08_transfer_learning": ["preprocess_zero_to_one"],
     },
     "grace": {
         "01_neuron": ["xor_gate_not_equal", "and_gate_returns_ints"],
