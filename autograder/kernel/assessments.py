@@ -206,36 +206,35 @@ POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d
 )
 
 
-def assess_normalize(args, kwargs, value):
-    (images,) = args
-    call = f"normalize(images) for uint8 images of shape {images.shape}"
+def _pixels_problem(name: str, images, value, expected, range_words: str):
+    """None, or a problem: ``value`` should be ``expected`` (pixels to network inputs) as a float32 tensor of
+    the images' shape, on the CPU where they came. A result in [0, 1] (ToTensor alone) gets its own kind."""
+    call = f"{name}(images) for uint8 images of shape {images.shape}"
     problem = tensor_problem(value, call, images.shape)
     if problem:
         return problem
-    expected = data.normalize(images)
     actual = value["array"]
     if value["device"] != "cpu":
         return "device", f"{call} moved the images to {value['device']}; keep them on the device they came on"
     if np.allclose(actual, images / 255, atol=1e-6):
-        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not to [-1, 1]"
+        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not {range_words}"
     if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
         return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
     return None
 
 
+def assess_normalize(args, kwargs, value):
+    """Lesson 07's normalize: [0, 255] to [-1, 1]."""
+    (images,) = args
+    return _pixels_problem("normalize", images, value, data.normalize(images), "to [-1, 1]")
+
+
 def assess_preprocess(args, kwargs, value):
     """Lesson 08's preprocess: the backbone's own standardisation, (images / 255 - MEAN) / STD."""
     (images,) = args
-    call = f"preprocess(images) for uint8 images of shape {images.shape}"
-    problem = tensor_problem(value, call, images.shape)
-    if problem:
-        return problem
     mean, std = backbone.normalization()
     expected = (images.astype(np.float32) / 255 - mean) / std
-    actual = value["array"]
-    if not np.allclose(actual, expected, rtol=1e-5, atol=1e-5):
-        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
-    return None
+    return _pixels_problem("preprocess", images, value, expected, "standardised with MEAN and STD")
 
 
 def assess_cnn(args, kwargs, value):

@@ -15,7 +15,7 @@ import numpy as np
 from autograder.checks import Case, Exercise
 from autograder.assessments import assess_cnn, assess_normalize
 from autograder.training import Training, predictions_from_kernel
-from autograder.judge.exercises.reference import _torch
+from autograder.judge.exercises.reference import _torch, uint8_images
 
 
 # ---------------------------------------------------------------- get_device
@@ -61,24 +61,15 @@ def _normalize_ref(images):
     return (images.float() / 255 - 0.5) / 0.5
 
 
-def _pixels(*shape):
-    def make(rng):
-        images = rng.integers(0, 256, size=shape).astype(np.uint8)
-        images.flat[:2] = (0, 255)  # both ends of the range
-        return (images,)
-
-    return make
-
-
 normalize = Exercise(
     signature="normalize(images)",
     reference=_normalize_ref,
     harness="on_tensors",
     assess=assess_normalize,
     cases=(
-        Case("a batch of 4 images (4, 1, 28, 28)", _pixels(4, 1, 28, 28)),
-        Case("images without a channel axis (3, 28, 28)", _pixels(3, 28, 28), hidden=True),
-        Case("a batch of 256 images", _pixels(256, 1, 28, 28), hidden=True),
+        Case("a batch of 4 images (4, 1, 28, 28)", uint8_images(4, 1, 28, 28)),
+        Case("images without a channel axis (3, 28, 28)", uint8_images(3, 28, 28), hidden=True),
+        Case("a batch of 256 images", uint8_images(256, 1, 28, 28), hidden=True),
     ),
     hints={
         "range": "Divide by 255 for [0, 1], then subtract 0.5 and divide by 0.5 for [-1, 1].",

@@ -17,7 +17,7 @@ from autograder import backbone
 from autograder.assessments import assess_preprocess
 from autograder.checks import Case, Exercise
 from autograder.training import Training, predictions_from_kernel
-from autograder.judge.exercises.reference import _torch
+from autograder.judge.exercises.reference import _torch, uint8_images
 
 NEW_CLASSES = len(backbone.TARGET_CLASSES)
 
@@ -28,29 +28,22 @@ def _preprocess_ref(images):
     return (images.float() / 255 - mean) / std
 
 
-def _pixels(*shape):
-    def make(rng):
-        images = rng.integers(0, 256, size=shape).astype(np.uint8)
-        images.flat[:2] = (0, 255)  # both ends of the range
-        return (images,)
-
-    return make
-
-
 preprocess = Exercise(
     signature="preprocess(images)",
     reference=_preprocess_ref,
     harness="on_tensors",
     assess=assess_preprocess,
     cases=(
-        Case("a batch of 4 images (4, 1, 28, 28)", _pixels(4, 1, 28, 28)),
-        Case("images without a channel axis (3, 28, 28)", _pixels(3, 28, 28)),
-        Case("a batch of 256 images", _pixels(256, 1, 28, 28), hidden=True),
-        Case("one image (1, 1, 28, 28)", _pixels(1, 1, 28, 28), hidden=True),
+        Case("a batch of 4 images (4, 1, 28, 28)", uint8_images(4, 1, 28, 28)),
+        Case("images without a channel axis (3, 28, 28)", uint8_images(3, 28, 28)),
+        Case("a batch of 256 images", uint8_images(256, 1, 28, 28), hidden=True),
+        Case("one image (1, 1, 28, 28)", uint8_images(1, 1, 28, 28), hidden=True),
     ),
     hints={
         "values": "Use the backbone's own statistics, not lesson 07's [-1, 1]: (images.float() / 255 - MEAN) / STD, "
         "with the MEAN and STD of the setup cell. A network sees its inputs as it was trained to.",
+        "range": "Dividing by 255 is half of it: then standardise with the backbone's statistics, subtracting MEAN "
+        "and dividing by STD.",
         "dtype": "Convert with images.float() before dividing: the backbone's weights are float32.",
         "type": "Return a torch tensor: work on images with torch operations (images.float()), not numpy.",
         "mutated": "Build a new tensor rather than editing images in place.",

@@ -44,3 +44,14 @@ def with_zeros(*shape):
         return (z,)
 
     return make
+
+
+def uint8_images(*shape):
+    """A case's input: uint8 pixels of ``shape``, both ends of the range (0 and 255) among them."""
+
+    def make(rng):
+        images = rng.integers(0, 256, size=shape).astype(np.uint8)
+        images.flat[:2] = (0, 255)
+        return (images,)
+
+    return make
