@@ -97,3 +97,17 @@ def test_a_japanese_submission_is_graded_as_the_english_one(tmp_path):
     empty = grade(samples.write(untouched, tmp_path / "release", assignment), assignment, quick=True)
     assert full.error is None and full.score == full.max_score > 0, full.table()
     assert empty.error is None and empty.score == 0 and empty.max_score == full.max_score, empty.table()
+
+
+def test_the_japanese_readme_translates_the_current_english_one():
+    english = (editions.REPO_ROOT / "README.md").read_bytes()
+    translated = (editions.REPO_ROOT / "README.ja.md").read_text(encoding="utf-8")
+    assert editions.readme_drift(english, translated) == []
+    assert JAPANESE.search(translated)
+
+
+def test_a_changed_english_readme_or_a_lost_command_is_caught():
+    english = (editions.REPO_ROOT / "README.md").read_bytes()
+    translated = (editions.REPO_ROOT / "README.ja.md").read_text(encoding="utf-8")
+    assert any("changed since" in p for p in editions.readme_drift(english + b"\nOne more line.\n", translated))
+    assert any("make demo" in p for p in editions.readme_drift(english, translated.replace("make demo", "make")))

@@ -28,6 +28,7 @@ import argparse
 import copy
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -94,6 +95,26 @@ def edition(notebook, translation: dict):
             cell.source = translation["cells"][cell.id]["text"]
     built.metadata["workbook"] = {"language": translation["language"]}
     return built
+
+
+README_HEADER = "<!-- translated from README.md, sha256 {digest} -->"
+
+
+def readme_drift(english: bytes, translated: str) -> list[str]:
+    """What is out of step between README.md and a translation of it (README.<lang>.md): its first line
+    records the SHA-256 of the English it translates, and it keeps every code block and code span."""
+    problems = []
+    header = README_HEADER.format(digest=hashlib.sha256(english).hexdigest())
+    if translated.splitlines()[:1] != [header]:
+        problems.append(f"its first line is not {header!r}: README.md changed since it was translated")
+    text = english.decode("utf-8")
+    for block in re.findall(r"```.*?```", text, flags=re.S):
+        if block not in translated:
+            problems.append(f"it lacks the code block {block[:60]!r}")
+    for span in re.findall(r"`[^`\n]+`", re.sub(r"```.*?```", "", text, flags=re.S)):
+        if span not in translated:
+            problems.append(f"it lacks the code span {span}")
+    return problems
 
 
 def release_edition_path(assignment: str, lang: str) -> Path:
