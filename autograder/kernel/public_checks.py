@@ -122,9 +122,7 @@ def _check_training(training, value, hidden: bool, lesson=None) -> None:
     split = "test" if hidden else "validation"
     if training.predicts_in_kernel:  # a torch model: predict here, as the grader's caller does
         held_out = data.load_fashion_mnist("test") if hidden else data.validation_split()
-        images = held_out.images
-        if training.classes is not None:  # a task on some classes: only their images are scored
-            images = images[data.relabel(held_out.labels, training.classes)[0]]
+        images, _ = training.task(held_out.images, held_out.labels)
         normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
         try:
             value = probe.model_predictions(value, images, normalize if callable(normalize) else None)

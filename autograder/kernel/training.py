@@ -54,14 +54,21 @@ class Training:
     def name(self) -> str:
         return self.signature.split("(")[0]
 
+    def task(self, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out images this exercise is scored on, with their labels: all of them, or for a task on
+        some classes (``classes``), only theirs, labelled 0, 1, ... in that order."""
+        if self.classes is None:
+            return images, labels
+        keep, labels = data.relabel(labels, self.classes)
+        return images[keep], labels
+
     def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, test_images=None) -> list[dict]:
         """One call: read the trained variable; for a PyTorch model, predict on ``test_images`` (by default
         the public test images; the grader passes the course's changed ones), never their labels."""
         call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable, "signature_of": self.name}
         if self.predicts_in_kernel:
             images = data.load_images("test") if test_images is None else test_images
-            if self.classes is not None:  # only the task's classes are scored: only their images are predicted
-                images = images[data.relabel(data.load_labels("test"), self.classes)[0]]
+            images, _ = self.task(images, data.load_labels("test"))  # only the scored images are predicted
             inputs.setdefault(TEST_IMAGES, images)
             call.update(predict={"images": TEST_IMAGES, "normalize": self.normalize}, timeout=PREDICT_TIMEOUT)
         return [call]
@@ -71,10 +78,7 @@ class Training:
 
     def accuracy(self, value, split: str) -> float:
         held_out = data.validation_split() if split == "validation" else data.load_fashion_mnist(split)
-        images, labels = held_out.images, held_out.labels
-        if self.classes is not None:  # a task on some classes: their images, labelled 0, 1, ... in that order
-            keep, labels = data.relabel(labels, self.classes)
-            images = images[keep]
+        images, labels = self.task(held_out.images, held_out.labels)
         predictions = np.asarray(self.predict(value, images))
         if predictions.shape != labels.shape:
             raise NotAModel(f"it gives predictions of shape {predictions.shape} for {len(labels)} images")
