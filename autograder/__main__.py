@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from autograder import i18n
 from autograder.course import cohort, course_report, gradebook, lms, similarity
 from autograder.course.files import write_atomic
 from autograder.host.grader import grade, select
@@ -19,6 +20,10 @@ from autograder.host.sandbox import GiB, Limits, SandboxUnavailable
 
 def only_functions(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_language_option(parser, what: str) -> None:
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, help=what)
 
 
 def add_limit_options(parser) -> None:
@@ -81,6 +86,7 @@ def main(argv=None) -> int:
     one.add_argument("--assignment", help="assignment name, when the file name does not say it")
     one.add_argument("--json", type=Path, help="write Gradescope's results.json here")
     one.add_argument("--detail", action="store_true", help="show the instructor's detail, hidden cases included")
+    add_language_option(one, "the language of the messages (default: the submitted edition's, English or Japanese)")
     add_limit_options(one)
 
     many = commands.add_parser("grade-all", help="grade every submission of an assignment into the gradebook")
@@ -111,6 +117,11 @@ def main(argv=None) -> int:
     )
     many.add_argument(
         "--force", action="store_true", help="regrade submissions that are unchanged since their last grading"
+    )
+    add_language_option(
+        many,
+        "the language of every message, feedback page and the cohort report (default: each submission's messages "
+        "and feedback page in the edition it submitted, the cohort report in English)",
     )
     add_limit_options(many)
 
@@ -152,6 +163,7 @@ def main(argv=None) -> int:
     overall.add_argument(
         "--out", type=Path, help="the folder of course.html and course.csv (default: <course>/grades/)"
     )
+    add_language_option(overall, "the language of course.html (default: English)")
     args = parser.parse_args(argv)
     if args.command == "similarity":
         return similarity.run(args)
@@ -170,6 +182,7 @@ def main(argv=None) -> int:
             sandbox=not args.no_sandbox,
             limits=limits_from(args),
             only=args.only,
+            lang=args.lang,
         )
     except (SandboxUnavailable, ValueError) as error:  # ValueError: --only names no graded function
         print(f"not graded: {error}", file=sys.stderr)
@@ -230,7 +243,7 @@ def report_course(args) -> int:
     results = Path(coursedir.root) / "grades"  # where grade-all writes each assignment's report.html
     out = args.out or results
     links = results if out.resolve() == results.resolve() else None  # relative links only from there
-    write_atomic(out / "course.html", course_report.course_html(grades, links))
+    write_atomic(out / "course.html", course_report.course_html(grades, links, language=args.lang or "en"))
     write_atomic(out / "course.csv", course_report.course_csv(grades))
     behind = course_report.falling_behind(grades)
     print(
@@ -246,6 +259,7 @@ def grade_all(args) -> int:
         sandbox=not args.no_sandbox,
         limits=limits_from(args),
         only=tuple(args.only) if args.only else None,
+        lang=args.lang,
     )
     try:
         group = cohort.Cohort(
@@ -265,7 +279,7 @@ def grade_all(args) -> int:
         todo, _ = group.plan(args.force)
         if todo and (args.cluster or args.scheduler):
             pool = cohort.make_pool(args.workers, args.scheduler, args.cluster)
-        summary = cohort.grade_all(group, pool, workers=args.workers, force=args.force)
+        summary = cohort.grade_all(group, pool, workers=args.workers, force=args.force, language=args.lang or "en")
     except (cohort.WorkerUnfit, cohort.CohortBusy, gradebook.GradebookError, OSError) as error:
         # OSError: a Dask scheduler that cannot be reached (or has no worker)
         print(f"not graded: {error}", file=sys.stderr)

@@ -213,15 +213,16 @@ class Cohort:
         record["report"] = report_dict(report)
         folder = self.student_folder(submission.student)
         write_json_atomic(folder / "results.json", report.gradescope())
-        write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook))
+        write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook, language=report.language))
         gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder)
         write_json_atomic(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
         return record
 
-    def summarise(self, records: list[dict]) -> None:
+    def summarise(self, records: list[dict], language: str = "en") -> None:
+        """The cohort's files, report.html's texts in ``language`` (the CSV files' columns are names: untranslated)."""
         write_atomic(self.out / "cohort.csv", cohort_csv(records, self.assignment))
         write_atomic(self.out / "items.csv", items.analyse(records, self.assignment).csv())
-        write_atomic(self.out / "report.html", feedback.cohort_html(records, self.assignment))
+        write_atomic(self.out / "report.html", feedback.cohort_html(records, self.assignment, language=language))
         if leaderboard.training_functions(self.assignment):
             names = leaderboard.pseudonyms(self.pseudonyms_path, self.options.secret, [r["student"] for r in records])
             boards = leaderboard.boards(records, self.assignment, names)
@@ -246,7 +247,16 @@ def joined(previous: dict, partial: Report) -> Report:
     ]
     notes += [f"regrading failed: {partial.error}"] if partial.error else []
     notes += [note for note in partial.notes + earlier["notes"] if note not in notes]
-    return Report(partial.submission, partial.assignment, tests, notes, None, partial.seconds, partial.notebook)
+    return Report(
+        partial.submission,
+        partial.assignment,
+        tests,
+        notes,
+        None,
+        partial.seconds,
+        partial.notebook,
+        language=partial.language,
+    )
 
 
 # ----------------------------------------------------------------- the run
@@ -310,8 +320,11 @@ def _exclusive(out: Path):
         yield
 
 
-def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool = False, stream=None) -> Summary:
-    """Grade every changed submission of ``cohort`` on ``pool`` (a local pool of ``workers`` by default).
+def grade_all(
+    cohort: Cohort, pool=None, workers: int | None = None, force: bool = False, stream=None, language: str = "en"
+) -> Summary:
+    """Grade every changed submission of ``cohort`` on ``pool`` (a local pool of ``workers`` by default);
+    the cohort report (report.html) in ``language``, each student's feedback page in their report's.
 
     Raises WorkerUnfit, before grading anything, when a worker cannot sandbox student code or runs other
     grading code, and CohortBusy when another run is grading the same results folder. An interruption
@@ -355,7 +368,7 @@ def grade_all(cohort: Cohort, pool=None, workers: int | None = None, force: bool
                         flush=True,
                     )
                 _run(cohort, pool, todo, stream, outcomes)
-            cohort.summarise([o.record for o in outcomes if o.record])
+            cohort.summarise([o.record for o in outcomes if o.record], language=language)
         except KeyboardInterrupt:
             interrupted = True
             print(

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from autograder import i18n
 from autograder.course.export import csv_text
-from autograder.course.feedback import _e, _page, _pts  # one page style, one escaping
+from autograder.course.feedback import _e, _h2, _page, _pts, _th  # one page style, one escaping
 from autograder.course.gradebook import CourseGrades
+from autograder.i18n import _
 
 PASS_SHARE = 0.5
 BEHIND_AFTER = 2
@@ -106,22 +108,29 @@ def course_csv(grades: CourseGrades) -> str:
     return buffer.getvalue()
 
 
-def course_html(grades: CourseGrades, reports: Path | None = None) -> str:
-    """The page. ``reports``: the folder of the assignments' grade-all results (grades/), to link each
-    assignment's cohort report that exists there."""
-    title = "Course report"
+def course_html(grades: CourseGrades, reports: Path | None = None, language: str = "en") -> str:
+    """The page, its texts in ``language``. ``reports``: the folder of the assignments' grade-all results
+    (grades/), to link each assignment's cohort report that exists there."""
+    with i18n.using(language):
+        return _course_html(grades, reports)
+
+
+def _course_html(grades: CourseGrades, reports: Path | None) -> str:
+    title = _("Course report")
     stats = assignment_stats(grades)
     behind = falling_behind(grades)
-    body = [
-        f"<h1>{_e(title)}</h1>",
-        f"<p>{len(grades.students)} students, {len(grades.assignments)} assignments, from nbgrader's gradebook "
-        "(scores after late penalties, manual grades included).</p>",
-        f"<p class=meta>A score passes at {PASS_SHARE:.0%} of the points or more. Falling behind: "
-        f"{BEHIND_AFTER} or more assignments missing or under {PASS_SHARE:.0%}.</p>",
-    ]
-    body.append("<h2>Falling behind</h2>")
+    counts = _(
+        "{students} students, {assignments} assignments, from nbgrader's gradebook (scores after late penalties, "
+        "manual grades included)."
+    ).format(students=len(grades.students), assignments=len(grades.assignments))
+    rules = _(
+        "A score passes at {share:.0%} of the points or more. Falling behind: {after} or more assignments missing "
+        "or under {share:.0%}."
+    ).format(share=PASS_SHARE, after=BEHIND_AFTER)
+    body = [f"<h1>{_e(title)}</h1>", f"<p>{counts}</p>", f"<p class=meta>{rules}</p>"]
+    body.append(_h2(_("Falling behind")))
     if behind:
-        body.append("<table><tr><th>student</th><th>missing</th><th>under half</th></tr>")
+        body.append("<table><tr>" + _th(_("student")) + _th(_("missing")) + _th(_("under half")) + "</tr>")
         for b in behind:
             body.append(
                 f"<tr class=low><td>{_e(b.student)}</td><td>{_e(', '.join(b.missing) or '–')}</td>"
@@ -129,12 +138,17 @@ def course_html(grades: CourseGrades, reports: Path | None = None) -> str:
             )
         body.append("</table>")
     else:
-        body.append("<p>Nobody.</p>")
+        body.append("<p>" + _("Nobody.") + "</p>")
 
     body.append(
-        "<h2>Assignments</h2><table><tr><th>assignment</th><th class=num>submitted</th>"
-        "<th class=num>mean (submitted)</th><th class=num>pass rate (submitted)</th>"
-        "<th class=num>pass rate (all students)</th></tr>"
+        _h2(_("Assignments"))
+        + "<table><tr>"
+        + _th(_("assignment"))
+        + _th(_("submitted"), num=True)
+        + _th(_("mean (submitted)"), num=True)
+        + _th(_("pass rate (submitted)"), num=True)
+        + _th(_("pass rate (all students)"), num=True)
+        + "</tr>"
     )
     for st in stats:
         name = _e(st.assignment)
@@ -150,10 +164,14 @@ def course_html(grades: CourseGrades, reports: Path | None = None) -> str:
     body.append("</table>")
 
     body.append(
-        "<h2>Students</h2><p class=meta>Points per assignment; – is no submission; red is under half.</p>"
-        "<table><tr><th>student</th>"
+        _h2(_("Students"))
+        + "<p class=meta>"
+        + _("Points per assignment; – is no submission; red is under half.")
+        + "</p><table><tr>"
+        + _th(_("student"))
         + "".join(f"<th class=num>{_e(a)}</th>" for a in grades.assignments)
-        + "<th class=num>total</th></tr>"
+        + _th(_("total"), num=True)
+        + "</tr>"
     )
     total_max = sum(grades.max_scores.values())
     for s in grades.students:

@@ -42,6 +42,8 @@ def grader_fingerprint(assignment: str, options: Options) -> str:
     digest = hashlib.sha256(code_fingerprint().encode())
     _digest_files(digest, [repair.source_path(assignment)], REPO_ROOT)
     digest.update(repr((options.quick, options.sandbox, options.limits)).encode())
+    if options.lang:  # messages in one language for all: a grading in another is not this one
+        digest.update(f"lang={options.lang}".encode())
     return digest.hexdigest()
 
 

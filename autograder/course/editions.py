@@ -97,16 +97,24 @@ def edition(notebook, translation: dict):
     return built
 
 
-README_HEADER = "<!-- translated from README.md, sha256 {digest} -->"
+TRANSLATED_HEADER = "<!-- translated from {name}, sha256 {digest} -->"
+# The documents with a translation beside them (README.ja.md, docs/STUDENT.ja.md), by the English one's path.
+DOCUMENTS = ("README.md", "docs/STUDENT.md")
 
 
-def readme_drift(english: bytes, translated: str) -> list[str]:
-    """What is out of step between README.md and a translation of it (README.<lang>.md): its first line
-    records the SHA-256 of the English it translates, and it keeps every code block and code span."""
+def document_translation(name: str, lang: str) -> Path:
+    english = REPO_ROOT / name
+    return english.with_name(f"{english.stem}.{lang}{english.suffix}")
+
+
+def document_drift(english: bytes, translated: str, name: str = "README.md") -> list[str]:
+    """What is out of step between an English document and a translation of it (README.<lang>.md beside
+    README.md): its first line records the SHA-256 of the English it translates, and it keeps every code
+    block and code span."""
     problems = []
-    header = README_HEADER.format(digest=hashlib.sha256(english).hexdigest())
+    header = TRANSLATED_HEADER.format(name=name, digest=hashlib.sha256(english).hexdigest())
     if translated.splitlines()[:1] != [header]:
-        problems.append(f"its first line is not {header!r}: README.md changed since it was translated")
+        problems.append(f"its first line is not {header!r}: {name} changed since it was translated")
     text = english.decode("utf-8")
     for block in re.findall(r"```.*?```", text, flags=re.S):
         if block not in translated:

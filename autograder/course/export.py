@@ -19,6 +19,7 @@ def report_dict(report: Report) -> dict:
         "seconds": round(report.seconds, 2),
         "score": report.score,
         "max_score": report.max_score,
+        "language": report.language,
     }
 
 

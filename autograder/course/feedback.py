@@ -23,13 +23,17 @@ import statistics
 from collections import Counter
 from urllib.parse import quote
 
+from autograder import i18n
 from autograder.course import items as item_analysis
+from autograder.i18n import N_, _
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PLOTS = 20  # a loop of plt.show() must not make a 500-image page
 MAX_PLOT_BYTES = 2 * 1024 * 1024
 STATUSES = ("passed", "failed", "error", "timeout")
 LOW_PASS_RATE = 0.5  # exercises at or below it are highlighted on the cohort page
+# A test's status as a page shows it, translated there: _(STATUS_WORDS[status]).
+STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout")}
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CSS = """
@@ -91,30 +95,48 @@ def _png(output) -> bytes | None:
     return png if png.startswith(PNG_SIGNATURE) and len(png) <= MAX_PLOT_BYTES else None
 
 
-def student_html(record: dict, notebook=None) -> str:
+def student_html(record: dict, notebook=None, language: str | None = None) -> str:
     """The student's feedback page: score per exercise, messages, training results, notes, plots.
 
     Only each test's ``output`` is shown: ``detail`` is the instructor's view and may
-    hold hidden inputs.
+    hold hidden inputs. The page is in ``language`` (the graded report's, ``Report.language``);
+    without it, in the language the record's report names, else in the current one.
     """
+    if language is None:
+        named = _report(record).get("language")
+        language = named if named in i18n.LANGUAGES else None
+    with i18n.using(language):
+        return _student_html(record, notebook)
+
+
+def _student_html(record: dict, notebook) -> str:
     report = _report(record)
     tests = _tests(report)
     score, max_score = _totals(report)
     student, assignment, mode = (_text(record.get(key)) for key in ("student", "assignment", "mode"))
-    title = f"{student}: {assignment}, {_pts(score)} / {_pts(max_score)} points ({mode} mode)"
+    title = _("{student}: {assignment}, {score} / {max_score} points ({mode} mode)").format(
+        student=student, assignment=assignment, score=_pts(score), max_score=_pts(max_score), mode=mode
+    )
     body = [f"<h1>{_e(title)}</h1>"]
     if record.get("graded_at"):
-        body.append(f'<p class="meta">Graded {_e(record["graded_at"])}.</p>')
+        body.append('<p class="meta">' + _("Graded {when}.").format(when=_e(record["graded_at"])) + "</p>")
     if report.get("error") or not report:
-        reason = report.get("error") or "no grading report was stored for this submission"
+        reason = report.get("error") or _("no grading report was stored for this submission")
         body.append(
-            f'<div class="box"><strong>This submission could not be graded.</strong><pre>{_e(reason)}</pre></div>'
+            '<div class="box"><strong>'
+            + _("This submission could not be graded.")
+            + f"</strong><pre>{_e(reason)}</pre></div>"
         )
 
     if tests:
         body.append(
-            "<h2>Score per exercise</h2><table><tr><th>exercise</th><th class=num>points</th>"
-            "<th>status</th><th class=num>cases passed</th></tr>"
+            _h2(_("Score per exercise"))
+            + "<table><tr>"
+            + _th(_("exercise"))
+            + _th(_("points"), num=True)
+            + _th(_("status"))
+            + _th(_("cases passed"), num=True)
+            + "</tr>"
         )
         for t in tests:
             body.append(
@@ -123,13 +145,15 @@ def student_html(record: dict, notebook=None) -> str:
                 f"{_status_cell(t.get('status'))}<td class=num>{_cases(t)}</td></tr>"
             )
         body.append(
-            f"<tr><th>total</th><th class=num>{_pts(score)} / {_pts(max_score)}</th><th></th><th></th></tr></table>"
+            "<tr>"
+            + _th(_("total"))
+            + f"<th class=num>{_pts(score)} / {_pts(max_score)}</th><th></th><th></th></tr></table>"
         )
-        body.append("<h2>Messages</h2>")
+        body.append(_h2(_("Messages")))
         for t in tests:
             body.append(
                 f'<h3>{_e(t.get("function"))} <span class="{_status_class(t.get("status"))}">'
-                f"({_e(t.get('status'))})</span></h3>"
+                f"({_e(_status_word(t.get('status')))})</span></h3>"
             )
             if t.get("output"):
                 body.append(f"<pre>{_e(t['output'])}</pre>")
@@ -138,19 +162,19 @@ def student_html(record: dict, notebook=None) -> str:
 
     notes = [n for n in report.get("notes") or [] if n]
     if notes:
-        body.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+        body.append(_h2(_("Notes")) + "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
 
     images = plots(notebook)
     if images:
-        body.append(
-            f"<h2>Your plots</h2><p class=meta>Cells are counted from the top of the graded notebook, "
-            f"starting at 1, markdown cells included; at most {MAX_PLOTS} plots are shown.</p>"
-        )
+        explained = _(
+            "Cells are counted from the top of the graded notebook, starting at 1, markdown cells included; "
+            "at most {count} plots are shown."
+        ).format(count=MAX_PLOTS)
+        body.append(_h2(_("Your plots")) + f"<p class=meta>{explained}</p>")
         for index, png in images:
-            body.append(
-                f'<figure><img src="{_data_uri(png)}" alt="plot from cell {index + 1}">'
-                f"<figcaption>Cell {index + 1}</figcaption></figure>"
-            )
+            alt = _e(_("plot from cell {number}").format(number=index + 1))
+            caption = _("Cell {number}").format(number=index + 1)
+            body.append(f'<figure><img src="{_data_uri(png)}" alt="{alt}"><figcaption>{caption}</figcaption></figure>')
     return _page(title, body)
 
 
@@ -167,34 +191,51 @@ def _training(figures: dict) -> str:
         )
         if floor is not None and share is not None
     ]
-    text = f"{accuracy:.4f} reached" if accuracy is not None else "No accuracy was measured"
-    text += f" on the {split} split"
-    if target is not None:
-        text += f", target {target:.2f}"
-    if figures.get("mode"):
-        text += f" ({_text(figures['mode'])} mode)"
-    text += "."
+    # One sentence per case, the mode a parenthesis at its end: the translator orders the words.
+    mode = _(" ({mode} mode)").format(mode=_text(figures["mode"])) if figures.get("mode") else ""
+    if accuracy is not None and target is not None:
+        text = _("{accuracy:.4f} reached on the {split} split, target {target:.2f}{mode}.").format(
+            accuracy=accuracy, split=split, target=target, mode=mode
+        )
+    elif accuracy is not None:
+        text = _("{accuracy:.4f} reached on the {split} split{mode}.").format(accuracy=accuracy, split=split, mode=mode)
+    elif target is not None:
+        text = _("No accuracy was measured on the {split} split, target {target:.2f}{mode}.").format(
+            split=split, target=target, mode=mode
+        )
+    else:
+        text = _("No accuracy was measured on the {split} split{mode}.").format(split=split, mode=mode)
     if tiers:
-        text += " Partial points: " + ", ".join(f"{share:.0%} from {floor:.2f}" for floor, share in tiers) + "."
+        text += _(" Partial points: {tiers}.").format(
+            tiers=_(", ").join(
+                _("{share:.0%} from {floor:.2f}").format(share=share, floor=floor) for floor, share in tiers
+            )
+        )
     bar = ['<div class="meter">']
     if accuracy is not None:
         bar.append(f'<div class="fill" style="width:{_percent(accuracy)}"></div>')
-    bar += [f'<div class="mark tier" style="left:{_percent(floor)}"></div>' for floor, _ in tiers]
+    bar += [f'<div class="mark tier" style="left:{_percent(floor)}"></div>' for floor, _share in tiers]
     if target is not None:
         bar.append(f'<div class="mark" style="left:{_percent(target)}"></div>')
     bar.append("</div>")
     return f"<p>{_e(text)}</p>" + "".join(bar)
 
 
-def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html") -> str:
+def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html", language: str = "en") -> str:
     """The instructor's page for one assignment: statistics, a score histogram, exercises
     hardest first, and one row per student linking to their feedback page: ``link`` with the
     URL-quoted student id in place of ``{}``, relative to the cohort page (the default is the
-    layout autograder.course.cohort writes).
+    layout autograder.course.cohort writes). Its texts are in ``language`` (the charts' labels
+    stay English: the charts' font may have no glyphs for another script).
 
     Records whose report has an ``error`` are listed as not gradable and left out of every
     statistic: a submission that never ran says nothing about which exercise was hard.
     """
+    with i18n.using(language):
+        return _cohort_html(records, assignment, link)
+
+
+def _cohort_html(records, assignment: str, link: str) -> str:
     records = list(records)
     graded = [r for r in records if _gradable(r)]
     failed = [r for r in records if not _gradable(r)]
@@ -203,63 +244,75 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
     max_score = max_scores.most_common(1)[0][0] if max_scores else None
     modes = sorted({_text(r.get("mode")) for r in records})
 
-    title = f"{assignment}: cohort report"
+    title = _("{assignment}: cohort report").format(assignment=assignment)
+    if len(modes) == 1:
+        counts = _("{graded} graded, {failed} not gradable; mode {modes}.")
+    else:
+        counts = _("{graded} graded, {failed} not gradable; modes {modes}.")
     body = [
         f"<h1>{_e(title)}</h1>",
-        f"<p>{len(graded)} graded, {len(failed)} not gradable; "
-        f"{'mode' if len(modes) == 1 else 'modes'} {_e(', '.join(modes))}.</p>",
+        f"<p>{counts.format(graded=len(graded), failed=len(failed), modes=_e(', '.join(modes)))}</p>",
     ]
     if len(modes) > 1:
-        body.append(
-            '<p class="box">The records mix grading modes, whose training targets differ: '
-            "their scores are not comparable.</p>"
-        )
+        mixed = _("The records mix grading modes, whose training targets differ: their scores are not comparable.")
+        body.append(f'<p class="box">{mixed}</p>')
     if len(set(max_scores)) > 1:
-        body.append(
-            '<p class="box">The records disagree on the maximum score ('
-            + _e(", ".join(_pts(m) for m in sorted(max_scores)))
-            + "); the most common one is used.</p>"
+        disagree = _("The records disagree on the maximum score ({scores}); the most common one is used.").format(
+            scores=_e(", ".join(_pts(m) for m in sorted(max_scores)))
         )
-    body.append(
-        f"<p class=meta>Mean, median, histogram and pass rates count the {len(graded)} graded "
-        "submissions only; those that could not be graded are listed below and left out.</p>"
-    )
+        body.append(f'<p class="box">{disagree}</p>')
+    counted = _(
+        "Mean, median, histogram and pass rates count the {count} graded submissions only; those that could not "
+        "be graded are listed below and left out."
+    ).format(count=len(graded))
+    body.append(f"<p class=meta>{counted}</p>")
     if scores:
-        body.append(
-            f"<p>Mean score <strong>{statistics.mean(scores):.2f}</strong>, median "
-            f"<strong>{_pts(statistics.median(scores))}</strong>, out of {_pts(max_score)}.</p>"
+        mean = _("Mean score {mean}, median {median}, out of {max_score}.").format(
+            mean=f"<strong>{statistics.mean(scores):.2f}</strong>",
+            median=f"<strong>{_pts(statistics.median(scores))}</strong>",
+            max_score=_pts(max_score),
         )
-        body.append(f'<img src="{_data_uri(_histogram(scores, max_score))}" alt="histogram of the scores">')
+        body.append(f"<p>{mean}</p>")
+        alt = _e(_("histogram of the scores"))
+        body.append(f'<img src="{_data_uri(_histogram(scores, max_score))}" alt="{alt}">')
 
     analysis = item_analysis.analyse(records, assignment)
     body += _reteach(analysis)
 
     if failed:
-        body.append("<h2>Not gradable</h2><table><tr><th>student</th><th>reason</th></tr>")
+        body.append(_h2(_("Not gradable")) + "<table><tr>" + _th(_("student")) + _th(_("reason")) + "</tr>")
         for r in sorted(failed, key=_student):
-            reason = _report(r).get("error") or "no grading report was stored"
+            reason = _report(r).get("error") or _("no grading report was stored")
             body.append(f"<tr><td>{_e(_student(r))}</td><td><pre>{_e(reason)}</pre></td></tr>")
         body.append("</table>")
 
     rows = _exercise_stats(graded)
     if rows:
+        explained = _(
+            "Pass rate: the share of graded students whose test passed (full points). Rows at or under {rate:.0%} "
+            "are highlighted."
+        ).format(rate=LOW_PASS_RATE)
+        body.append(_h2(_("Exercises, hardest first")) + f"<p class=meta>{explained}</p>")
         body.append(
-            "<h2>Exercises, hardest first</h2><p class=meta>Pass rate: the share of graded students "
-            f"whose test passed (full points). Rows at or under {LOW_PASS_RATE:.0%} are highlighted.</p>"
-        )
-        body.append(
-            "<table><tr><th>exercise</th><th>grade cell</th><th class=num>pass rate</th>"
-            "<th class=num>mean points</th><th>most common failure</th></tr>"
+            "<table><tr>"
+            + _th(_("exercise"))
+            + _th(_("grade cell"))
+            + _th(_("pass rate"), num=True)
+            + _th(_("mean points"), num=True)
+            + _th(_("most common failure"))
+            + "</tr>"
         )
         cases = {e.grade_id: e.cases for e in analysis.exercises}
         for s in rows:
             low = ' class="low"' if s["rate"] <= LOW_PASS_RATE else ""
             top = cases.get(s["grade_id"]) or []
             if top and top[0].case != item_analysis.NO_CASE:
-                failure = f'"{top[0].label}": {top[0].words} ({top[0].count})'
+                failure = _('"{label}": {words} ({count})').format(
+                    label=_(top[0].label), words=top[0].words, count=top[0].count
+                )
             else:
                 failure = s["failures"].most_common(1)
-                failure = f"{failure[0][0]} ({failure[0][1]})" if failure else "none"
+                failure = f"{_status_word(failure[0][0])} ({failure[0][1]})" if failure else _("none")
             body.append(
                 f"<tr{low}><td>{_e(s['function'])}</td><td>{_e(s['grade_id'])}</td>"
                 f"<td class=num>{s['rate']:.0%} ({s['passed']}/{s['n']})</td>"
@@ -267,20 +320,28 @@ def cohort_html(records, assignment: str, link: str = "students/{}/feedback.html
                 f"<td>{_e(failure)}</td></tr>"
             )
         body.append("</table>")
-        body.append(f'<img src="{_data_uri(_pass_rate_chart(rows))}" alt="pass rate per exercise">')
+        alt = _e(_("pass rate per exercise"))
+        body.append(f'<img src="{_data_uri(_pass_rate_chart(rows))}" alt="{alt}">')
     body += _failing_cases(analysis)
 
     body.append(
-        "<h2>Students</h2><table><tr><th>student</th><th class=num>score</th><th class=num>max</th><th>status</th></tr>"
+        _h2(_("Students"))
+        + "<table><tr>"
+        + _th(_("student"))
+        + _th(_("score"), num=True)
+        + _th(_("max"), num=True)
+        + _th(_("status"))
+        + "</tr>"
     )
     for r in sorted(records, key=_student):
         ok = _gradable(r)
         score, most = _totals(_report(r))
         href = link.format(quote(_student(r), safe=""))
+        state = _("graded") if ok else _("not gradable")
         body.append(
             f'<tr><td><a href="{_e(href)}">{_e(_student(r))}</a></td>'
             f"<td class=num>{_pts(score) if ok else '–'}</td><td class=num>{_pts(most)}</td>"
-            f"<td>{'graded' if ok else 'not gradable'}</td></tr>"
+            f"<td>{state}</td></tr>"
         )
     body.append("</table>")
     return _page(title, body)
@@ -291,17 +352,24 @@ def _reteach(analysis) -> list[str]:
     mistakes = analysis.reteach(3)
     if not mistakes:
         return []
-    out = [
-        "<h2>What to reteach</h2><p class=meta>The mistakes most students made: an exercise and a kind of "
-        "failure, counted once per student over all its cases. Unwritten exercises are not counted here.</p><ol>"
-    ]
+    explained = _(
+        "The mistakes most students made: an exercise and a kind of failure, counted once per student over all "
+        "its cases. Unwritten exercises are not counted here."
+    )
+    out = [_h2(_("What to reteach")) + f"<p class=meta>{explained}</p><ol>"]
     for m in mistakes:
-        cases = ", ".join(f"{_case_label(i)} ({i.count})" for i in m.cases[:4])
-        more = f", and {len(m.cases) - 4} more" if len(m.cases) > 4 else ""
+        cases = _e(_(", ").join(f"{_case_label(i)} ({i.count})" for i in m.cases[:4]))
+        if len(m.cases) > 4:
+            cases = _("(cases: {cases}, and {more} more)").format(cases=cases, more=len(m.cases) - 4)
+        else:
+            cases = _("(cases: {cases})").format(cases=cases)
+        students = _("{mistake}, {count} of {graded} students").format(
+            mistake=f"<strong>{_e(m.function)}: {_e(m.words)}</strong>", count=m.count, graded=analysis.graded
+        )
+        hint = _("Hint they got: {hint}").format(hint=_e(m.hint)) if m.hint else ""
         out.append(
-            f"<li><strong>{_e(m.function)}: {_e(m.words)}</strong>, {m.count} of {analysis.graded} students"
-            f" <span class=meta>(cases: {_e(cases + more)})</span>"
-            + (f"<br><span class=meta>Hint they got: {_e(m.hint)}</span>" if m.hint else "")
+            f"<li>{students} <span class=meta>{cases}</span>"
+            + (f"<br><span class=meta>{hint}</span>" if m.hint else "")
             + "</li>"
         )
     out.append("</ol>")
@@ -309,9 +377,12 @@ def _reteach(analysis) -> list[str]:
 
 
 def _case_label(item) -> str:
+    # A case's label is an exercise's text, in the catalogue (as is items.py's label of no case).
     if item.case == item_analysis.NO_CASE:
-        return item.label
-    return f'"{item.label}"' + (" (hidden)" if item.hidden else "")
+        return _(item.label)
+    if item.hidden:
+        return _('"{label}" (hidden)').format(label=_(item.label))
+    return _('"{label}"').format(label=_(item.label))
 
 
 def _failing_cases(analysis) -> list[str]:
@@ -320,16 +391,23 @@ def _failing_cases(analysis) -> list[str]:
     exercises = [e for e in analysis.exercises if e.cases]
     if not exercises:
         return []
-    out = [
-        "<h2>Failing cases per exercise</h2><p class=meta>Each case that students failed, most failed "
-        "first, with the kind of failure and the hint the grader gives for it. A student counts once per "
-        "case and kind. Hidden cases show their label, never their input. Also in items.csv.</p>"
-    ]
+    explained = _(
+        "Each case that students failed, most failed first, with the kind of failure and the hint the grader "
+        "gives for it. A student counts once per case and kind. Hidden cases show their label, never their "
+        "input. Also in items.csv."
+    )
+    out = [_h2(_("Failing cases per exercise")) + f"<p class=meta>{explained}</p>"]
     for e in exercises:
+        failed = _("({failed} of {graded} students failed it)").format(failed=len(e.failed), graded=e.graded)
         out.append(
-            f"<h3>{_e(e.function)} <span class=meta>({len(e.failed)} of {e.graded} students failed it)</span></h3>"
-            "<table><tr><th>case</th><th>failure</th><th class=num>students</th><th>hint</th>"
-            "<th>who</th></tr>"
+            f"<h3>{_e(e.function)} <span class=meta>{failed}</span></h3>"
+            + "<table><tr>"
+            + _th(_("case"))
+            + _th(_("failure"))
+            + _th(_("students"), num=True)
+            + _th(_("hint"))
+            + _th(_("who"))
+            + "</tr>"
         )
         for item in e.cases:
             out.append(
@@ -413,12 +491,23 @@ def _figure_png(fig) -> bytes:
 
 
 def _page(title: str, body: list[str]) -> str:
+    """A whole page, its ``lang`` the language its texts are made in now."""
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{i18n.language()}"><head><meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
+
+
+def _h2(text: str) -> str:
+    """A heading of the page's own text (a message, not escaped: no student writes it)."""
+    return f"<h2>{text}</h2>"
+
+
+def _th(text: str, num: bool = False) -> str:
+    """A column's header, of the page's own text (not escaped, as ``_h2``)."""
+    return f"<th class=num>{text}</th>" if num else f"<th>{text}</th>"
 
 
 def _e(value) -> str:
@@ -483,8 +572,13 @@ def _status_class(status) -> str:
     return status if status in STATUSES else "other"
 
 
+def _status_word(status) -> str:
+    """A test's status in words: a known one translated, any other as the record has it."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else _text(status)
+
+
 def _status_cell(status) -> str:
-    return f'<td class="{_status_class(status)}">{_e(status)}</td>'
+    return f'<td class="{_status_class(status)}">{_e(_status_word(status))}</td>'
 
 
 def _cases(test: dict) -> str:

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 
 from autograder.checks import KIND_WORDS, CaseFailure
 from autograder.course.export import csv_text
+from autograder.i18n import N_, _
 
 NOT_A_MISTAKE = frozenset({"unimplemented"})  # kinds left out of "what to reteach"
 NO_CASE = -1  # the case index of a failure the record has no case detail for (see ``_failures``)
+# The label of such a failure: translated where it is shown, _(NO_CASE_LABEL), as a case's label is.
+NO_CASE_LABEL = N_("(no case detail: the function was not judged case by case)")
 
 
 class _Failing:
@@ -46,7 +49,8 @@ class _Failing:
 
     @property
     def words(self) -> str:
-        return KIND_WORDS.get(self.kind, self.kind)
+        """The kind in words, in the current language (a kind the words do not know, as it is)."""
+        return _(KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else self.kind
 
 
 @dataclass
@@ -201,5 +205,5 @@ def _failures(test: dict) -> list[CaseFailure]:
             found.append(CaseFailure(case, label, hidden is True, kind, hint if isinstance(hint, str) else ""))
     if not found:
         status = str(test.get("status"))
-        found.append(CaseFailure(NO_CASE, "(no case detail: the function was not judged case by case)", False, status))
+        found.append(CaseFailure(NO_CASE, NO_CASE_LABEL, False, status))
     return found

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
+from autograder import i18n
+from autograder.i18n import _
 from autograder.judge.results import TestResult
 
 
@@ -21,15 +23,21 @@ class Report:
     notebook: object = field(default=None, repr=False, compare=False)
     # Functions this grading left out (``--only``): they have no test here, and keep any earlier score.
     not_graded: list[str] = field(default_factory=list)
+    # The language of its messages and feedback page (autograder.i18n.LANGUAGES): the submitted edition's, or --lang.
+    language: str = "en"
 
     @property
     def partial_note(self) -> str | None:
         if not self.not_graded:
             return None
-        graded = ", ".join(t["function"] for t in self.tests)
-        return (
-            f"only {graded} {'was' if len(self.tests) == 1 else 'were'} graded (--only); not graded this "
-            f"time: {', '.join(self.not_graded)}"
+        graded = _(", ").join(t["function"] for t in self.tests)
+        not_graded = _(", ").join(self.not_graded)
+        if len(self.tests) == 1:
+            return _("only {graded} was graded (--only); not graded this time: {not_graded}").format(
+                graded=graded, not_graded=not_graded
+            )
+        return _("only {graded} were graded (--only); not graded this time: {not_graded}").format(
+            graded=graded, not_graded=not_graded
         )
 
     @property
@@ -42,6 +50,10 @@ class Report:
 
     def gradescope(self) -> dict:
         """Gradescope's results.json; ``output`` never holds hidden inputs or answers."""
+        with i18n.using(self.language):
+            return self._gradescope()
+
+    def _gradescope(self) -> dict:
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -64,16 +76,26 @@ class Report:
         }
 
     def table(self, detail: bool = False) -> str:
+        """The report as text, in its language."""
+        with i18n.using(self.language):
+            return self._table(detail)
+
+    def _table(self, detail: bool) -> str:
         lines = [
-            f"{self.submission} [{self.assignment or 'unknown assignment'}]: "
-            f"{self.score:g} / {self.max_score:g} points ({self.seconds:.1f} s)"
+            _("{submission} [{assignment}]: {score:g} / {max_score:g} points ({seconds:.1f} s)").format(
+                submission=self.submission,
+                assignment=self.assignment or _("unknown assignment"),
+                score=self.score,
+                max_score=self.max_score,
+                seconds=self.seconds,
+            )
         ]
         if self.error:
-            lines.append(f"  ERROR: {self.error}")
+            lines.append("  " + _("ERROR: {error}").format(error=self.error))
         if self.not_graded:
-            lines.append(f"  note: {self.partial_note}")
+            lines.append("  " + _("note: {note}").format(note=self.partial_note))
         for note in self.notes:
-            lines.append(f"  note: {note}")
+            lines.append("  " + _("note: {note}").format(note=note))
         width = max([len(t["grade_id"]) for t in self.tests] + [10])
         for t in self.tests:
             head = f"  {t['grade_id']:<{width}}  {t['score']:>4g}/{t['max_score']:<4g} {t['status']:<8} "
@@ -87,8 +109,16 @@ class Report:
 
 
 def unscored(
-    submission: str, assignment: str | None, cells, error: str, seconds: float, not_graded: list[str] | None = None
+    submission: str,
+    assignment: str | None,
+    cells,
+    error: str,
+    seconds: float,
+    not_graded: list[str] | None = None,
+    language: str = "en",
 ) -> Report:
     """A submission that could not be run at all: every test listed, each at 0, with the cause."""
     tests = [TestResult.zero(c, error).to_dict() for c in cells]
-    return Report(submission, assignment, tests, [], error, seconds, not_graded=list(not_graded or []))
+    return Report(
+        submission, assignment, tests, [], error, seconds, not_graded=list(not_graded or []), language=language
+    )

@@ -10,8 +10,11 @@
   (``public/<assignment>.npz``, built here from the exercises) and the
   release notebooks (for ``workbook-check`` to compare with); and the
   course's JupyterLab settings, installed as ``share/jupyter/lab/settings/overrides.json``;
-- ``notebooks/<assignment>.ipynb``: the release notebooks to work in;
-- ``STUDENT.md`` (from docs/STUDENT.md).
+  The package carries the messages' translations (kernel/locale), so the checks answer in the language
+  of the notebook they run in;
+- ``notebooks/<assignment>.ipynb``: the release notebooks to work in, and ``notebooks-ja/``, their Japanese
+  edition (release-ja/, autograder/course/editions.py);
+- ``STUDENT.md`` (from docs/STUDENT.md) and ``STUDENT.ja.md`` (docs/STUDENT.ja.md).
 
 The judge, the exercises (hidden cases, references), the grader's host
 code, the caller and the course tools stay behind. tests/test_student_kit.py
@@ -31,8 +34,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from autograder import backbone
-from autograder.course import leak_scan
+from autograder import backbone, i18n
+from autograder.course import editions, leak_scan, messages
 from autograder.course.release import release_path
 from autograder.data import MANIFEST_PATH, REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
@@ -51,6 +54,7 @@ KIT_MODULES = (
     "checks",
     "data",
     "drawing",
+    "i18n",
     "probe",
     "public_cases",
     "public_checks",
@@ -111,7 +115,7 @@ packages = ["autograder", "autograder.public", "autograder.student", "autograder
 "share/jupyter/lab/settings" = ["jupyterlab/overrides.json"]
 
 [tool.setuptools.package-data]
-autograder = ["manifest.json", "*.pt"]
+autograder = ["manifest.json", "*.pt", "locale/*/LC_MESSAGES/*.po"]
 "autograder.public" = ["*.npz"]
 "autograder.student.releases" = ["*.ipynb"]
 """
@@ -128,6 +132,8 @@ def stage(folder: Path, assignments: list[str], version: str) -> Path:
     for module in ("__init__", "check"):
         shutil.copyfile(STUDENT / f"{module}.py", package / "student" / f"{module}.py")
     shutil.copyfile(MANIFEST_PATH, package / "manifest.json")
+    for lang in i18n.LANGUAGES[1:]:  # the messages' translations, without the hidden cases' labels
+        messages.write_kit_catalogue(lang, package / i18n.po_path(lang).relative_to(i18n.LOCALE.parent))
     shutil.copyfile(backbone.verified_checkpoint(), package / backbone.CHECKPOINT)  # lesson 08's pretrained network
     (folder / "jupyterlab").mkdir()
     shutil.copyfile(LAB_SETTINGS, folder / "jupyterlab" / "overrides.json")
@@ -157,7 +163,15 @@ def build(dist: Path, assignments: list[str] | None = None) -> Path:
         )
     for assignment in assignments:
         shutil.copyfile(release_path(assignment), dist / "notebooks" / f"{assignment}.ipynb")
-    shutil.copyfile(REPO_ROOT / "docs" / "STUDENT.md", dist / "STUDENT.md")
+        for lang in editions.LANGUAGES:  # the same notebook in another language: only its prose differs
+            (dist / f"notebooks-{lang}").mkdir(exist_ok=True)
+            shutil.copyfile(
+                editions.release_edition_path(assignment, lang), dist / f"notebooks-{lang}" / f"{assignment}.ipynb"
+            )
+    for name in editions.DOCUMENTS[1:]:  # docs/STUDENT.md and its translations
+        for lang in ("", *editions.LANGUAGES):
+            source = editions.document_translation(name, lang) if lang else REPO_ROOT / name
+            shutil.copyfile(source, dist / source.name)
     (wheel,) = dist.glob("*.whl")
     findings = leak_scan.scan([dist], leak_scan.needles())
     if findings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from dataclasses import replace
@@ -15,6 +16,8 @@ from autograder.judge.results import TestResult
 from autograder.course.report import Report, unscored
 from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.host.sandbox import make as make_sandbox
+from autograder import i18n
+from autograder.i18n import _
 from autograder.targets import KERNEL_ENV, QUICK_ENV, grading_device
 
 __all__ = ["grade", "find_notebook", "select", "Limits", "SandboxUnavailable"]
@@ -100,8 +103,11 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
         if len(candidates) == 1 and (assignment or submission.name in known):
             return candidates[0], assignment or submission.name
         raise repair.NotANotebook(
-            f"{submission} holds no notebook of a known assignment "
-            f"(found: {', '.join(p.name for p in candidates) or 'no .ipynb files'}; known: {', '.join(known)})"
+            _("{submission} holds no notebook of a known assignment (found: {found}; known: {known})").format(
+                submission=submission,
+                found=_(", ").join(p.name for p in candidates) or _("no .ipynb files"),
+                known=_(", ").join(known),
+            )
         )
     chosen = (
         assignment
@@ -110,10 +116,30 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
     )
     if chosen is None:
         raise repair.NotANotebook(
-            f"cannot tell which assignment {submission.name} belongs to: its cells are not those of one "
-            f"assignment; name it after one of {', '.join(known)} or pass --assignment"
+            _(
+                "cannot tell which assignment {name} belongs to: its cells are not those of one "
+                "assignment; name it after one of {known} or pass --assignment"
+            ).format(name=submission.name, known=_(", ").join(known))
         )
     return submission, chosen
+
+
+EDITION_READ_LIMIT = 64 * 1024 * 1024  # bytes of a submitted notebook read to learn its language
+
+
+def edition_of(submission: Path) -> str:
+    """The language of a submitted notebook (its edition's ``workbook.language``; i18n.notebook_language):
+    English when there is no readable notebook, which the grading itself then reports."""
+    submission = Path(submission)
+    try:
+        found = [submission] if not submission.is_dir() else sorted(submission.glob("*.ipynb"))
+        for path in found:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > EDITION_READ_LIMIT:
+                continue
+            return i18n.notebook_language(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    return i18n.SOURCE_LANGUAGE
 
 
 def grade(
@@ -125,6 +151,29 @@ def grade(
     limits: Limits | None = None,
     only=None,
     secret: str | None = None,
+    lang: str | None = None,
+) -> Report:
+    """Grade one notebook (or an nbgrader submission folder holding one), with every message in ``lang``
+    (i18n.LANGUAGES), by default the language of the edition submitted (``edition_of``).
+
+    The rest is ``_grade``'s."""
+    language = i18n.checked(lang) if lang is not None else edition_of(submission)
+    with i18n.using(language):
+        report = _grade(submission, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
+    report.language = language
+    return report
+
+
+def _grade(
+    submission: Path,
+    assignment: str | None,
+    cell_timeout: float | None,
+    quick: bool,
+    sandbox: bool,
+    limits: Limits | None,
+    only,
+    secret: str | None,
+    language: str,
 ) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one).
 
@@ -147,13 +196,17 @@ def grade(
     try:
         path, assignment = find_notebook(submission, assignment)
         if assignment not in repair.assignments():
-            raise repair.NotANotebook(f"unknown assignment {assignment!r}")
+            raise repair.NotANotebook(_("unknown assignment {assignment!r}").format(assignment=assignment))
         try:
             repaired = repair.repair(repair.read(path), assignment)
         except (repair.NotANotebook, OSError):
             raise
         except Exception as error:  # malformed cells: nbformat accepts more than repair can use
-            raise repair.NotANotebook(f"{path.name} has malformed cells ({type(error).__name__}: {error})") from None
+            raise repair.NotANotebook(
+                _("{name} has malformed cells ({error_type}: {error})").format(
+                    name=path.name, error_type=type(error).__name__, error=error
+                )
+            ) from None
     except (repair.NotANotebook, OSError) as error:
         known = assignment in repair.assignments()
         cells = select(assignment, only) if known else []
@@ -161,7 +214,7 @@ def grade(
             str(submission),
             assignment,
             cells,
-            f"not graded: {error}",
+            _("not graded: {error}").format(error=error),
             time.perf_counter() - started,
             not_graded=_not_graded(assignment, cells) if known else [],
         )
@@ -176,7 +229,7 @@ def grade(
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
-    env = {**KERNEL_ENV, QUICK_ENV: "1" if quick else "0"}
+    env = {**KERNEL_ENV, QUICK_ENV: "1" if quick else "0", i18n.ENV: language}  # the kernel's plots and words
     WARM.prestart()  # the judge imports torch while the kernel runs, not after
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         workdir = Path(tmp)
@@ -212,6 +265,7 @@ def grade(
             "outcomes": execution.outcomes,
             "cell_seconds": execution.cell_seconds,
             "device": device,  # which training budget applied (a GPU's or a CPU's)
+            "language": language,  # of the judge's messages
         }
         try:
             tests = run_judge(assignment, results, context)
@@ -220,7 +274,7 @@ def grade(
                 str(submission),
                 assignment,
                 cells,
-                f"grader error, please tell the instructor: {error}",
+                _("grader error, please tell the instructor: {error}").format(error=error),
                 time.perf_counter() - started,
                 not_graded=not_graded,
             )
@@ -228,16 +282,20 @@ def grade(
     scored = {t["grade_id"] for t in tests}
     for cell in cells:
         if cell.grade_id not in scored:
-            tests.append(TestResult.zero(cell, "not scored: the judge left no result for it").to_dict())
+            tests.append(TestResult.zero(cell, _("not scored: the judge left no result for it")).to_dict())
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors + execution.notes
     for exercise in trainings:
-        notes.append(f"{exercise.name} is graded in {exercise.target(quick).describe(device)}")
+        notes.append(
+            _("{name} is graded in {setting}").format(
+                name=exercise.name, setting=exercise.target(quick).describe(device)
+            )
+        )
     if execution.failure:
-        notes.insert(0, f"not every function could be checked: {execution.failure}")
+        notes.insert(0, _("not every function could be checked: {failure}").format(failure=execution.failure))
     if not sandbox:
-        notes.append("graded without the sandbox (--no-sandbox): for trusted work only")
+        notes.append(_("graded without the sandbox (--no-sandbox): for trusted work only"))
     return Report(
         str(submission),
         assignment,

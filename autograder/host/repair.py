@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.data import REPO_ROOT
+from autograder.i18n import _
 
 SOURCE_DIR = REPO_ROOT / "source"
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
@@ -46,11 +47,11 @@ def read_regular_file(path: Path, limit: int = -1) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError:
         if Path(path).is_symlink():
-            raise NotANotebook(f"{path} is a symbolic link, not a file") from None
+            raise NotANotebook(_("{path} is a symbolic link, not a file").format(path=path)) from None
         raise
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotANotebook(f"{path} is not a regular file")
+            raise NotANotebook(_("{path} is not a regular file").format(path=path))
         return handle.read(limit)
 
 
@@ -58,13 +59,17 @@ def read(path: Path):
     try:
         text = read_regular_file(path).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise NotANotebook(f"{path} is not text ({error.reason})") from None
+        raise NotANotebook(_("{path} is not text ({reason})").format(path=path, reason=error.reason)) from None
     if not text.strip():
-        raise NotANotebook(f"{path} is empty")
+        raise NotANotebook(_("{path} is empty").format(path=path))
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises several unrelated types for bad JSON
-        raise NotANotebook(f"{path} is not a Jupyter notebook ({type(error).__name__}: {str(error)[:200]})") from None
+        raise NotANotebook(
+            _("{path} is not a Jupyter notebook ({error_type}: {error})").format(
+                path=path, error_type=type(error).__name__, error=str(error)[:200]
+            )
+        ) from None
 
 
 def nbgrader_meta(cell) -> dict:
@@ -143,14 +148,20 @@ def restore_locked_cells(state: Repair) -> None:
         cid = grade_id(cell)
         if cid in state.locked:
             if cid in state.seen:
-                state.notes.append(f"cell {cid!r} appeared more than once; the copy was dropped")
+                state.notes.append(
+                    _("cell {grade_id!r} appeared more than once; the copy was dropped").format(grade_id=cid)
+                )
                 continue
             if cell.cell_type != state.locked[cid].cell_type:
                 state.notes.append(
-                    f"locked cell {cid!r} was turned into a {cell.cell_type} cell; it was restored from source"
+                    _(
+                        "locked cell {grade_id!r} was turned into a {cell_type} cell; it was restored from source"
+                    ).format(grade_id=cid, cell_type=cell.cell_type)
                 )
             elif strip_hidden_tests(cell.source).strip() != state.locked[cid].source.strip():
-                state.notes.append(f"locked cell {cid!r} was edited; it was restored from source")
+                state.notes.append(
+                    _("locked cell {grade_id!r} was edited; it was restored from source").format(grade_id=cid)
+                )
             cell = copy.deepcopy(state.locked[cid])
         cells.append(cell)
         if cid:
@@ -164,7 +175,9 @@ def retype_solution_cells(state: Repair) -> None:
         cid = grade_id(cell)
         if cid in state.solutions and cell.cell_type != "code":
             state.notes.append(
-                f"solution cell {cid!r} had been turned into a {cell.cell_type} cell; it was run as a code cell"
+                _(
+                    "solution cell {grade_id!r} had been turned into a {cell_type} cell; it was run as a code cell"
+                ).format(grade_id=cid, cell_type=cell.cell_type)
             )
             metadata = copy.deepcopy(cell.get("metadata", {}))
             state.cells[index] = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
@@ -179,7 +192,10 @@ def note_copied_solutions(state: Repair) -> None:
     for cid, count in copies.items():
         if count > 1:
             state.notes.append(
-                f"solution cell {cid!r} appears {count} times; every copy was run, so the last definition counts"
+                _(
+                    "solution cell {grade_id!r} appears {count} times; every copy was run, "
+                    "so the last definition counts"
+                ).format(grade_id=cid, count=count)
             )
 
 
@@ -204,8 +220,10 @@ def rebind_cleared_metadata(state: Repair) -> None:
             match.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(nbgrader_meta(state.solutions[cid]))
             state.seen.add(cid)
             state.notes.append(
-                f"the solution cell {cid!r} had lost its nbgrader metadata; the cell that defines "
-                f"{cid}() was graded in its place"
+                _(
+                    "the solution cell {grade_id!r} had lost its nbgrader metadata; the cell that defines "
+                    "{grade_id}() was graded in its place"
+                ).format(grade_id=cid)
             )
 
 
@@ -218,7 +236,9 @@ def reinsert_missing_cells(state: Repair, source) -> None:
             at = 0 if previous is None else 1 + max(i for i, c in enumerate(state.cells) if grade_id(c) == previous)
             state.cells.insert(at, copy.deepcopy(state.locked[cid]))
             state.seen.add(cid)
-            state.notes.append(f"locked cell {cid!r} was missing; it was restored from source")
+            state.notes.append(
+                _("locked cell {grade_id!r} was missing; it was restored from source").format(grade_id=cid)
+            )
 
 
 def repair(submission, assignment: str) -> Repaired:
@@ -236,7 +256,9 @@ def repair(submission, assignment: str) -> Repaired:
         step(state)
     reinsert_missing_cells(state, source)
     missing = [cid for cid in solutions if cid not in state.seen]
-    state.notes += [f"solution cell {cid!r} is missing from the submission" for cid in missing]
+    state.notes += [
+        _("solution cell {grade_id!r} is missing from the submission").format(grade_id=cid) for cid in missing
+    ]
     repaired = nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata))
     repaired.cells = state.cells
     for index, cell in enumerate(repaired.cells):

@@ -44,7 +44,8 @@ from nbclient.exceptions import DeadKernelError
 from autograder import caller
 from autograder.checks import Exercise
 from autograder.host.sandbox import Limits
-from autograder.training import Training
+from autograder.i18n import N_, _
+from autograder.training import CELL_TIMEOUT, KERNEL_TIMEOUT, Training
 
 # What the kernel runs to save the graded names (caller.export), as text: nothing is imported there.
 EXPORT_SOURCE = f"import json, os, sys\nMAX_EXPORT_BYTES = {caller.MAX_EXPORT_BYTES}\n" + inspect.getsource(
@@ -183,7 +184,11 @@ ERROR_LINES = 30  # traceback lines kept, the last ones
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters cut]"
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + _("... [{count} more characters cut]").format(count=len(text) - limit)
+    )
 
 
 class GuardedClient(NotebookClient):
@@ -252,7 +257,7 @@ class GuardedClient(NotebookClient):
         """
         self.kc.iopub_channel.close()
         self.kc._iopub_channel = None
-        for _ in range(40):
+        for _attempt in range(40):
             asked = self.kc.kernel_info()
             try:
                 while True:
@@ -269,19 +274,19 @@ class GuardedClient(NotebookClient):
 def describe_exit(status: int | None) -> str:
     """Why a kernel process ended, in words, from its exit status (bwrap passes on 128 + signal)."""
     if status is None:
-        return "it stopped answering"
+        return _("it stopped answering")
     signum = -status if status < 0 else status - 128 if status > 128 else None
     causes = {
-        signal.SIGKILL: "it was killed by SIGKILL: out of memory, or over the CPU-time limit",
-        signal.SIGXCPU: "it went over the CPU-time limit",
-        signal.SIGSEGV: "it crashed (segmentation fault)",
-        signal.SIGABRT: "it aborted (a crash in native code)",
+        signal.SIGKILL: N_("it was killed by SIGKILL: out of memory, or over the CPU-time limit"),
+        signal.SIGXCPU: N_("it went over the CPU-time limit"),
+        signal.SIGSEGV: N_("it crashed (segmentation fault)"),
+        signal.SIGABRT: N_("it aborted (a crash in native code)"),
     }
     if signum in causes:
-        return causes[signum]
+        return _(causes[signum])
     if signum is not None:
-        return f"it was ended by signal {signum}"
-    return f"it exited with status {status}: os._exit, or a crash"
+        return _("it was ended by signal {signum}").format(signum=signum)
+    return _("it exited with status {status}: os._exit, or a crash").format(status=status)
 
 
 def _cell_error(cell) -> str | None:
@@ -294,7 +299,7 @@ def _cell_error(cell) -> str | None:
 def _safe_name(name) -> str:
     """An exception's name as the report may show it: the student chooses class names freely."""
     text = str(name)
-    return text if text.isidentifier() and len(text) <= 40 else "an exception"
+    return text if text.isidentifier() and len(text) <= 40 else _("an exception")
 
 
 # --------------------------------------------------------------- one run
@@ -355,10 +360,12 @@ def _export(client: GuardedClient, host, names: list[str], final: bool) -> str |
     """Have the kernel save ``names`` for the caller; the error, if it did not."""
     cell = export_cell(names, f"{host.exchange_inside}/outbox/defs", final)
     if not _run_hidden(client, cell, EXPORT_TIMEOUT):
-        return "the kernel died or hung while it saved the notebook's functions for the grader"
+        return _("the kernel died or hung while it saved the notebook's functions for the grader")
     error = _cell_error(cell) or ("a timeout" if client.timed_out else None)
     if error:
-        return f"saving the notebook's functions for the grader failed ({_safe_name(error.split(':')[0])})"
+        return _("saving the notebook's functions for the grader failed ({error})").format(
+            error=_safe_name(error.split(":")[0])
+        )
     return None
 
 
@@ -415,12 +422,12 @@ def _run_cells(client, host, cells, names, limits, cell_timeouts, skip, errors, 
             run.fatal_cell = index
             status = client.km.exit_status()
             if status is None:
-                run.fatal_cause = f"ran longer than {limit:g} s and did not stop when interrupted"
+                run.fatal_cause = _(KERNEL_TIMEOUT).format(limit=limit)
                 client.km.kill_now()
             else:
-                run.fatal_cause = f"ended the kernel ({describe_exit(status)})"
+                run.fatal_cause = _("ended the kernel ({cause})").format(cause=describe_exit(status))
             return False
-        error = f"CellTimeoutError: the cell ran longer than {limit:g} s" if client.timed_out else _cell_error(cell)
+        error = "CellTimeoutError: " + _timeout_text(limit) if client.timed_out else _cell_error(cell)
         if error:
             errors[index] = error
         else:
@@ -471,13 +478,18 @@ def _run_kernel(
         log.close()
 
 
+def _timeout_text(limit: float) -> str:
+    """What a cell that ran past its time limit says (its CellTimeoutError's message)."""
+    return _(CELL_TIMEOUT).format(limit=limit)
+
+
 def _execute(client: GuardedClient, cell, index: int, limit: float, store_history: bool = True) -> bool:
     """Run one cell. False when the kernel died or will not stop (then the run is over)."""
     if not cell.source.strip():
         return True  # nbclient does not send it, so no reply or idle status would come
     client.timeout = max(1, int(round(limit)))
     # nbclient then answers for the kernel instead of waiting (and interrupting) again and again.
-    client.error_on_timeout = {"ename": "CellTimeoutError", "evalue": f"the cell ran longer than {limit:g} s"}
+    client.error_on_timeout = {"ename": "CellTimeoutError", "evalue": _timeout_text(limit)}
     client.start_cell()
     try:
         client.execute_cell(cell, index, store_history=store_history)
@@ -586,18 +598,27 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
         execution.outcomes.update(outcomes)
         return
     who = running.get("fn") or running.get("read") if running else None
-    why = f"while it called {who}" if who else "before its first call"
-    error = (
-        f"ChecksDisturbed: the grader's checks were disturbed {why} (its caller process ended early), "
-        "so none of their results is trusted"
-    )
+    if who:
+        error = _(
+            "ChecksDisturbed: the grader's checks were disturbed while it called {name} (its caller process "
+            "ended early), so none of their results is trusted"
+        ).format(name=who)
+        note = _(
+            "the grader's checks were disturbed while it called {name}: its caller process was ended from "
+            "inside the sandbox, so no result of this grading is trusted and every function scores 0"
+        ).format(name=who)
+    else:
+        error = _(
+            "ChecksDisturbed: the grader's checks were disturbed before its first call (its caller process "
+            "ended early), so none of their results is trusted"
+        )
+        note = _(
+            "the grader's checks were disturbed before its first call: its caller process was ended from "
+            "inside the sandbox, so no result of this grading is trusted and every function scores 0"
+        )
     for call in calls:
         execution.outcomes[call["id"]] = {"status": "error", "error_type": "ChecksDisturbed", "error": error}
-    execution.notes.append(
-        f"the grader's checks were disturbed {why}: its caller process was ended from "
-        "inside the sandbox, so no result of this grading is trusted and every function "
-        "scores 0"
-    )
+    execution.notes.append(note)
 
 
 def _kill_group(process) -> None:
@@ -608,27 +629,45 @@ def _kill_group(process) -> None:
 
 
 # ------------------------------------------------------------ all the runs
+def _cell_name(notebook, index: int) -> str:
+    """A cell as the report names it: its index, and its grade_id when it has one."""
+    cid = _grade_id(notebook.cells[index])
+    return (
+        _("cell {index} ({grade_id})").format(index=index, grade_id=cid)
+        if cid
+        else _("cell {index}").format(index=index)
+    )
+
+
 def _note_cells(execution: Execution, notebook, errors, skip, dropped, lost, limits: Limits) -> None:
     """What the report says about the cells: their errors, the cells left out, the output dropped."""
     for index in sorted(errors):
         cid = _grade_id(notebook.cells[index])
-        execution.cell_errors.append(f"cell {index}{f' ({cid})' if cid else ''}: {errors[index]}")
+        execution.cell_errors.append(_("{cell}: {error}").format(cell=_cell_name(notebook, index), error=errors[index]))
         if cid:
             execution.errors_by_grade_id[cid] = errors[index]
     for index, cause in skip.items():
         cid = _grade_id(notebook.cells[index])
         if cid:
-            execution.errors_by_grade_id[cid] = f"the cell {cause}"
+            execution.errors_by_grade_id[cid] = _("the cell {cause}").format(cause=cause)
     for index, size in sorted(dropped.items()):
         execution.notes.append(
-            f"cell {index} printed more than the grader keeps "
-            f"({limits.cell_output // 1024} KB a cell, {limits.notebook_output // 1024} KB "
-            f"a notebook): {size / 1e6:.1f} MB of its output was dropped"
+            _(
+                "cell {index} printed more than the grader keeps ({cell_kb} KB a cell, {notebook_kb} KB "
+                "a notebook): {mb:.1f} MB of its output was dropped"
+            ).format(
+                index=index,
+                cell_kb=limits.cell_output // 1024,
+                notebook_kb=limits.notebook_output // 1024,
+                mb=size / 1e6,
+            )
         )
     for index in sorted(lost - set(dropped)):
         execution.notes.append(
-            f"cell {index}'s output did not all reach the grader: it drops a message over "
-            f"{limits.message // 2**20} MB unread, so that output was dropped"
+            _(
+                "cell {index}'s output did not all reach the grader: it drops a message over "
+                "{mb} MB unread, so that output was dropped"
+            ).format(index=index, mb=limits.message // 2**20)
         )
 
 
@@ -689,8 +728,13 @@ def execute(
             tail = (
                 log.read_bytes()[-600:].decode(errors="replace").strip() if log.exists() and not run.cells_run else ""
             )
-            execution.failure = f"the notebook could not be executed ({type(error).__name__}: {str(error)[:200]})" + (
-                f"; the kernel said: {tail}" if tail else ""
+            fields = {"error_type": type(error).__name__, "error": str(error)[:200], "tail": tail}
+            execution.failure = (
+                _("the notebook could not be executed ({error_type}: {error}); the kernel said: {tail}").format(
+                    **fields
+                )
+                if tail
+                else _("the notebook could not be executed ({error_type}: {error})").format(**fields)
             )
             break
         for index, size in run.dropped.items():
@@ -704,42 +748,54 @@ def execute(
             execution.notebook.cells = run.cells
         if run.deadline_at is not None:
             execution.notes.append(
-                f"the notebook ran past its {limits.notebook_timeout:g} s limit: "
-                f"cells from cell {run.deadline_at} on were not run"
+                _("the notebook ran past its {limit:g} s limit: cells from cell {index} on were not run").format(
+                    limit=limits.notebook_timeout, index=run.deadline_at
+                )
             )
         step = next_step(run.fatal_cell, execution.runs, time.perf_counter() - started_at, limits.notebook_timeout)
         if step == "call":
             break
-        cid = _grade_id(notebook.cells[run.fatal_cell])
-        where = f"cell {run.fatal_cell}{f' ({cid})' if cid else ''}"
+        where = _cell_name(notebook, run.fatal_cell)
         skip[run.fatal_cell] = run.fatal_cause
         errors.pop(run.fatal_cell, None)
         execution.notes.append(
-            f"{where} {run.fatal_cause}; the grader restarted the kernel and ran the notebook again without it"
+            _("{cell} {cause}; the grader restarted the kernel and ran the notebook again without it").format(
+                cell=where, cause=run.fatal_cause
+            )
         )
         if step == "give up":
-            execution.failure = f"the grader gave up after restarting the kernel {execution.runs - 1} times"
+            execution.failure = _("the grader gave up after restarting the kernel {count} times").format(
+                count=execution.runs - 1
+            )
             break
 
     if calls and execution.failure is None:
         if not run.exported:
             execution.notes.append(
                 run.export_error
-                or (f"the kernel died ({run.exit})" if run.exit else "the kernel did not save the notebook's functions")
+                or (
+                    _("the kernel died ({cause})").format(cause=run.exit)
+                    if run.exit
+                    else _("the kernel did not save the notebook's functions")
+                )
             )
         defs = host.exchange / "outbox" / "defs"
         for name in names:
             if (defs / f"{name}.rebound").is_file():
                 execution.notes.append(
-                    f"{name} was defined again after its solution cell; the grader graded "
-                    "the definition in its solution cell"
+                    _(
+                        "{name} was defined again after its solution cell; the grader graded "
+                        "the definition in its solution cell"
+                    ).format(name=name)
                 )
         host.end_processes()  # nothing the kernel left behind runs beside the caller
         _keep_only_defs(host)
         try:
             run_caller(host, calls, inputs, results, execution, torch)
         except Exception as error:  # the caller could not start: a grading failure, reported
-            execution.failure = f"the grader's checks could not start ({type(error).__name__}: {str(error)[:200]})"
+            execution.failure = _("the grader's checks could not start ({error_type}: {error})").format(
+                error_type=type(error).__name__, error=str(error)[:200]
+            )
 
     _note_cells(execution, notebook, errors, skip, dropped, lost, limits)
     execution.seconds = time.perf_counter() - started_at

@@ -41,6 +41,7 @@ import fcntl
 import glob
 import importlib.util
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -54,15 +55,16 @@ from pathlib import Path
 from autograder import backbone, data
 from autograder.targets import CELL_SECONDS
 from autograder.host.memory_cgroup import MemoryCgroup
+from autograder.i18n import N_, _
 
 HERE = Path(__file__).resolve().parent
 # The kernel side, mounted whole as the sandbox's `autograder` package: no hidden case and no
 # reference is in it (those live with the judge, never mounted).
 KERNEL_PACKAGE = HERE.parent / "kernel"
 # What `import torch` says in a lesson that must not have it (01-05: torch is the judge's reference).
-NO_TORCH = (
-    'raise ImportError("torch is not available in this lesson: it is a numpy lesson, and torch is '
-    'what the grader compares your answers with. Use numpy.")\n'
+NO_TORCH = N_(
+    "torch is not available in this lesson: it is a numpy lesson, and torch is "
+    "what the grader compares your answers with. Use numpy."
 )
 # The data a notebook may read. The test labels are deliberately absent.
 DATA_FILES = (data.SPLIT_FILES["train"][0], data.SPLIT_FILES["train"][1], data.SPLIT_FILES["test"][0])
@@ -312,8 +314,10 @@ class Sandbox:
             []
             if self.cgroup
             else [
-                f"memory was limited per process only ({limits.memory / GiB:g} GB each): this machine lets the "
-                "grader make no memory cgroup for the sandbox as a whole"
+                _(
+                    "memory was limited per process only ({gb:g} GB each): this machine lets the "
+                    "grader make no memory cgroup for the sandbox as a whole"
+                ).format(gb=limits.memory / GiB)
             ]
         )
         self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
@@ -344,8 +348,10 @@ class Sandbox:
         ]
         if len(self._mounted) < 2:
             self.notes.append(
-                "the kernel's exchange folder was on the host's disk, capped per file only: this "
-                "machine lets the grader mount no file system of its own for it"
+                _(
+                    "the kernel's exchange folder was on the host's disk, capped per file only: this "
+                    "machine lets the grader mount no file system of its own for it"
+                )
             )
         self.own(self.kernel_dir)
         self.exchange_inside = EXCHANGE_INSIDE
@@ -406,7 +412,7 @@ class Sandbox:
         if self.cgroup:
             self.cgroup.empty()
         elif self.uid is not None:
-            for _ in range(50):
+            for _attempt in range(50):
                 left = [pid for pid in _pids_of(self.uid) if pid != os.getpid()]
                 if not left:
                     break
@@ -515,9 +521,9 @@ def _hidden_packages(folder: Path, names: tuple[str, ...]) -> list[tuple]:
             continue
         stand_in = folder / name
         stand_in.mkdir(parents=True, exist_ok=True)
-        (stand_in / "__init__.py").write_text(
-            NO_TORCH if name == "torch" else f'raise ImportError("{name} is not available in this lesson")\n'
-        )
+        message = _(NO_TORCH) if name == "torch" else _("{name} is not available in this lesson").format(name=name)
+        # A JSON string is a Python string literal too (non-ASCII as \uXXXX escapes): the file stays ASCII.
+        (stand_in / "__init__.py").write_text(f"raise ImportError({json.dumps(message)})\n")
         for path in [folder, stand_in, stand_in / "__init__.py"]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         binds.append((stand_in, str(Path(spec.submodule_search_locations[0]).resolve()), "ro"))

@@ -33,6 +33,8 @@ class Options:
     only: tuple[str, ...] | None = None
     # The course's secret (autograder.host.heldout), for the workers; never in a record or a fingerprint.
     secret: str | None = field(default=None, repr=False)
+    # The language of every message (``--lang``); None: each submission's own edition's.
+    lang: str | None = None
 
     @property
     def mode(self) -> str:
@@ -92,6 +94,7 @@ def grade_job(job: dict) -> dict:
                 limits=options.limits,
                 only=job.get("only"),
                 secret=options.secret,
+                lang=options.lang,
             )
         except SandboxUnavailable as error:  # this worker cannot grade safely: a fault of the worker, not the work
             raise RuntimeError(f"worker {socket.gethostname()} cannot sandbox student code: {error}") from None

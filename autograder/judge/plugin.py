@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from autograder.checks import Verdict
+from autograder import i18n
+from autograder.i18n import _
 from autograder.judge.results import TestResult
 
 
@@ -36,6 +38,9 @@ def _data_size() -> int:
 def pytest_configure(config):
     if config.getoption("--assignment", None) is None:
         return
+    # Every message in the submission's language (the grader's choice: its edition, or --lang).
+    context = json.loads(Path(config.getoption("--context")).read_text())
+    i18n.use(context.get("language", i18n.SOURCE_LANGUAGE))
     limit = _data_size() + MEMORY_HEADROOM
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard == resource.RLIM_INFINITY or hard > limit:
@@ -65,7 +70,9 @@ def pytest_runtest_makereport(item, call):
     cell = getattr(item, "callspec", None) and item.callspec.params.get("cell")
     # A judge-side exception (not a failed assertion) still yields a 0-point entry.
     if cell is not None and report.when == "call" and report.failed and cell.grade_id not in RECORDER.results:
-        message = f"the judge could not score this test: {call.excinfo.typename}: {call.excinfo.value}"
+        message = _("the judge could not score this test: {error_type}: {error}").format(
+            error_type=call.excinfo.typename, error=call.excinfo.value
+        )
         RECORDER.results[cell.grade_id] = TestResult.zero(cell, message).to_dict()
 
 

@@ -15,6 +15,7 @@ from autograder import caller, probe
 from autograder.checks import Verdict, blame_roots, verdict
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import grade_cells
+from autograder.i18n import _
 from autograder.training import training_verdict
 
 
@@ -45,7 +46,14 @@ SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {
     "ChecksDisturbed",
 }
 BY_GRADER = "_by_grader"  # marks outcomes the grader wrote, whose words need no screening
-TIMEOUT_TEXT = re.compile(r"(was not run: an earlier case )?did not return within [0-9.]+ s")
+
+
+def timeout_text(text: str) -> bool:
+    """Whether a hidden case's timeout says only what the grader's own words say (probe.py, caller.py), in the
+    language in force: "did not return within 2 s", or "was not run: an earlier case did not return within 2 s"."""
+    within = re.escape(_("did not return within {seconds:g} s")).replace(re.escape("{seconds:g}"), "[0-9.]+")
+    earlier = re.escape(_("was not run: an earlier case {error}")).replace(re.escape("{error}"), f"(?:{within})")
+    return re.fullmatch(f"{within}|{earlier}", text) is not None
 
 
 def _load_arrays(path: Path) -> dict:
@@ -97,8 +105,9 @@ class Records(dict):
             return {
                 "status": "missing",
                 BY_GRADER: True,
-                "error": f"{call_id.split('/')[0]} has no result the grader can trust (the recorded "
-                f"one was unreadable: {type(error).__name__})",
+                "error": _(
+                    "{name} has no result the grader can trust (the recorded one was unreadable: {error_type})"
+                ).format(name=call_id.split("/")[0], error_type=type(error).__name__),
             }
 
 
@@ -116,12 +125,14 @@ def _public(exercise, index: int, outcome: dict) -> dict:
         return outcome
     status, safe = outcome.get("status"), dict(outcome)
     if status == "error":
-        safe["error_type"] = outcome.get("error_type") if outcome.get("error_type") in SAFE_ERRORS else "an exception"
-        safe["error"] = f"{safe['error_type']} on a hidden case"
-    elif status == "timeout" and not TIMEOUT_TEXT.fullmatch(str(outcome.get("error", ""))):
-        safe["error"] = "did not return within its time limit"
+        safe["error_type"] = (
+            outcome.get("error_type") if outcome.get("error_type") in SAFE_ERRORS else _("an exception")
+        )
+        safe["error"] = _("{error_type} on a hidden case").format(error_type=safe["error_type"])
+    elif status == "timeout" and not timeout_text(str(outcome.get("error", ""))):
+        safe["error"] = _("did not return within its time limit")
     elif status == "missing":
-        safe["error"] = f"{exercise.name} was not defined, or not a function"
+        safe["error"] = _("{name} was not defined, or not a function").format(name=exercise.name)
     return safe
 
 
@@ -137,7 +148,7 @@ def _judge(function: str, context: dict, outcomes, blame=()) -> Verdict:
     exercise = exercises_for(context["assignment"])[function]
     indices = list(range(len(exercise.cases)))
     if exercise.trains and function not in context.get("missing_solutions", []):
-        missing = {"status": "missing", "error": context.get("failure") or "the probe did not reach it"}
+        missing = {"status": "missing", "error": context.get("failure") or _("the probe did not reach it")}
         outcome = outcomes.get(f"{function}/trained", missing)
         return training_verdict(
             exercise,
@@ -151,15 +162,17 @@ def _judge(function: str, context: dict, outcomes, blame=()) -> Verdict:
             defaults=outcome.get("defaults"),
         )
     if function in context.get("missing_solutions", []):
-        message = (
-            f"The solution cell {function!r} is missing from the notebook, so {exercise.signature} "
+        message = _(
+            "The solution cell {function!r} is missing from the notebook, so {signature} "
             "was not graded. Restore the cell (its grade_id is the function's name) and put your code in it."
-        )
+        ).format(function=function, signature=exercise.signature)
         return Verdict("error", message, message, 0, len(indices))
     missing = {
         "status": "missing",
         BY_GRADER: True,
-        "error": f"{function} was never called: {context.get('failure') or 'the probe did not reach it'}",
+        "error": _("{function} was never called: {reason}").format(
+            function=function, reason=context.get("failure") or _("the probe did not reach it")
+        ),
     }
     raw = [outcomes.get(f"{function}/{i}", missing) for i in indices]
     result = verdict(exercise, indices, raw, blame)

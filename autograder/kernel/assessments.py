@@ -17,6 +17,7 @@ import numpy as np
 
 from autograder import backbone, data, probe
 from autograder.checks import _fmt
+from autograder.i18n import N_, _
 from autograder.training import NotAModel
 
 IMAGE_PIXELS = 28 * 28
@@ -29,33 +30,41 @@ NUM_CLASSES = 10
 def what(value) -> str:
     """What a decoded value is, for messages."""
     if isinstance(value, probe.Tensor):
-        return f"a torch tensor (dtype {value['dtype']}, shape {tuple(value['array'].shape)})"
+        return _("a torch tensor (dtype {dtype}, shape {shape})").format(
+            dtype=value["dtype"], shape=tuple(value["array"].shape)
+        )
     if isinstance(value, probe.Other):
-        return f"an object of type {value['type']}"
+        return _("an object of type {type}").format(type=value["type"])
     if isinstance(value, np.ndarray):
-        return f"a numpy array of shape {value.shape}"
-    return f"a {type(value).__name__}"
+        return _("a numpy array of shape {shape}").format(shape=value.shape)
+    return _("a {type}").format(type=type(value).__name__)
 
 
 def tensor_problem(value, where: str, shape: tuple, dtype: str = "torch.float32"):
     """None, or (kind, explanation) when ``value`` is not a tensor of this shape and dtype."""
     if not (isinstance(value, probe.Tensor)):
-        return "type", f"{where} should be a torch tensor, got {what(value)}"
+        return "type", _("{where} should be a torch tensor, got {actual}").format(where=where, actual=what(value))
     if tuple(value["array"].shape) != shape:
-        return "shape", f"{where} should have shape {shape}, got shape {tuple(value['array'].shape)}"
+        return "shape", _("{where} should have shape {expected}, got shape {actual}").format(
+            where=where, expected=shape, actual=tuple(value["array"].shape)
+        )
     if value["dtype"] != dtype:
-        return "dtype", f"{where} should have dtype {dtype}, got dtype {value['dtype']}"
+        return "dtype", _("{where} should have dtype {expected}, got dtype {actual}").format(
+            where=where, expected=dtype, actual=value["dtype"]
+        )
     if not np.isfinite(value["array"]).all():
-        return "nan", f"{where} holds NaN or inf"
+        return "nan", _("{where} holds NaN or inf").format(where=where)
     return None
 
 
 def module_problem(value, call: str):
     """None, or a problem when the harness module_outputs could not build a torch.nn.Module with ``call``."""
     if not isinstance(value, dict) or "module" not in value:
-        return "type", f"{call} could not be run as a model: got {what(value)}"
+        return "type", _("{call} could not be run as a model: got {actual}").format(call=call, actual=what(value))
     if not value["module"]:
-        return "type", f"{call} should give a torch.nn.Module, got an object of type {value['type']}"
+        return "type", _("{call} should give a torch.nn.Module, got an object of type {type}").format(
+            call=call, type=value["type"]
+        )
     return None
 
 
@@ -66,9 +75,9 @@ def logits_problem(value, where: str, n: int):
         return problem
     out = value["array"].astype(np.float64)
     if (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4):
-        return "probabilities", (
-            f"{where} gives probabilities (every row is non-negative and sums to 1), where logits are expected"
-        )
+        return "probabilities", _(
+            "{where} gives probabilities (every row is non-negative and sums to 1), where logits are expected"
+        ).format(where=where)
     return None
 
 
@@ -79,51 +88,72 @@ def _check_params(sizes, params, call):
     """None, or (kind, explanation) for one result of init_mlp."""
     layers = len(sizes) - 1
     if not isinstance(params, (list, tuple)):
-        return "type", f"{call} should return a list of (W, b) pairs, got {probe.type_name(params)}"
-    if len(params) != layers:
-        return "shape", (
-            f"{call} should return {layers} (W, b) pair{'s' if layers > 1 else ''}, one per layer, got {len(params)}"
+        return "type", _("{call} should return a list of (W, b) pairs, got {actual}").format(
+            call=call, actual=probe.type_name(params)
         )
+    if len(params) != layers:
+        if layers > 1:
+            message = _("{call} should return {count} (W, b) pairs, one per layer, got {actual}")
+        else:
+            message = _("{call} should return {count} (W, b) pair, one per layer, got {actual}")
+        return "shape", message.format(call=call, count=layers, actual=len(params))
     for i, pair in enumerate(params):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            got = f"{len(pair)} items" if isinstance(pair, (list, tuple)) else probe.type_name(pair)
-            return "type", f"{call}[{i}] should be a pair (W, b), got {got}"
+            if isinstance(pair, (list, tuple)):
+                got = _("{count} items").format(count=len(pair))
+            else:
+                got = probe.type_name(pair)
+            return "type", _("{call}[{index}] should be a pair (W, b), got {actual}").format(
+                call=call, index=i, actual=got
+            )
         d_in, d_out = sizes[i], sizes[i + 1]
         for name, array, shape in (("W", pair[0], (d_in, d_out)), ("b", pair[1], (d_out,))):
             where = f"{call}[{i}]: {name}"
             if not isinstance(array, np.ndarray):
-                return "type", f"{where} should be a numpy array, got {probe.type_name(array)}"
-            if array.shape != shape:
-                return "shape", (
-                    f"{where} should have shape {shape} for layer {i} ({d_in} -> {d_out} units), "
-                    f"got shape {array.shape}"
+                return "type", _("{where} should be a numpy array, got {actual}").format(
+                    where=where, actual=probe.type_name(array)
                 )
+            if array.shape != shape:
+                return "shape", _(
+                    "{where} should have shape {expected} for layer {index} ({d_in} -> {d_out} units), "
+                    "got shape {actual}"
+                ).format(where=where, expected=shape, index=i, d_in=d_in, d_out=d_out, actual=array.shape)
             if array.dtype != np.float64:
-                return "dtype", f"{where} should have dtype float64, got dtype {array.dtype}"
+                return "dtype", _("{where} should have dtype float64, got dtype {actual}").format(
+                    where=where, actual=array.dtype
+                )
             if not np.isfinite(array).all():
-                return "nan", f"{where} holds NaN or inf"
+                return "nan", _("{where} holds NaN or inf").format(where=where)
         W, b = pair
         if np.any(b != 0):
-            return "values", (
-                f"{call}[{i}]: b should be all zeros, but {np.count_nonzero(b)} of its {b.size} "
-                f"entries are not (the largest is {np.abs(b).max():.4g} in size)"
-            )
+            return "values", _(
+                "{call}[{index}]: b should be all zeros, but {nonzero} of its {size} "
+                "entries are not (the largest is {largest:.4g} in size)"
+            ).format(call=call, index=i, nonzero=np.count_nonzero(b), size=b.size, largest=np.abs(b).max())
         n = W.size
         expected = math.sqrt(2.0 / d_in)
         mean_tol = 5 * expected / math.sqrt(n) + 1e-3 * expected
         if not abs(W.mean()) <= mean_tol:
-            return "values", (
-                f"{call}[{i}]: W has mean {W.mean():.4g}; He-normal weights have mean 0 "
-                f"(allowed \u00b1{mean_tol:.3g} for {n} entries)"
-            )
+            return "values", _(
+                "{call}[{index}]: W has mean {mean:.4g}; He-normal weights have mean 0 "
+                "(allowed \u00b1{tolerance:.3g} for {count} entries)"
+            ).format(call=call, index=i, mean=W.mean(), tolerance=mean_tol, count=n)
         std_tol = 5 / math.sqrt(2 * n) + 0.02
         std = float(W.std())
         if not abs(std / expected - 1) <= std_tol:
-            return "values", (
-                f"{call}[{i}]: W has standard deviation {std:.4g}; He initialisation for a layer "
-                f"with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
-                f"(allowed {expected * (1 - std_tol):.4g} to {expected * (1 + std_tol):.4g} "
-                f"for {n} entries)"
+            return "values", _(
+                "{call}[{index}]: W has standard deviation {std:.4g}; He initialisation for a layer "
+                "with d_in = {d_in} inputs gives sqrt(2 / {d_in}) = {expected:.4g} "
+                "(allowed {low:.4g} to {high:.4g} for {count} entries)"
+            ).format(
+                call=call,
+                index=i,
+                std=std,
+                d_in=d_in,
+                expected=expected,
+                low=expected * (1 - std_tol),
+                high=expected * (1 + std_tol),
+                count=n,
             )
     return None
 
@@ -139,20 +169,24 @@ def assess_init(args, kwargs, value):
     first = f"init_mlp({sizes}{f', seed={seed}' if 'seed' in kwargs else ''})"
     calls = (first, f"init_mlp({sizes}, seed={seed})", f"init_mlp({sizes}, seed={seed + 1})")
     if not isinstance(value, list) or len(value) != len(calls):
-        return "type", "init_mlp should return a list of (W, b) pairs"
+        return "type", _("init_mlp should return a list of (W, b) pairs")
     for call, params in zip(calls, value):
         problem = _check_params(sizes, params, call)
         if problem:
             return problem
     if not _same(value[0], value[1]):
         if "seed" not in kwargs:
-            return "seed", (
-                f"{calls[0]} and {calls[1]} gave different parameters: the default seed must be 0, "
+            return "seed", _(
+                "{first} and {second} gave different parameters: the default seed must be 0, "
                 "and the same seed must always give the same parameters"
-            )
-        return "seed", f"calling {calls[0]} twice gave different parameters: the same seed must give the same ones"
+            ).format(first=calls[0], second=calls[1])
+        return "seed", _(
+            "calling {call} twice gave different parameters: the same seed must give the same ones"
+        ).format(call=calls[0])
     if _same(value[1], value[2]):
-        return "seed", f"{calls[1]} and {calls[2]} gave identical parameters: a different seed must give different ones"
+        return "seed", _(
+            "{first} and {second} gave identical parameters: a different seed must give different ones"
+        ).format(first=calls[1], second=calls[2])
     return None
 
 
@@ -174,27 +208,33 @@ def assess_build_mlp(args, kwargs, value):
     x, _seed = args
     call = "build_mlp()"
     problem = module_problem(value, call) or logits_problem(
-        value["eval"], f"{call}(x) for x of shape {x.shape}", len(x)
+        value["eval"], _("{call}(x) for x of shape {shape}").format(call=call, shape=x.shape), len(x)
     )
     if problem:
         return problem
     shapes = [tuple(p.shape) for p in value["params"]]
     if shapes != MLP_SHAPES:
-        return "layers", f"{call}'s parameters should have the shapes {MLP_SHAPES}, got {shapes}"
+        return "layers", _("{call}'s parameters should have the shapes {expected}, got {actual}").format(
+            call=call, expected=MLP_SHAPES, actual=shapes
+        )
     expected, actual = _mlp_logits(x, value["params"]), value["eval"]["array"]
     if not np.allclose(actual, expected, rtol=1e-4, atol=1e-5):
-        return "values", (
-            f"{call}(x) in eval mode: expected {_fmt(expected.astype(np.float32))} "
-            f"(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
-            f"got {_fmt(actual)}"
-        )
+        return "values", _(
+            "{call}(x) in eval mode: expected {expected} "
+            "(Flatten, Linear, ReLU, Dropout, Linear with the model's own weights), "
+            "got {actual}"
+        ).format(call=call, expected=_fmt(expected.astype(np.float32)), actual=_fmt(actual))
     again = value["eval_again"]
     if tensor_problem(again, "", (len(x), 10)) or not np.array_equal(again["array"], actual):
-        return "values", f"{call}(x) gives a different output each time in eval mode"
+        return "values", _("{call}(x) gives a different output each time in eval mode").format(call=call)
     if value["train"] is None or tensor_problem(value["train"], "", (len(x), 10)):
-        return "values", f"{call}(x) in training mode does not give logits of shape ({len(x)}, 10)"
+        return "values", _("{call}(x) in training mode does not give logits of shape ({count}, 10)").format(
+            call=call, count=len(x)
+        )
     if np.allclose(value["train"]["array"], actual):
-        return "dropout", f"{call}(x) gives the same output in training mode as in eval mode: there is no dropout"
+        return "dropout", _(
+            "{call}(x) gives the same output in training mode as in eval mode: there is no dropout"
+        ).format(call=call)
     return None
 
 
@@ -209,24 +249,30 @@ POOL_LAYERS = ("MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d
 def _pixels_problem(name: str, images, value, expected, range_words: str):
     """None, or a problem: ``value`` should be ``expected`` (pixels to network inputs) as a float32 tensor of
     the images' shape, on the CPU where they came. A result in [0, 1] (ToTensor alone) gets its own kind."""
-    call = f"{name}(images) for uint8 images of shape {images.shape}"
+    call = _("{name}(images) for uint8 images of shape {shape}").format(name=name, shape=images.shape)
     problem = tensor_problem(value, call, images.shape)
     if problem:
         return problem
     actual = value["array"]
     if value["device"] != "cpu":
-        return "device", f"{call} moved the images to {value['device']}; keep them on the device they came on"
+        return "device", _("{call} moved the images to {device}; keep them on the device they came on").format(
+            call=call, device=value["device"]
+        )
     if np.allclose(actual, images / 255, atol=1e-6):
-        return "range", f"{call} scales to [0, 1] (min {actual.min():.3g}, max {actual.max():.3g}), not {range_words}"
+        return "range", _("{call} scales to [0, 1] (min {min:.3g}, max {max:.3g}), not {range}").format(
+            call=call, min=actual.min(), max=actual.max(), range=_(range_words)
+        )
     if not np.allclose(actual, expected, rtol=1e-6, atol=1e-6):
-        return "values", f"{call}: expected {_fmt(expected)}, got {_fmt(actual)}"
+        return "values", _("{call}: expected {expected}, got {actual}").format(
+            call=call, expected=_fmt(expected), actual=_fmt(actual)
+        )
     return None
 
 
 def assess_normalize(args, kwargs, value):
     """Lesson 07's normalize: [0, 255] to [-1, 1]."""
     (images,) = args
-    return _pixels_problem("normalize", images, value, data.normalize(images), "to [-1, 1]")
+    return _pixels_problem("normalize", images, value, data.normalize(images), N_("to [-1, 1]"))
 
 
 def assess_preprocess(args, kwargs, value):
@@ -234,7 +280,7 @@ def assess_preprocess(args, kwargs, value):
     (images,) = args
     mean, std = backbone.normalization()
     expected = (images.astype(np.float32) / 255 - mean) / std
-    return _pixels_problem("preprocess", images, value, expected, "standardised with MEAN and STD")
+    return _pixels_problem("preprocess", images, value, expected, N_("standardised with MEAN and STD"))
 
 
 def assess_cnn(args, kwargs, value):
@@ -244,21 +290,27 @@ def assess_cnn(args, kwargs, value):
     if problem:
         return problem
     ran = value["ran"]  # torch.nn layers whose forward ran: held but unused ones do not count
-    used = f"(the layers its forward used: {', '.join(ran) or 'none'})"
+    used = _("(the layers its forward used: {layers})").format(layers=_(", ").join(ran) or _("none"))
     if not any(layer in CONV_LAYERS for layer in ran):
-        return "layers", f"{call} does not use an nn.Conv2d layer {used}"
+        return "layers", _("{call} does not use an nn.Conv2d layer {used}").format(call=call, used=used)
     if not any(layer in POOL_LAYERS for layer in ran):
-        return "layers", f"{call} does not pool: use nn.MaxPool2d(2) (or F.max_pool2d(x, 2) in forward) {used}"
+        return "layers", _(
+            "{call} does not pool: use nn.MaxPool2d(2) (or F.max_pool2d(x, 2) in forward) {used}"
+        ).format(call=call, used=used)
     if "Linear" not in ran:
-        return "layers", f"{call} does not use an nn.Linear head {used}"
-    problem = logits_problem(value["eval"], f"{call}(x) for x of shape {x.shape}", len(x))
+        return "layers", _("{call} does not use an nn.Linear head {used}").format(call=call, used=used)
+    problem = logits_problem(
+        value["eval"], _("{call}(x) for x of shape {shape}").format(call=call, shape=x.shape), len(x)
+    )
     if problem:
         return problem
     out, again = value["eval"]["array"], value["eval_again"]
     if tensor_problem(again, "", out.shape) or not np.array_equal(again["array"], out):
-        return "values", f"{call}(x) gives a different output each time in eval mode"
+        return "values", _("{call}(x) gives a different output each time in eval mode").format(call=call)
     if len(x) > 1 and np.ptp(out, axis=0).max() < 1e-6:
-        return "values", f"{call}(x) gives every image the same logits: the output does not depend on the input"
+        return "values", _(
+            "{call}(x) gives every image the same logits: the output does not depend on the input"
+        ).format(call=call)
     return None
 
 
@@ -266,28 +318,44 @@ def assess_cnn(args, kwargs, value):
 def mlp_layers(value) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (W, b) pairs of a network from 784 inputs to 10 classes, or NotAModel saying what is wrong."""
     if not isinstance(value, (list, tuple)) or not value:
-        raise NotAModel(f"it is {what(value)}, not a list of (W, b) pairs")
+        raise NotAModel(_("it is {actual}, not a list of (W, b) pairs").format(actual=what(value)))
     layers = []
     for i, pair in enumerate(value):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise NotAModel(f"layer {i} is {what(pair)}, not a (W, b) pair")
+            raise NotAModel(_("layer {index} is {actual}, not a (W, b) pair").format(index=i, actual=what(pair)))
         for name, array in zip(("W", "b"), pair):
             if isinstance(array, probe.Tensor):
-                raise NotAModel(f"layer {i}'s {name} is a torch tensor; return numpy arrays")
+                raise NotAModel(
+                    _("layer {index}'s {name} is a torch tensor; return numpy arrays").format(index=i, name=name)
+                )
             if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
-                raise NotAModel(f"layer {i}'s {name} is {what(array)}, not a numpy array of numbers")
+                raise NotAModel(
+                    _("layer {index}'s {name} is {actual}, not a numpy array of numbers").format(
+                        index=i, name=name, actual=what(array)
+                    )
+                )
         W, b = pair
         if W.ndim != 2 or b.shape != (W.shape[-1],):
             raise NotAModel(
-                f"layer {i} has W of shape {W.shape} and b of shape {b.shape}; expected W (D_in, D_out) and b (D_out,)"
+                _(
+                    "layer {index} has W of shape {w_shape} and b of shape {b_shape}; "
+                    "expected W (D_in, D_out) and b (D_out,)"
+                ).format(index=i, w_shape=W.shape, b_shape=b.shape)
             )
         expected_in = IMAGE_PIXELS if i == 0 else layers[-1][0].shape[1]
         if W.shape[0] != expected_in:
-            where = "the 784 pixels of an image" if i == 0 else f"layer {i - 1}'s {expected_in} outputs"
-            raise NotAModel(f"layer {i}'s W has {W.shape[0]} rows, but its input is {where}")
+            if i == 0:
+                message = _("layer {index}'s W has {rows} rows, but its input is the 784 pixels of an image")
+            else:
+                message = _("layer {index}'s W has {rows} rows, but its input is layer {previous}'s {inputs} outputs")
+            raise NotAModel(message.format(index=i, rows=W.shape[0], previous=i - 1, inputs=expected_in))
         layers.append((W.astype(np.float64), b.astype(np.float64)))
     if layers[-1][0].shape[1] != NUM_CLASSES:
-        raise NotAModel(f"the last layer has {layers[-1][0].shape[1]} outputs, not one per class ({NUM_CLASSES})")
+        raise NotAModel(
+            _("the last layer has {outputs} outputs, not one per class ({classes})").format(
+                outputs=layers[-1][0].shape[1], classes=NUM_CLASSES
+            )
+        )
     return layers
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import data
+from autograder.i18n import _
 
 NAME = "fashion-backbone"
 CHECKPOINT = f"{NAME}.pt"
@@ -68,13 +69,19 @@ def verified_checkpoint() -> Path:
     path = checkpoint_path()
     if not path.is_file():
         raise BackboneUnavailable(
-            f"{path} is missing: it is part of the course (git checkout datasets/backbone, or rebuild it with "
-            "python -m autograder.course.pretrain)"
+            _(
+                "{path} is missing: it is part of the course (git checkout datasets/backbone, or rebuild it with "
+                "python -m autograder.course.pretrain)"
+            ).format(path=path)
         )
     expected = manifest()["sha256"]
     found = sha256(path)
     if found != expected:
-        raise BackboneUnavailable(f"{path} has SHA-256 {found}, not the manifest's {expected}: it is not the course's")
+        raise BackboneUnavailable(
+            _("{path} has SHA-256 {found}, not the manifest's {expected}: it is not the course's").format(
+                path=path, found=found, expected=expected
+            )
+        )
     return path
 
 
@@ -133,7 +140,7 @@ def task_split(classes: tuple[int, ...], part: str) -> tuple[np.ndarray, np.ndar
         cut = len(train.labels) - data.VALIDATION_SIZE
         split = data.Split(train.images[:cut], train.labels[:cut])
     else:
-        raise ValueError(f"part must be train, validation or test, got {part!r}")
+        raise ValueError(_("part must be train, validation or test, got {part}").format(part=repr(part)))
     keep, labels = data.relabel(split.labels, classes)
     return split.images[keep], labels
 

@@ -41,6 +41,8 @@ import time
 import numpy as np
 
 from autograder import probe
+from autograder import i18n
+from autograder.i18n import _
 
 FRAME = struct.Struct(">I")  # length of a frame's JSON header
 RECORD = struct.Struct(">II")  # a child's record: lengths of its JSON and of its arrays
@@ -107,17 +109,20 @@ def export(namespace, names, folder, final):
         if name in kept and namespace.get(name) is not kept[name]:
             write(name, ".rebound", b"")
         if name not in kept and name not in namespace:
-            write(name, ".json", json.dumps({"missing": f"the notebook left no {name}"}).encode())
+            write(name, ".json", json.dumps({"missing": _("the notebook left no {name}").format(name=name)}).encode())
             continue
         try:
             data = dumps(kept[name] if name in kept else namespace[name])
             if len(data) > MAX_EXPORT_BYTES:
                 raise ValueError(
-                    f"it takes {len(data) / 2**20:.0f} MB with the globals it uses, "
-                    f"over the {MAX_EXPORT_BYTES >> 20} MB the grader takes"
+                    _("it takes {size:.0f} MB with the globals it uses, over the {limit} MB the grader takes").format(
+                        size=len(data) / 2**20, limit=MAX_EXPORT_BYTES >> 20
+                    )
                 )
         except Exception as error:
-            problem = f"{name} could not be handed to the grader ({type(error).__name__}: {str(error)[:200]})"
+            problem = _("{name} could not be handed to the grader ({error_type}: {error})").format(
+                name=name, error_type=type(error).__name__, error=str(error)[:200]
+            )
             write(name, ".json", json.dumps({"unexportable": problem}).encode())
             continue
         write(name, ".pkl", data)
@@ -148,7 +153,9 @@ def load(defs, name):
         return pickle.loads(data)
     note = _read_limited(os.path.join(defs, name + ".json"), 4096)
     why = json.loads(note) if note else {}
-    raise NotDefined(why.get("unexportable") or why.get("missing") or f"the notebook left no {name}")
+    raise NotDefined(
+        why.get("unexportable") or why.get("missing") or _("the notebook left no {name}").format(name=name)
+    )
 
 
 DEFAULTS_LIMIT = 300  # characters of a train function's signature that a record keeps
@@ -199,9 +206,12 @@ def _call_entry(entry, defs, inputs, arrays, loaded):
     try:
         fn = load(defs, entry["fn"])
     except NotDefined as missing:
-        return {"status": "missing", "error": f"{entry['fn']} is not defined ({missing})"}
+        return {"status": "missing", "error": _("{name} is not defined ({why})").format(name=entry["fn"], why=missing)}
     if not callable(fn):
-        return {"status": "missing", "error": f"{entry['fn']} is a {type(fn).__name__}, not a function"}
+        return {
+            "status": "missing",
+            "error": _("{name} is a {kind}, not a function").format(name=entry["fn"], kind=type(fn).__name__),
+        }
     args = probe.decode(entry["args"], inputs)
     kwargs_list = [probe.decode(kwargs, inputs) for kwargs in entry["kwargs"]]
     loaded()
@@ -216,7 +226,7 @@ def _call_entry(entry, defs, inputs, arrays, loaded):
     try:
         return probe.encode_outcome(outcome, arrays, entry["id"])
     except Exception as error:
-        return _unreadable("its result", error)
+        return _unreadable(_("its result"), error)
 
 
 def _unreadable(what: str, error: Exception) -> dict:
@@ -224,7 +234,9 @@ def _unreadable(what: str, error: Exception) -> dict:
     return {
         "status": "error",
         "error_type": type(error).__name__,
-        "error": f"{what} could not be read ({type(error).__name__}: {str(error)[:200]})",
+        "error": _("{what} could not be read ({error_type}: {error})").format(
+            what=what, error_type=type(error).__name__, error=str(error)[:200]
+        ),
     }
 
 
@@ -233,7 +245,9 @@ def _predict(entry, model, defs, inputs, arrays):
     if not isinstance(model, probe._torch().nn.Module):  # the judge says so, with the exercise's hint
         return {
             "status": "ok",
-            "value": probe.encode(f"it is a {type(model).__name__}, not a torch.nn.Module", arrays, entry["id"]),
+            "value": probe.encode(
+                _("it is a {kind}, not a torch.nn.Module").format(kind=type(model).__name__), arrays, entry["id"]
+            ),
         }
     normalize = None
     if entry["predict"].get("normalize"):
@@ -249,7 +263,7 @@ def _predict(entry, model, defs, inputs, arrays):
         timeout=entry.get("timeout"),
     )
     if outcome["status"] == "error":
-        outcome["error"] = f"{name} could not make predictions ({outcome['error']})"
+        outcome["error"] = _("{name} could not make predictions ({error})").format(name=name, error=outcome["error"])
     else:  # for the leaderboard only: a count the model's own code could misstate never decides a point
         counted = probe.call(lambda: probe.parameter_count(model), [], {}, timeout=COUNT_TIMEOUT)
         if counted["status"] == "ok" and type(counted["value"]) is int:
@@ -362,15 +376,17 @@ def _end_everything(pid, sandboxed):
 
 def _describe(status):
     if status is None:
-        return "it could not be waited for"
+        return _("it could not be waited for")
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        return {
-            signal.SIGKILL: "killed by SIGKILL: out of memory, or over the CPU-time limit",
-            signal.SIGSEGV: "a crash (segmentation fault)",
-            signal.SIGABRT: "an abort in native code",
-        }.get(number, f"ended by signal {number}")
-    return "os._exit, or a crash"
+        if number == signal.SIGKILL:
+            return _("killed by SIGKILL: out of memory, or over the CPU-time limit")
+        if number == signal.SIGSEGV:
+            return _("a crash (segmentation fault)")
+        if number == signal.SIGABRT:
+            return _("an abort in native code")
+        return _("ended by signal {number}").format(number=number)
+    return _("os._exit, or a crash")
 
 
 def call_in_child(entry, defs, inputs, sandboxed):
@@ -393,7 +409,9 @@ def call_in_child(entry, defs, inputs, sandboxed):
             "decided",
             {
                 "status": "timeout",
-                "error": f"did not return within {timeout:g} s and ignored the time limit, so the grader stopped it",
+                "error": _(
+                    "did not return within {timeout:g} s and ignored the time limit, so the grader stopped it"
+                ).format(timeout=timeout),
             },
             b"",
         )
@@ -413,13 +431,17 @@ def call_in_child(entry, defs, inputs, sandboxed):
             {
                 "status": "error",
                 "error_type": "ProcessEnded",
-                "error": f"ProcessEnded: the call ended the process it ran in ({_describe(status)})",
+                "error": _("ProcessEnded: the call ended the process it ran in ({how})").format(how=_describe(status)),
             },
             b"",
         )
     return (
         "decided",
-        {"status": "error", "error_type": "UnreadableResult", "error": "its result could not be read by the grader"},
+        {
+            "status": "error",
+            "error_type": "UnreadableResult",
+            "error": _("its result could not be read by the grader"),
+        },
         b"",
     )
 
@@ -456,6 +478,7 @@ def main(argv):
         inputs = {key: stored[key] for key in stored.files}
     if plan.get("torch"):
         probe._torch()  # imported once here, not in every child
+    i18n.catalogue(i18n.language())  # the messages' translations, read once here, not in every child
     import cloudpickle  # noqa: F401  (the children unpickle with it)
 
     timed_out, sent = {}, 0
@@ -473,8 +496,10 @@ def main(argv):
                 {
                     "status": "error",
                     "error_type": "ResultTooLarge",
-                    "error": f"ResultTooLarge: the results of this notebook's calls came to more "
-                    f"than the {MAX_TOTAL_BYTES >> 20} MB the grader keeps",
+                    "error": _(
+                        "ResultTooLarge: the results of this notebook's calls came to more than the {limit} MB "
+                        "the grader keeps"
+                    ).format(limit=MAX_TOTAL_BYTES >> 20),
                 },
             )
         if kind == "record":
@@ -486,7 +511,7 @@ def main(argv):
             send(channel, {"decided": key, "outcome": result})
             status, error = result["status"], result.get("error", "")
         if name and status == "timeout":
-            timed_out[name] = f"was not run: an earlier case {error}"
+            timed_out[name] = _("was not run: an earlier case {error}").format(error=error)
     send(channel, {"done": len(plan["calls"])})
 
 

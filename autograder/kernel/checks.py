@@ -15,6 +15,7 @@ from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
+from autograder.i18n import N_, _
 from autograder.probe import Other, Tensor, type_name
 
 # cs231n's bands for the relative error below: for float64 work, < 1e-7 is
@@ -200,19 +201,25 @@ MESSAGE_LIMIT = 2000  # characters of one case's message
 def _quote(text, limit: int = QUOTE_LIMIT) -> str:
     """Student-controlled text as a message may quote it: bounded, whatever the student returned."""
     text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+    if len(text) <= limit:
+        return text
+    return text[:limit] + _("... ({count} more characters)").format(count=len(text) - limit)
 
 
 def _fmt(value) -> str:
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=6, threshold=12, edgeitems=2, separator=", ")
-        return f"{_quote(text, 4 * QUOTE_LIMIT)} (dtype {value.dtype}, shape {value.shape})"
+        return _("{text} (dtype {dtype}, shape {shape})").format(
+            text=_quote(text, 4 * QUOTE_LIMIT), dtype=value.dtype, shape=value.shape
+        )
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, Tensor):
-        return f"a torch tensor (dtype {_quote(value['dtype'], 40)}, device {_quote(value['device'], 40)})"
+        return _("a torch tensor (dtype {dtype}, device {device})").format(
+            dtype=_quote(value["dtype"], 40), device=_quote(value["device"], 40)
+        )
     if isinstance(value, Other):
-        return f"an object of type {_quote(value['type'], 80)}: {_quote(value['repr'])}"
+        return _("an object of type {type}: {repr}").format(type=_quote(value["type"], 80), repr=_quote(value["repr"]))
     return _quote(repr(value))
 
 
@@ -234,10 +241,14 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
         if not isinstance(actual, (tuple, list)):
             return (
                 "type",
-                f"{where} should be a {type(expected).__name__} of {len(expected)} items, got {_type_name(actual)}",
+                _("{where} should be a {kind} of {count} items, got {actual}").format(
+                    where=where, kind=type(expected).__name__, count=len(expected), actual=_type_name(actual)
+                ),
             )
         if len(actual) != len(expected):
-            return "shape", f"{where} should have {len(expected)} items, got {len(actual)}"
+            return "shape", _("{where} should have {count} items, got {actual}").format(
+                where=where, count=len(expected), actual=len(actual)
+            )
         for i, (e, a) in enumerate(zip(expected, actual)):
             problem = compare(e, a, f"{where}[{i}]", rtol, atol)
             if problem:
@@ -245,40 +256,64 @@ def compare(expected, actual, where: str, rtol: float, atol: float):
         return None
     if isinstance(expected, str):
         right = isinstance(actual, str) and actual == expected
-        return None if right else ("values", f"{where}: expected {expected!r}, got {_fmt(actual)}")
+        return (
+            None
+            if right
+            else (
+                "values",
+                _("{where}: expected {expected}, got {actual}").format(
+                    where=where, expected=repr(expected), actual=_fmt(actual)
+                ),
+            )
+        )
     if isinstance(expected, np.ndarray) and expected.ndim > 0:
         if _is_number(actual):
-            return "shape", (
-                f"{where} should be an array of shape {expected.shape}, one value per entry, "
-                f"got a single number: {_fmt(actual)}"
-            )
+            return "shape", _(
+                "{where} should be an array of shape {shape}, one value per entry, got a single number: {actual}"
+            ).format(where=where, shape=expected.shape, actual=_fmt(actual))
         if not isinstance(actual, np.ndarray):
-            return "type", f"{where} should be a numpy array, got {_type_name(actual)}: {_fmt(actual)}"
+            return "type", _("{where} should be a numpy array, got {kind}: {actual}").format(
+                where=where, kind=_type_name(actual), actual=_fmt(actual)
+            )
         if actual.dtype != expected.dtype:
-            return "dtype", f"{where} should have dtype {expected.dtype}, got dtype {actual.dtype}"
+            return "dtype", _("{where} should have dtype {expected}, got dtype {actual}").format(
+                where=where, expected=expected.dtype, actual=actual.dtype
+            )
         if actual.shape != expected.shape:
-            return "shape", f"{where} should have shape {expected.shape}, got shape {actual.shape}"
+            return "shape", _("{where} should have shape {expected}, got shape {actual}").format(
+                where=where, expected=expected.shape, actual=actual.shape
+            )
         # A float32 answer cannot be closer than float32 rounding allows.
         if expected.dtype.kind == "f":
             rtol = max(rtol, 10 * float(np.finfo(expected.dtype).eps))
     elif not _is_number(actual):
-        return "type", f"{where} should be a number, got {_type_name(actual)}: {_fmt(actual)}"
+        return "type", _("{where} should be a number, got {kind}: {actual}").format(
+            where=where, kind=_type_name(actual), actual=_fmt(actual)
+        )
     e = np.asarray(expected, dtype=np.float64)
     a = np.asarray(actual, dtype=np.float64)
     bad_nan = ~np.isfinite(a) & np.isfinite(e)
     if bad_nan.any():
         index = tuple(int(i) for i in np.argwhere(bad_nan)[0]) if a.ndim else ()
         at = f"{where}{list(index) if index else ''}"
-        return "nan", f"{at} should be {_fmt(float(e[index]))}, got {_fmt(float(a[index]))}"
+        return "nan", _("{where} should be {expected}, got {actual}").format(
+            where=at, expected=_fmt(float(e[index])), actual=_fmt(float(a[index]))
+        )
     ok = np.isclose(a, e, rtol=rtol, atol=atol)
     if not ok.all():
         index = tuple(int(i) for i in np.argwhere(~ok)[0]) if a.ndim else ()
         at = f"{where}{list(index) if index else ''}"
         difference = abs(float(a[index]) - float(e[index]))
-        return "values", (
-            f"{at}: expected {_fmt(float(e[index]))}, got {_fmt(float(a[index]))}, a difference of "
-            f"{difference:.3g} (relative error {rel_error(a, e):.2g}, allowed {rtol:g}: "
-            "|x - y| / (|x| + |y|), the largest over all entries)"
+        return "values", _(
+            "{where}: expected {expected}, got {actual}, a difference of {difference} (relative error "
+            "{error}, allowed {allowed}: |x - y| / (|x| + |y|), the largest over all entries)"
+        ).format(
+            where=at,
+            expected=_fmt(float(e[index])),
+            actual=_fmt(float(a[index])),
+            difference=f"{difference:.3g}",
+            error=f"{rel_error(a, e):.2g}",
+            allowed=f"{rtol:g}",
         )
     return None
 
@@ -313,23 +348,43 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
     name = exercise.name
     status = outcome.get("status")
     if status == "missing":
-        return "error", "missing", f"{outcome['error']}: did the cell that defines it run without errors?"
+        return (
+            "error",
+            "missing",
+            _("{error}: did the cell that defines it run without errors?").format(error=outcome["error"]),
+        )
     if status == "timeout":
-        return "timeout", "timeout", f"{exercise.signature} {outcome['error']}"
+        return (
+            "timeout",
+            "timeout",
+            _("{signature} {error}").format(signature=exercise.signature, error=outcome["error"]),
+        )
     if status == "error":
-        return "error", "error", f"{exercise.signature} raised {outcome['error']}"
+        return (
+            "error",
+            "error",
+            _("{signature} raised {error}").format(signature=exercise.signature, error=outcome["error"]),
+        )
     problems = []
     for spy, count in outcome.get("calls", {}).items():
         if count is None:  # not among the names the function uses (or not defined at all)
-            problems.append(("spies", f"{name} must be built on {' and '.join(exercise.spies)}: it never called {spy}"))
+            problems.append(
+                (
+                    "spies",
+                    _("{name} must be built on {wanted}: it never called {spy}").format(
+                        name=name, wanted=_(" and ").join(exercise.spies), spy=spy
+                    ),
+                )
+            )
     total_calls = sum(c or 0 for c in outcome.get("calls", {}).values())
     if exercise.spies and not problems and total_calls < exercise.min_spy_calls:
         wanted = " / ".join(exercise.spies)
         problems.append(
             (
                 "spies",
-                f"{name} must be built on {wanted}: it made {total_calls} call(s) to them, "
-                f"at least {exercise.min_spy_calls} expected",
+                _(
+                    "{name} must be built on {wanted}: it made {count} call(s) to them, at least {least} expected"
+                ).format(name=name, wanted=wanted, count=total_calls, least=exercise.min_spy_calls),
             )
         )
     if exercise.every_spy and not problems:
@@ -338,7 +393,9 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
             problems.append(
                 (
                     "spies",
-                    f"{name} must be built on {' and '.join(exercise.spies)}: it never called {' or '.join(uncalled)}",
+                    _("{name} must be built on {wanted}: it never called {spy}").format(
+                        name=name, wanted=_(" and ").join(exercise.spies), spy=_(" or ").join(uncalled)
+                    ),
                 )
             )
     standin = outcome.get("standin")
@@ -354,8 +411,10 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         problems.append(
             (
                 "spies",
-                f"{name} must build its result from what {wanted} returns: when {wanted} "
-                "answered differently, its result stayed the same",
+                _(
+                    "{name} must build its result from what {wanted} returns: when {wanted} "
+                    "answered differently, its result stayed the same"
+                ).format(name=name, wanted=wanted),
             )
         )
     if outcome.get("mutated"):
@@ -364,12 +423,20 @@ def judge_case(exercise: Exercise, index: int, outcome: Mapping) -> tuple[str, s
         problems.append(
             (
                 "mutated",
-                f"{exercise.signature} changed its input {changed} in place; "
-                "the caller's argument must be left as it was",
+                _(
+                    "{signature} changed its input {changed} in place; the caller's argument must be left as it was"
+                ).format(signature=exercise.signature, changed=changed),
             )
         )
     if exercise.forbid_warnings and outcome.get("warnings"):
-        problems.append(("warning", f"{exercise.signature} triggered {outcome['warnings'][0]}"))
+        problems.append(
+            (
+                "warning",
+                _("{signature} triggered {warning}").format(
+                    signature=exercise.signature, warning=outcome["warnings"][0]
+                ),
+            )
+        )
     if not problems and exercise.assess is not None:
         args, kwargs = exercise.inputs(index)
         problem = exercise.assess(args, kwargs, outcome.get("value"))
@@ -396,13 +463,18 @@ def _hint(hints: Mapping[str, str], kind: str, text: str) -> str:
     hint for the failing part ("values:db"); for a problem whose explanation holds known words, the hint
     for them ("error~mat1 and mat2 shapes"); else the kind's hint."""
     for key, hint in hints.items():
-        hint_kind, _, part = key.partition(":")
+        hint_kind, _sep, part = key.partition(":")
         if part and hint_kind == kind and re.match(rf"{re.escape(part)}\b", text):
-            return hint
-        hint_kind, _, words = key.partition("~")
+            return _(hint)
+        hint_kind, _sep, words = key.partition("~")
         if words and hint_kind == kind and words in text:
-            return hint
-    return hints.get(kind) or hints.get("default", "")
+            return _(hint)
+    return _(hints.get(kind) or hints.get("default", ""))
+
+
+def hint_line(hint: str) -> str:
+    """A message's last line, its hint (``hint_line("")`` is how a message's hint is found)."""
+    return "\n    " + _("Hint: {hint}").format(hint=hint)
 
 
 _SEVERITY = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
@@ -410,14 +482,14 @@ _SEVERITY = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
 
 def quote_names(names) -> str:
     quoted = [f"`{n}`" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return quoted[0] if len(quoted) == 1 else _(", ").join(quoted[:-1]) + _(" and ") + quoted[-1]
 
 
 def blame_text(blame) -> str:
     """What a message leads with when earlier functions it is built on fail their own checks."""
     if len(blame) == 1:
-        return f"your {quote_names(blame)} fails its own check; fix it first"
-    return f"your {quote_names(blame)} fail their own checks; fix them first"
+        return _("your {names} fails its own check; fix it first").format(names=quote_names(blame))
+    return _("your {names} fail their own checks; fix them first").format(names=quote_names(blame))
 
 
 def blame_roots(name: str, builds_on: Mapping[str, tuple[str, ...]], fails: Callable[[str], bool]) -> list[str]:
@@ -459,71 +531,81 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping], bla
         if _SEVERITY[status] > _SEVERITY[worst]:
             worst = status
         case = exercise.cases[index]
+        label = _(case.label)
         hint = _hint(exercise.hints, kind, text)
         if blame:
-            hint = f"{blame_text(blame)}: {exercise.name} is graded with your own {quote_names(blame)}."
+            hint = _("{blame}: {name} is graded with your own {names}.").format(
+                blame=blame_text(blame), name=exercise.name, names=quote_names(blame)
+            )
         unimplemented = kind == "error" and "NotImplementedError" in text
         failures.append(CaseFailure(index, case.label, case.hidden, "unimplemented" if unimplemented else kind, hint))
         if first_public is None:
-            hint_line = f"\n    Hint: {hint}" if hint and not blame else ""
+            hint_text = hint_line(hint) if hint and not blame else ""
             if case.hidden and kind == "error":
-                first_public = (
-                    f"{exercise.signature} raised {outcome.get('error_type', 'an exception')} "
-                    f"on a hidden case ({case.label}).{hint_line}"
+                first_public = _("{signature} raised {error} on a hidden case ({label}).").format(
+                    signature=exercise.signature, error=outcome.get("error_type", _("an exception")), label=label
                 )
+                first_public += hint_text
             elif case.hidden and kind not in ("missing", "timeout"):
-                first_public = (
-                    f"{exercise.signature} failed a hidden case ({case.label}): "
-                    f"{KIND_WORDS.get(kind, kind)}.{hint_line}"
+                first_public = _("{signature} failed a hidden case ({label}): {kind}.").format(
+                    signature=exercise.signature, label=label, kind=_(KIND_WORDS.get(kind, kind))
                 )
+                first_public += hint_text
             else:
-                where = "hidden" if case.hidden else "public"
-                first_public = f'{exercise.signature}, {where} case "{case.label}": {text}{hint_line}'
-                if unimplemented:
-                    first_public = (
-                        f"{exercise.signature} is not implemented yet: replace "
-                        "`raise NotImplementedError()` with your code."
-                    )
-            if blame and not unimplemented:
-                once = "that one passes" if len(blame) == 1 else "they pass"
-                first_public = (
-                    f"{exercise.signature}: {blame_text(blame)}. {exercise.name} is graded with your own "
-                    f"{quote_names(blame)}, so it may pass once {once}."
-                    f"\n    What failed here: {first_public.split(chr(10) + '    Hint: ')[0]}"
+                where = _("hidden") if case.hidden else _("public")
+                first_public = _('{signature}, {where} case "{label}": {text}').format(
+                    signature=exercise.signature, where=where, label=label, text=text
                 )
+                first_public += hint_text
+                if unimplemented:
+                    first_public = _(
+                        "{signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+                    ).format(signature=exercise.signature)
+            if blame and not unimplemented:
+                once = _("that one passes") if len(blame) == 1 else _("they pass")
+                first_public = _(
+                    "{signature}: {blame}. {name} is graded with your own {names}, so it may pass once {once}."
+                ).format(
+                    signature=exercise.signature,
+                    blame=blame_text(blame),
+                    name=exercise.name,
+                    names=quote_names(blame),
+                    once=once,
+                ) + _("\n    What failed here: {what}").format(what=first_public.split(hint_line(""))[0])
             first_detail = f"case {index} ({case.label}, {'hidden' if case.hidden else 'public'}): {text}"
     total = len(indices)
     if worst == "passed":
-        text = f"{exercise.signature}: all {total} cases passed."
+        text = _("{signature}: all {total} cases passed.").format(signature=exercise.signature, total=total)
         return Verdict("passed", text, text, passed, total)
-    summary = f"\n    ({passed} of {total} cases passed.)"
+    summary = _("\n    ({passed} of {total} cases passed.)").format(passed=passed, total=total)
     return Verdict(worst, first_public + summary, first_detail + summary, passed, total, failures=tuple(failures))
 
 
 # What each kind of failure means, in words: for messages, and for the cohort report's item analysis.
+# Translated where they are shown: _(KIND_WORDS[kind]).
 KIND_WORDS = {
-    "values": "wrong values",
-    "dtype": "wrong dtype",
-    "shape": "wrong shape",
-    "type": "wrong return type",
-    "nan": "NaN or inf in the result",
-    "mutated": "the input was changed in place",
-    "warning": "a numerical warning (overflow or invalid value)",
-    "spies": "not built on the functions it should use",
-    "seed": "the seed is not used as it should be",
-    "probabilities": "probabilities where logits are expected",
-    "layers": "not the layers asked for",
-    "dropout": "no dropout in training mode",
-    "range": "the values are not in the range asked for",
-    "device": "the result is on another device",
-    "error": "raised an exception",
-    "timeout": "did not return in time",
-    "missing": "not defined, or not a function",
-    "unimplemented": "not implemented yet",
-    "accuracy": "trained network under the accuracy target",
-    "model": "no trained network the grader can evaluate",
-    "implausible": "implausible accuracy, held for review",
-    "zero_grad": "gradients not cleared between batches",
-    "batch_mean": "the mean of the batch means, not over examples",
-    "train_mode": "the model not put in training mode",
+    "values": N_("wrong values"),
+    "dtype": N_("wrong dtype"),
+    "shape": N_("wrong shape"),
+    "type": N_("wrong return type"),
+    "nan": N_("NaN or inf in the result"),
+    "mutated": N_("the input was changed in place"),
+    "warning": N_("a numerical warning (overflow or invalid value)"),
+    "spies": N_("not built on the functions it should use"),
+    "seed": N_("the seed is not used as it should be"),
+    "probabilities": N_("probabilities where logits are expected"),
+    "layers": N_("not the layers asked for"),
+    "dropout": N_("no dropout in training mode"),
+    "range": N_("the values are not in the range asked for"),
+    "device": N_("the result is on another device"),
+    "error": N_("raised an exception"),
+    "timeout": N_("did not return in time"),
+    "missing": N_("not defined, or not a function"),
+    "unimplemented": N_("not implemented yet"),
+    "accuracy": N_("trained network under the accuracy target"),
+    "model": N_("no trained network the grader can evaluate"),
+    "implausible": N_("implausible accuracy, held for review"),
+    "zero_grad": N_("gradients not cleared between batches"),
+    "batch_mean": N_("the mean of the batch means, not over examples"),
+    "train_mode": N_("the model not put in training mode"),
 }

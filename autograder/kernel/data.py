@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.i18n import _
+
 HERE = Path(__file__).resolve().parent
 # Three layouts. In the repository this file is autograder/kernel/data.py; in a sandbox, autograder/ is
 # kernel/ itself, with ../datasets/manifest.json beside it; in the student kit, autograder/ is an installed
@@ -81,13 +83,15 @@ def verify_folder(folder: Path, names=None) -> str | None:
     for name in names or files:
         path = Path(folder) / name
         if not path.is_file():
-            return f"{path} is missing"
+            return _("{path} is missing").format(path=path)
         try:
             actual = _idx_md5(path)
         except (OSError, EOFError, gzip.BadGzipFile) as error:
-            return f"{path} is not a readable gzip file ({error})"
+            return _("{path} is not a readable gzip file ({error})").format(path=path, error=error)
         if actual != files[name]["idx_md5"]:
-            return f"{path} has MD5 {actual}, expected {files[name]['idx_md5']} (corrupt or a different data set)"
+            return _("{path} has MD5 {actual}, expected {expected} (corrupt or a different data set)").format(
+                path=path, actual=actual, expected=files[name]["idx_md5"]
+            )
     return None
 
 
@@ -95,13 +99,15 @@ def _download_with_torchvision(target: Path) -> str | None:
     try:
         from torchvision.datasets import FashionMNIST
     except ImportError as error:
-        return f"torchvision is not importable ({error})"
+        return _("torchvision is not importable ({error})").format(error=error)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             FashionMNIST(root=tmp, train=True, download=True)
             FashionMNIST(root=tmp, train=False, download=True)
         except Exception as error:  # any network or mirror failure: report it, try nothing else
-            return f"torchvision could not download it ({type(error).__name__}: {error})"
+            return _("torchvision could not download it ({error_type}: {error})").format(
+                error_type=type(error).__name__, error=error
+            )
         raw = Path(tmp) / "FashionMNIST" / "raw"
         problem = verify_folder(raw)
         if problem:
@@ -116,10 +122,12 @@ def routes() -> list[tuple[str, Path | None]]:
     found = []
     if os.environ.get(ENV_VAR):
         found.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR])))
-    found.append(("the cache", CACHE_DIR))
-    found.append((f"Debian package {manifest()['debian_package']}", Path(manifest()["debian_path"])))
+    found.append((_("the cache"), CACHE_DIR))
+    found.append(
+        (_("Debian package {package}").format(package=manifest()["debian_package"]), Path(manifest()["debian_path"]))
+    )
     if os.environ.get(OFFLINE_ENV) != "1":
-        found.append(("torchvision download", None))
+        found.append((_("torchvision download"), None))
     return found
 
 
@@ -141,12 +149,16 @@ def locate(names: tuple[str, ...] | None = None) -> Path:
             return folder
         failures.append(f"  - {label}: {problem}")
     raise DatasetUnavailable(
-        "Fashion-MNIST could not be found or fetched. Tried, in order:\n"
+        _("Fashion-MNIST could not be found or fetched. Tried, in order:")
+        + "\n"
         + "\n".join(failures)
-        + "\nFix it with one of:\n"
-        f"  - Debian/Ubuntu as root: apt-get install -y {manifest()['debian_package']}\n"
-        f"  - any system with internet: the torchvision route downloads it into {CACHE_DIR}\n"
-        f"  - or point ${ENV_VAR} at a folder holding the four official .gz files"
+        + "\n"
+        + _(
+            "Fix it with one of:\n"
+            "  - Debian/Ubuntu as root: apt-get install -y {package}\n"
+            "  - any system with internet: the torchvision route downloads it into {cache}\n"
+            "  - or point ${variable} at a folder holding the four official .gz files"
+        ).format(package=manifest()["debian_package"], cache=CACHE_DIR, variable=ENV_VAR)
     )
 
 
@@ -186,7 +198,9 @@ def load_labels(split: str = "train") -> np.ndarray:
 def load_fashion_mnist(split: str = "train") -> Split:
     """Images as uint8 (N, 28, 28) and labels as int64 (N,)."""
     if split not in SPLIT_FILES:
-        raise ValueError(f"split must be one of {sorted(SPLIT_FILES)}, got {split!r}")
+        raise ValueError(
+            _("split must be one of {splits}, got {split}").format(splits=sorted(SPLIT_FILES), split=repr(split))
+        )
     return Split(load_images(split), load_labels(split))
 
 

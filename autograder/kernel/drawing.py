@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.i18n import _
+
 PAD = 280  # pixels of the pad's side: 10 screen pixels per image pixel
 BRUSH = 22  # the brush's width on the pad: a bold stroke, as Fashion-MNIST's objects are filled shapes
 
@@ -58,7 +60,7 @@ def drawing_pad(model, normalize, names):
         import ipywidgets as widgets
         from ipycanvas import Canvas
     except ImportError:
-        print("The drawing pad needs ipycanvas: pip install ipycanvas (the student kit installs it).")
+        print(_("The drawing pad needs ipycanvas: pip install ipycanvas (the student kit installs it)."))
         return None
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -67,7 +69,7 @@ def drawing_pad(model, normalize, names):
     canvas.line_width, canvas.line_cap, canvas.line_join = BRUSH, "round", "round"
     canvas.stroke_style = "black"
     shown = widgets.Output()
-    clear = widgets.Button(description="Clear", icon="eraser")
+    clear = widgets.Button(description=_("Clear"), icon="eraser")
     state = {"drawing": False, "last": None}
 
     def down(x, y):
@@ -84,7 +86,7 @@ def drawing_pad(model, normalize, names):
         state["drawing"] = False
         show()
 
-    def show(*_):
+    def show(*_change):
         # The drawing syncs stroke by stroke: classify it once the button is released, and once it has synced.
         if state["drawing"] or canvas.image_data is None:
             return
@@ -92,16 +94,16 @@ def drawing_pad(model, normalize, names):
         with shown:
             shown.clear_output(wait=True)
             if not image.any():
-                print("Draw a piece of clothing (fill it in), then release the mouse button.")
+                print(_("Draw a piece of clothing (fill it in), then release the mouse button."))
                 return
             ranked = top_classes(model, normalize, image, names)
             fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 2.6), gridspec_kw={"width_ratios": [1, 1.6]})
             left.imshow(image, cmap="gray_r")
-            left.set_title("what the network sees (28x28)", fontsize=8)
+            left.set_title(_("what the network sees (28x28)"), fontsize=8)
             left.axis("off")
-            right.barh([name for name, _ in ranked][::-1], [p for _, p in ranked][::-1], color="tab:blue")
+            right.barh([name for name, _p in ranked][::-1], [p for _name, p in ranked][::-1], color="tab:blue")
             right.set_xlim(0, 1)
-            right.set_title("top 3 classes", fontsize=8)
+            right.set_title(_("top 3 classes"), fontsize=8)
             plt.tight_layout()
             plt.show()
 
@@ -113,6 +115,6 @@ def drawing_pad(model, normalize, names):
     canvas.on_touch_move(lambda touches: touches and move(*touches[0]))
     canvas.on_touch_end(lambda touches: up(0, 0))
     canvas.observe(show, "image_data")  # the drawing reaches the kernel after each stroke
-    clear.on_click(lambda _: (canvas.clear(), shown.clear_output()))
+    clear.on_click(lambda _button: (canvas.clear(), shown.clear_output()))
     display(widgets.HBox([widgets.VBox([canvas, clear]), shown]))
     return canvas

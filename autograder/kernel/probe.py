@@ -21,6 +21,8 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 
+from autograder.i18n import N_, _
+
 
 CallStatus = Literal["ok", "error", "timeout", "missing"]
 
@@ -280,12 +282,12 @@ def _frozen_features(model):
 
 def _trainable(model) -> str:
     """The names of the parameters that still train, as a reader checks them."""
-    return ", ".join(name for name, p in model.named_parameters() if p.requires_grad) or "none"
+    return ", ".join(name for name, p in model.named_parameters() if p.requires_grad) or N_("none")
 
 
 def _returned(value, model) -> str:
     if value is model:
-        return "the model it was given"
+        return N_("the model it was given")
     return f"{type(value).__module__}.{type(value).__qualname__}" if value is not None else "None"
 
 
@@ -297,8 +299,8 @@ def _unchanged(before, model) -> str:
     torch = _torch()
     after = _state(model)
     if len(after) == len(before) and all(torch.equal(a, b) for a, b in zip(before, after)):
-        return "unchanged"
-    return "changed"
+        return N_("unchanged")
+    return N_("changed")
 
 
 def freeze_run(freeze_backbone, seed):
@@ -323,7 +325,7 @@ def replace_head_run(replace_head, num_classes, seed, x):
         if isinstance(head, torch.nn.Linear)
         else f"{type(head).__qualname__}"
     )
-    kept = _unchanged(before, features) if getattr(built, "features", None) is features else "replaced by new ones"
+    kept = _unchanged(before, features) if getattr(built, "features", None) is features else N_("replaced by new ones")
     built.eval()
     with torch.no_grad():
         shape = str(tuple(built(torch.from_numpy(x)).shape))
@@ -348,12 +350,12 @@ def optimizer_run(make_optimizer, seed, num_classes, lr):
     model.head = torch.nn.Linear(model.head.in_features, num_classes)
     optimizer = make_optimizer(model, lr)
     if not isinstance(optimizer, torch.optim.Optimizer):
-        return _returned(optimizer, model), "none", float("nan")
+        return _returned(optimizer, model), N_("none"), float("nan")
     names = {id(p): name for name, p in model.named_parameters()}
     listed = [
-        names.get(id(p), "a tensor of another model") for group in optimizer.param_groups for p in group["params"]
+        names.get(id(p), N_("a tensor of another model")) for group in optimizer.param_groups for p in group["params"]
     ]
-    return type(optimizer).__qualname__, ", ".join(listed) or "none", float(optimizer.param_groups[0]["lr"])
+    return type(optimizer).__qualname__, ", ".join(listed) or N_("none"), float(optimizer.param_groups[0]["lr"])
 
 
 def features_run(extract_features, images, seed, batch_size):
@@ -401,7 +403,7 @@ def model_predictions(model, images, normalize=None, batch_size=1000):
     """
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"it is a {type(model).__name__}, not a torch.nn.Module")
+        raise TypeError(_("it is a {type}, not a torch.nn.Module").format(type=type(model).__name__))
     device = next(iter(model.parameters()), torch.zeros(0)).device
     model.eval()
     predicted = []
@@ -567,7 +569,11 @@ def _timed(fn, call_args, call_kwargs, timeout):
         ][:5]
     except ProbeTimeout:
         disarm()
-        outcome = {**outcome, "status": "timeout", "error": f"did not return within {timeout:g} s"}
+        outcome = {
+            **outcome,
+            "status": "timeout",
+            "error": _("did not return within {seconds:g} s").format(seconds=timeout),
+        }
     except KeyboardInterrupt:
         # In a notebook, the cell's timeout interrupts the kernel: stop, do not move on to the next case.
         disarm()

@@ -36,6 +36,7 @@ import numpy as np
 
 from autograder import probe
 from autograder.checks import Case, Exercise
+from autograder.i18n import _
 from autograder.training import Training
 
 FORMAT = 2
@@ -219,7 +220,11 @@ def load(path: Path) -> dict[str, PublicExercise | Training]:
         arrays = {key: stored[key] for key in stored.files}
     tree = json.loads(arrays.pop(DATA_KEY).tobytes().decode())
     if tree.get("format") != FORMAT:
-        raise ValueError(f"{path} holds public cases of format {tree.get('format')}, this version reads {FORMAT}")
+        raise ValueError(
+            _("{path} holds public cases of format {found}, this version reads {expected}").format(
+                path=path, found=tree.get("format"), expected=FORMAT
+            )
+        )
     return {loaded.name: loaded for loaded in (load_exercise(t, arrays) for t in tree["exercises"])}
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from autograder import data, probe, public_cases
 from autograder.checks import blame_roots, verdict
+from autograder.i18n import _
 from autograder.targets import grading_device
 from autograder.training import training_verdict
 
@@ -55,7 +56,7 @@ def _blame(name: str, namespace, lesson) -> list[str]:
             if not callable(fn) or helper not in lesson:
                 verdicts[helper] = helper in lesson
             else:
-                indices = [index for index, _ in lesson[helper].public()]
+                indices = [index for index, _case in lesson[helper].public()]
                 verdicts[helper] = not verdict(lesson[helper], indices, _outcomes(lesson[helper], fn, indices)).passed
         return verdicts[helper]
 
@@ -78,9 +79,15 @@ def run_check(exercise, fn, hidden: bool = False, lesson=None) -> None:
         if blame:
             result = verdict(exercise, indices, outcomes, blame)
         raise CheckFailed("\n" + result.message)
-    kind = "hidden" if hidden else "public"
-    count = f"all {len(indices)} {kind} checks" if len(indices) > 1 else f"the {kind} check"
-    print(f"\u2714 {exercise.signature}: {count} passed.")
+    if len(indices) > 1:
+        text = (
+            _("{signature}: all {count} hidden checks passed.")
+            if hidden
+            else _("{signature}: all {count} public checks passed.")
+        )
+    else:
+        text = _("{signature}: the hidden check passed.") if hidden else _("{signature}: the public check passed.")
+    print("\u2714 " + text.format(signature=exercise.signature, count=len(indices)))
 
 
 # How long the last ``train`` of each training exercise took, for its check to set against the budget.
@@ -96,7 +103,10 @@ def train(name: str, fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailed(
-            f"\n{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            "\n"
+            + _("{signature} is not implemented yet: replace `raise NotImplementedError()` with your code.").format(
+                signature=name
+            )
         ) from None
     finally:
         TRAINED_SECONDS[name] = time.perf_counter() - started
@@ -122,14 +132,19 @@ def _check_training(training, value, hidden: bool, lesson=None) -> None:
     split = "test" if hidden else "validation"
     if training.predicts_in_kernel:  # a torch model: predict here, as the grader's caller does
         held_out = data.load_fashion_mnist("test") if hidden else data.validation_split()
-        images, _ = training.task(held_out.images, held_out.labels)
+        images = training.task(held_out.images, held_out.labels)[0]
         normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
         try:
             value = probe.model_predictions(value, images, normalize if callable(normalize) else None)
         except Exception as error:
             raise CheckFailed(
-                f"\n{training.signature}: {training.variable} could not make predictions "
-                f"({type(error).__name__}: {error})"
+                "\n"
+                + _("{signature}: {variable} could not make predictions ({error_type}: {error})").format(
+                    signature=training.signature,
+                    variable=training.variable,
+                    error_type=type(error).__name__,
+                    error=error,
+                )
             ) from None
     outcome = probe.roundtrip({"status": "ok", "value": value})
     target = training.target()
@@ -156,14 +171,16 @@ def checks_for(assignment: str):
     path = PUBLIC_DIR / f"{assignment}.npz"
     if not path.is_file():
         raise FileNotFoundError(
-            f"no public checks for {assignment!r} in this installation ({path} is missing): "
-            "is the notebook from the same course as the installed student kit?"
+            _(
+                "no public checks for {assignment} in this installation ({path} is missing): "
+                "is the notebook from the same course as the installed student kit?"
+            ).format(assignment=repr(assignment), path=path)
         )
     exercises = public_cases.load(path)
 
     def check(name: str, fn, hidden: bool = False) -> None:
         if hidden:  # a release has no hidden test cells; nbgrader keeps them for the instructor
-            print(f"{name}: the hidden cases are the grader's; they are not in the student kit.")
+            print(_("{name}: the hidden cases are the grader's; they are not in the student kit.").format(name=name))
             return
         run_check(exercises[name], fn, lesson=exercises)
 

@@ -12,6 +12,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from autograder.i18n import _
+
 QUICK_ENV = "WORKBOOK_QUICK"  # "1" in the kernel when the grader runs in quick mode
 
 # How the grader's kernels run, here so that a student's check before submitting (autograder/student/)
@@ -58,16 +60,32 @@ class Target:
         return next((share for floor, share in self.tiers if accuracy >= floor), 0.0)
 
     def describe(self, device: str = "cpu") -> str:
-        tiers = ", ".join(f"{share:.0%} of the points from {floor:.2f}" for floor, share in self.tiers)
-        data = "the full training split" if self.train_size is None else f"{self.train_size} training examples"
-        if self.baseline is not None:
-            data += f"; from scratch, the same network reaches {self.baseline:.3f} on them"
-        data += "" if self.epochs is None else f", {self.epochs} epochs"
-        where = "" if self.gpu_budget_s is None else f" on {'a GPU' if device == 'cuda' else 'a CPU'}"
-        return (
-            f"{self.mode} mode ({data}): full points at test accuracy {self.accuracy:.2f} or more"
-            f"{'; ' + tiers if tiers else ''}; the training cell may take {self.budget(device):g} s{where}"
+        tiers = _(", ").join(
+            _("{share:.0%} of the points from {floor:.2f}").format(share=share, floor=floor)
+            for floor, share in self.tiers
         )
+        if self.train_size is None:
+            data = _("the full training split")
+        else:
+            data = _("{count} training examples").format(count=self.train_size)
+        if self.baseline is not None:
+            data = _("{data}; from scratch, the same network reaches {baseline:.3f} on them").format(
+                data=data, baseline=self.baseline
+            )
+        if self.epochs is not None:
+            data = _("{data}, {epochs} epochs").format(data=data, epochs=self.epochs)
+        if self.gpu_budget_s is None:
+            budget = _("the training cell may take {seconds:g} s")
+        elif device == "cuda":
+            budget = _("the training cell may take {seconds:g} s on a GPU")
+        else:
+            budget = _("the training cell may take {seconds:g} s on a CPU")
+        budget = budget.format(seconds=self.budget(device))
+        if tiers:
+            text = _("{mode} mode ({data}): full points at test accuracy {accuracy:.2f} or more; {tiers}; {budget}")
+        else:
+            text = _("{mode} mode ({data}): full points at test accuracy {accuracy:.2f} or more; {budget}")
+        return text.format(mode=self.mode, data=data, accuracy=self.accuracy, tiers=tiers, budget=budget)
 
 
 TARGETS: dict[tuple[str, str], Target] = {

@@ -14,14 +14,30 @@ an implausible accuracy for review (``Target.implausible``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
 from autograder import data
-from autograder.checks import CaseFailure, Verdict, _quote, blame_text, quote_names
+from autograder.checks import CaseFailure, Verdict, _quote, blame_text, hint_line, quote_names
+from autograder.i18n import N_, _
 from autograder.targets import Target, target_for
+
+
+# What the grader says of a cell it stopped (host/runner.py writes them; a training verdict recognises them).
+CELL_TIMEOUT = N_("the cell ran longer than {limit:g} s")
+KERNEL_TIMEOUT = N_("ran longer than {limit:g} s and did not stop when interrupted")
+
+
+def ran_too_long(why: str) -> bool:
+    """Whether a cell's error, in the language in force, says the grader stopped it for its time."""
+    for template in (CELL_TIMEOUT, KERNEL_TIMEOUT):
+        pattern = re.escape(_(template)).replace(re.escape("{limit:g}"), "[0-9.e+]+")
+        if re.search(pattern, why):
+            return True
+    return False
 
 
 TEST_IMAGES = "test-images"  # the plan's key for the images a trained PyTorch model predicts on
@@ -68,7 +84,7 @@ class Training:
         call = {"key": first_key, "id": f"{self.name}/trained", "read": self.variable, "signature_of": self.name}
         if self.predicts_in_kernel:
             images = data.load_images("test") if test_images is None else test_images
-            images, _ = self.task(images, data.load_labels("test"))  # only the scored images are predicted
+            images = self.task(images, data.load_labels("test"))[0]  # only the scored images are predicted
             inputs.setdefault(TEST_IMAGES, images)
             call.update(predict={"images": TEST_IMAGES, "normalize": self.normalize}, timeout=PREDICT_TIMEOUT)
         return [call]
@@ -81,7 +97,11 @@ class Training:
         images, labels = self.task(held_out.images, held_out.labels)
         predictions = np.asarray(self.predict(value, images))
         if predictions.shape != labels.shape:
-            raise NotAModel(f"it gives predictions of shape {predictions.shape} for {len(labels)} images")
+            raise NotAModel(
+                _("it gives predictions of shape {shape} for {count} images").format(
+                    shape=predictions.shape, count=len(labels)
+                )
+            )
         return float(np.mean(predictions == labels))
 
 
@@ -109,33 +129,38 @@ def training_verdict(
     label = f"{training.name}: the trained network on the {split} split"
     budget = target.budget(device)
     blamed = (
-        f"{training.name}: {blame_text(blame)}; it trains with your own {quote_names(blame)}.\n    " if blame else ""
+        _("{name}: {blame}; it trains with your own {names}.").format(
+            name=training.name, blame=blame_text(blame), names=quote_names(blame)
+        )
+        + "\n    "
+        if blame
+        else ""
     )
 
     def failed(kind: str, hint: str = "") -> tuple[CaseFailure, ...]:
         return (CaseFailure(0, label, False, kind, blamed.strip() or hint),)
 
     if status != "ok":
-        why = cell_error or outcome.get("error") or "the probe did not reach it"
+        why = cell_error or outcome.get("error") or _("the probe did not reach it")
         if why.startswith("NotImplementedError"):
-            text = f"{training.signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            text = _(
+                "{signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+            ).format(signature=training.signature)
             text = blamed + text if blame else text
             return Verdict("error", text, text, 0, 1, 0.0, failures=failed("unimplemented"))
-        text = (
-            f"{training.signature} was not graded: {training.variable} was not left by the cell "
-            f"test_{training.name} ({why})."
+        text = _("{signature} was not graded: {variable} was not left by the cell test_{name} ({why}).").format(
+            signature=training.signature, variable=training.variable, name=training.name, why=why
         )
         text = blamed + text
-        state = "timeout" if "longer than" in why else "error"
+        state = "timeout" if ran_too_long(why) else "error"
         return Verdict(state, text, text, 0, 1, 0.0, failures=failed("timeout" if state == "timeout" else "missing"))
     try:
         accuracy = training.accuracy(outcome.get("value"), split)
     except NotAModel as problem:
-        hint = training.hints.get("model", "")
-        text = (
-            f"{training.signature}: {training.variable} is not a trained network the grader can evaluate: {problem}."
-            + (f"\n    Hint: {hint}" if hint and not blame else "")
-        )
+        hint = _(training.hints.get("model", ""))
+        text = _("{signature}: {variable} is not a trained network the grader can evaluate: {problem}.").format(
+            signature=training.signature, variable=training.variable, problem=problem
+        ) + (hint_line(hint) if hint and not blame else "")
         return Verdict("failed", blamed + text, blamed + text, 0, 1, 0.0, failures=failed("model", hint))
     share = target.fraction(accuracy)
     figures = {
@@ -150,30 +175,37 @@ def training_verdict(
     parameters = parameter_count(training, outcome)
     if parameters is not None:
         figures["parameters"] = parameters
-    where = "validation" if split == "validation" else "held-out test"
     called = f"{training.name}{_quote(defaults, 300)}" if isinstance(defaults, str) and defaults else training.name
-    head = f"{called}: {where} accuracy {accuracy:.4f}, target {target.accuracy:.2f} ({target.mode} mode)"
+    if split == "validation":
+        head = _("{called}: validation accuracy {accuracy:.4f}, target {target:.2f} ({mode} mode)")
+    else:
+        head = _("{called}: held-out test accuracy {accuracy:.4f}, target {target:.2f} ({mode} mode)")
+    head = head.format(called=called, accuracy=accuracy, target=target.accuracy, mode=target.mode)
     timing = "" if seconds is None else "\n    " + time_against_budget(seconds, budget, target.mode)
     if seconds is not None and seconds > budget:  # the notebook's clock: the grader would have stopped it
-        text = f"{head}, but 0 points: the cell ran over its budget.{timing}"
+        text = _("{head}, but 0 points: the cell ran over its budget.").format(head=head) + timing
         return Verdict("failed", text, text, 0, 1, 0.0, figures, failed("timeout"))
     if accuracy > target.implausible:
         text = (
-            f"{head}: held for the instructor's review, so no points for now. No network of this exercise "
-            f"reaches more than {target.implausible:.3f} here, while a table of the public test labels "
-            "would. If yours really does, show the instructor how."
-        ) + timing
+            _(
+                "{head}: held for the instructor's review, so no points for now. No network of this exercise "
+                "reaches more than {implausible:.3f} here, while a table of the public test labels "
+                "would. If yours really does, show the instructor how."
+            ).format(head=head, implausible=target.implausible)
+            + timing
+        )
         figures["flagged"] = "implausible accuracy"
         return Verdict("failed", text, text, 0, 1, 0.0, figures, failed("implausible"))
     if share == 1.0:
-        text = f"{head}: full points.{timing}"
+        text = _("{head}: full points.").format(head=head) + timing
         return Verdict("passed", text, text, 1, 1, 1.0, figures)
-    tiers = "; ".join(f"{s:.0%} from {f:.2f}" for f, s in target.tiers)
-    hint = training.hints.get("accuracy", "")
+    tiers = _("; ").join(_("{share:.0%} from {floor:.2f}").format(share=s, floor=f) for f, s in target.tiers)
+    hint = _(training.hints.get("accuracy", ""))
     text = (
         blamed
-        + f"{head}: {share:.0%} of the points (tiers: {tiers}).{timing}"
-        + (f"\n    Hint: {hint}" if hint and not blame else "")
+        + _("{head}: {share:.0%} of the points (tiers: {tiers}).").format(head=head, share=share, tiers=tiers)
+        + timing
+        + (hint_line(hint) if hint and not blame else "")
     )
     return Verdict("failed", text, text, 0, 1, share, figures, failed("accuracy", hint))
 
@@ -183,18 +215,21 @@ WARN_SHARE = 0.8  # of a training cell's budget: past it, the message warns
 
 def time_against_budget(seconds: float, budget: float, mode: str) -> str:
     """The training cell's time against its budget, in words, with a warning past ``WARN_SHARE`` of it."""
-    text = f"The training cell took {seconds:.1f} s of its {budget:g} s budget ({mode} mode)."
     if seconds > budget:
-        return (
-            f"{text} Over the budget: the grader stops this cell at {budget:g} s, and then it earns 0 points. "
+        text = _(
+            "The training cell took {seconds:.1f} s of its {budget:g} s budget ({mode} mode). Over the budget: "
+            "the grader stops this cell at {budget:g} s, and then it earns 0 points. "
             "Make training faster (fewer epochs, a smaller network, larger batches)."
         )
-    if seconds > WARN_SHARE * budget:
-        return (
-            f"{text} Warning: that is over {WARN_SHARE:.0%} of the budget. The grader stops the cell at "
-            f"{budget:g} s (0 points), and its machine may be slower than yours: make training faster."
+    elif seconds > WARN_SHARE * budget:
+        text = _(
+            "The training cell took {seconds:.1f} s of its {budget:g} s budget ({mode} mode). Warning: that is "
+            "over {share:.0%} of the budget. The grader stops the cell at {budget:g} s (0 points), and its "
+            "machine may be slower than yours: make training faster."
         )
-    return text
+    else:
+        text = _("The training cell took {seconds:.1f} s of its {budget:g} s budget ({mode} mode).")
+    return text.format(seconds=seconds, budget=budget, mode=mode, share=WARN_SHARE)
 
 
 def parameter_count(training: Training, outcome: Mapping) -> int | None:
@@ -220,5 +255,5 @@ def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
     if isinstance(value, str):  # the probe's word for a variable that is no model
         raise NotAModel(value)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":
-        raise NotAModel("the probe could not compute its predictions")
+        raise NotAModel(_("the probe could not compute its predictions"))
     return value

@@ -14,6 +14,8 @@ points or surprise the student:
 - a deleted or changed locked cell (the grader puts the release's back).
 
 Without a running server it cannot see unsaved work: it says when the file was saved.
+It speaks the language of the notebook's edition (its ``workbook.language`` metadata; ``--lang`` overrides
+it), and so do the notebook's own checks: the fresh kernel gets that language as ``$WORKBOOK_LANGUAGE``.
 The exit status is 0 when every check passed and nothing needs a warning.
 """
 
@@ -27,7 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import data
+from autograder import data, i18n
+from autograder.i18n import _
 from autograder.targets import CELL_SECONDS, KERNEL_ENV, grading_device, target_for
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +65,7 @@ def _nbgrader(cell) -> dict:
 def _label(index: int, cell) -> str:
     grade_id = _nbgrader(cell).get("grade_id")
     first = next((line for line in cell.source.splitlines() if line.strip()), "").strip()
-    return f"cell {index + 1} ({grade_id or first[:40]})"
+    return _("cell {number} ({name})").format(number=index + 1, name=grade_id or first[:40])
 
 
 def release_path(assignment: str) -> Path | None:
@@ -97,13 +100,23 @@ def structure_warnings(notebook, release) -> list[str]:
         if grade_id not in mine:
             if meta.get("solution"):
                 found.append(
-                    f"the solution cell `{grade_id}` is missing (deleted, or its nbgrader metadata was lost): "
-                    "the grader puts the empty one back, and that exercise earns nothing"
+                    _(
+                        "the solution cell `{grade_id}` is missing (deleted, or its nbgrader metadata was lost): "
+                        "the grader puts the empty one back, and that exercise earns nothing"
+                    ).format(grade_id=grade_id)
                 )
             elif meta.get("locked") or meta.get("grade"):
-                found.append(f"the locked cell `{grade_id}` was deleted: the grader puts the release's back")
+                found.append(
+                    _("the locked cell `{grade_id}` was deleted: the grader puts the release's back").format(
+                        grade_id=grade_id
+                    )
+                )
         elif meta.get("locked") and not meta.get("solution") and mine[grade_id].source.strip() != cell.source.strip():
-            found.append(f"the locked cell `{grade_id}` was changed: the grader runs the release's version instead")
+            found.append(
+                _("the locked cell `{grade_id}` was changed: the grader runs the release's version instead").format(
+                    grade_id=grade_id
+                )
+            )
     return found
 
 
@@ -111,19 +124,23 @@ def order_warnings(notebook) -> list[str]:
     """Cells that ran out of order, or never ran, in the student's session (from the saved execution counts)."""
     found, highest, last = [], 0, None
     code = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.source.strip()]
-    ran = [count for _, c in code if (count := c.get("execution_count"))]
+    ran = [count for _index, c in code if (count := c.get("execution_count"))]
     if not ran:
-        return ["no cell has been run in your session (or the notebook was saved without outputs)"]
+        return [_("no cell has been run in your session (or the notebook was saved without outputs)")]
     for index, cell in code:
         count = cell.get("execution_count")
         if count is None:
             if any(c.get("execution_count") for i, c in code if i > index):
-                found.append(f"{_label(index, cell)} was never run in your session, but cells below it were")
+                found.append(
+                    _("{cell} was never run in your session, but cells below it were").format(cell=_label(index, cell))
+                )
             continue
         if count < highest:
             found.append(
-                f"cells ran out of order: {_label(index, cell)} ran (In [{count}]) before {last}, "
-                f"which is above it (In [{highest}])"
+                _(
+                    "cells ran out of order: {cell} ran (In [{count}]) before {last}, "
+                    "which is above it (In [{highest}])"
+                ).format(cell=_label(index, cell), count=count, last=last, highest=highest)
             )
         if count > highest:
             highest, last = count, _label(index, cell)
@@ -181,8 +198,10 @@ def unsaved_warnings(notebook, path: Path) -> list[str]:
     if running is None or running <= saved:
         return []
     return [
-        f"your open session has run cells up to In [{running}], but the saved file only up to In [{saved}]: "
-        "save (Ctrl+S) and check again, or the grader gets the older work"
+        _(
+            "your open session has run cells up to In [{running}], but the saved file only up to In [{saved}]: "
+            "save (Ctrl+S) and check again, or the grader gets the older work"
+        ).format(running=running, saved=saved)
     ]
 
 
@@ -228,8 +247,10 @@ def _budgets(assignment: str) -> dict[str, float]:
     return budgets
 
 
-def run_fresh(notebook, folder: Path, budgets: dict[str, float], log=print):
-    """Execute a copy of ``notebook`` in a fresh kernel; returns it with new outputs and each cell's timeout."""
+def run_fresh(notebook, folder: Path, budgets: dict[str, float], log=print, lang: str | None = None):
+    """Execute a copy of ``notebook`` in a fresh kernel; returns it with new outputs and each cell's timeout.
+
+    The kernel's checks answer in ``lang`` (default: the current language): it gets it as ``$WORKBOOK_LANGUAGE``."""
     import copy
 
     from nbclient import NotebookClient
@@ -244,122 +265,162 @@ def run_fresh(notebook, folder: Path, budgets: dict[str, float], log=print):
         fresh, timeout=CELL_SECONDS, allow_errors=True, resources={"metadata": {"path": str(folder)}}
     )
     timed_out = {}
-    with client.setup_kernel():
+    env = {**os.environ, i18n.ENV: i18n.checked(lang) if lang is not None else i18n.language()}
+    with client.setup_kernel(env=env):
         for index, cell in enumerate(fresh.cells):
             if cell.cell_type != "code":
                 continue
             limit = budgets.get(_nbgrader(cell).get("grade_id"), CELL_SECONDS)
             client.timeout = int(limit)
-            log(f"  running {_label(index, cell)}", end="\r")
+            log("  " + _("running {cell}").format(cell=_label(index, cell)), end="\r")
             try:
                 client.execute_cell(cell, index)
             except CellTimeoutError:
                 timed_out[index] = limit
                 client.km.interrupt_kernel()
             except DeadKernelError as error:
-                timed_out[index] = f"the kernel died ({error})"
+                timed_out[index] = _("the kernel died ({error})").format(error=error)
                 break
     log(" " * 70, end="\r")
     return fresh, timed_out
 
 
-def examine(path: Path, log=print) -> Findings:
+def examine(path: Path, log=print, lang: str | None = None) -> Findings:
+    """Runs and reads the notebook at ``path``; its warnings and the kernel's checks are in ``lang``, by default
+    the notebook's own edition (its ``workbook.language`` metadata)."""
     import nbformat
 
     notebook = nbformat.read(str(path), as_version=4)
-    assignment = assignment_of(notebook, path)
-    if assignment is None:
-        raise SystemExit(f"workbook-check: {path} is not a notebook of this course (no checks_for(...) in it)")
-    findings = Findings(assignment)
-    release = release_path(assignment)
-    if release is not None:
-        findings.warnings += structure_warnings(notebook, nbformat.read(str(release), as_version=4))
-    findings.warnings += unsaved_warnings(notebook, path)
-    findings.warnings += order_warnings(notebook)
-    fresh, timed_out = run_fresh(notebook, path.resolve().parent, _budgets(assignment), log)
-    for index, (mine, cell) in enumerate(zip(notebook.cells, fresh.cells)):
-        if cell.cell_type != "code":
-            continue
-        meta = _nbgrader(cell)
-        error = _error(cell)
-        if index in timed_out:
-            limit = timed_out[index]
-            text = (
-                f"{_label(index, cell)} did not finish within {limit:g} s" if isinstance(limit, float | int) else limit
-            )
-            if meta.get("grade"):
-                findings.verdicts.append(Verdict(meta["grade_id"], "timeout", text))
-            else:
-                findings.warnings.append(text)
-            continue
-        if meta.get("grade") and not meta.get("solution"):
-            if error is not None and error.get("ename") == "CheckFailed":
-                findings.verdicts.append(Verdict(meta["grade_id"], "failed", error.get("evalue", "").strip()))
-            elif error is not None:
-                findings.verdicts.append(
-                    Verdict(meta["grade_id"], "error", f"{error.get('ename')}: {error.get('evalue', '')}"[:600])
+    lang = lang or i18n.notebook_language(notebook)
+    with i18n.using(lang):
+        assignment = assignment_of(notebook, path)
+        if assignment is None:
+            raise SystemExit(
+                _("workbook-check: {path} is not a notebook of this course (no checks_for(...) in it)").format(
+                    path=path
                 )
-            elif PARTIAL in _text(cell):  # part of the points: not a pass
-                text = _text(cell)
-                findings.verdicts.append(Verdict(meta["grade_id"], "failed", text[text.index(PARTIAL) + 1 :].strip()))
-            else:
-                lines = [line[1:].strip() for line in _text(cell).splitlines() if line.startswith(PASSED)]
-                status = "passed" if lines else "silent"
-                findings.verdicts.append(Verdict(meta["grade_id"], status, "\n".join(lines) or _text(cell).strip()))
-        if error is not None and mine.get("execution_count") and not _failed_in_session(mine):
-            findings.warnings.append(
-                f"{_label(index, cell)} worked in your session but fails in a fresh kernel: "
-                f"{error.get('ename')}: {error.get('evalue', '')[:200]} (does it use something defined in a cell "
-                "you deleted, changed or ran out of order?)"
             )
-    return findings
+        findings = Findings(assignment)
+        release = release_path(assignment)
+        if release is not None:
+            findings.warnings += structure_warnings(notebook, nbformat.read(str(release), as_version=4))
+        findings.warnings += unsaved_warnings(notebook, path)
+        findings.warnings += order_warnings(notebook)
+        fresh, timed_out = run_fresh(notebook, path.resolve().parent, _budgets(assignment), log, lang=lang)
+        for index, (mine, cell) in enumerate(zip(notebook.cells, fresh.cells)):
+            if cell.cell_type != "code":
+                continue
+            meta = _nbgrader(cell)
+            error = _error(cell)
+            if index in timed_out:
+                limit = timed_out[index]
+                text = (
+                    _("{cell} did not finish within {limit:g} s").format(cell=_label(index, cell), limit=limit)
+                    if isinstance(limit, float | int)
+                    else limit
+                )
+                if meta.get("grade"):
+                    findings.verdicts.append(Verdict(meta["grade_id"], "timeout", text))
+                else:
+                    findings.warnings.append(text)
+                continue
+            if meta.get("grade") and not meta.get("solution"):
+                if error is not None and error.get("ename") == "CheckFailed":
+                    findings.verdicts.append(Verdict(meta["grade_id"], "failed", error.get("evalue", "").strip()))
+                elif error is not None:
+                    findings.verdicts.append(
+                        Verdict(meta["grade_id"], "error", f"{error.get('ename')}: {error.get('evalue', '')}"[:600])
+                    )
+                elif PARTIAL in _text(cell):  # part of the points: not a pass
+                    text = _text(cell)
+                    findings.verdicts.append(
+                        Verdict(meta["grade_id"], "failed", text[text.index(PARTIAL) + 1 :].strip())
+                    )
+                else:
+                    lines = [line[1:].strip() for line in _text(cell).splitlines() if line.startswith(PASSED)]
+                    status = "passed" if lines else "silent"
+                    findings.verdicts.append(Verdict(meta["grade_id"], status, "\n".join(lines) or _text(cell).strip()))
+            if error is not None and mine.get("execution_count") and not _failed_in_session(mine):
+                findings.warnings.append(
+                    _(
+                        "{cell} worked in your session but fails in a fresh kernel: {ename}: {evalue} (does it use "
+                        "something defined in a cell you deleted, changed or ran out of order?)"
+                    ).format(cell=_label(index, cell), ename=error.get("ename"), evalue=error.get("evalue", "")[:200])
+                )
+        return findings
 
 
 # ------------------------------------------------------------ reporting
 def report(path: Path, findings: Findings) -> str:
     mark = {"passed": PASSED, "failed": "\u2718", "error": "\u2718", "timeout": "\u2718", "silent": "?"}
-    lines = [f"Checks ({findings.assignment}):"]
+    lines = [_("Checks ({assignment}):").format(assignment=findings.assignment)]
     for verdict in findings.verdicts:
-        text = verdict.text or "(the cell printed nothing)"
+        text = verdict.text or _("(the cell printed nothing)")
         body = text.replace("\n", "\n    ")
         lines.append(f"  {mark[verdict.status]} {verdict.grade_id}: {body}")
     if findings.warnings:
-        lines.append("Warnings:")
+        lines.append(_("Warnings:"))
         lines += [f"  ! {warning}" for warning in findings.warnings]
     passed = sum(v.status == "passed" for v in findings.verdicts)
     lines.append(
-        f"{passed} of {len(findings.verdicts)} checks passed, {len(findings.warnings)} warning(s). "
-        "The grader also runs hidden cases, so passing here is necessary, not sufficient."
+        _(
+            "{passed} of {total} checks passed, {warnings} warning(s). "
+            "The grader also runs hidden cases, so passing here is necessary, not sufficient."
+        ).format(passed=passed, total=len(findings.verdicts), warnings=len(findings.warnings))
     )
     return "\n".join(lines)
+
+
+def _language_of(path: Path) -> str:
+    """The edition of the notebook at ``path`` (its ``workbook.language``); English when it cannot be read."""
+    import json
+
+    try:
+        return i18n.notebook_language(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return i18n.SOURCE_LANGUAGE
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="workbook-check",
-        description="Run a saved notebook in a fresh kernel, as the grader does, and print every public check.",
+        description=_("Run a saved notebook in a fresh kernel, as the grader does, and print every public check."),
     )
     parser.add_argument("notebook", type=Path)
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        help=_("the language of the messages and of the checks (default: the notebook's edition)"),
+    )
     args = parser.parse_args(argv)
     path = args.notebook
-    if not path.is_file():
-        print(f"workbook-check: {path} does not exist", file=sys.stderr)
-        return 2
-    minutes = (time.time() - path.stat().st_mtime) / 60
-    print(
-        f"Checking {path} as saved {minutes:.0f} minute(s) ago, in a fresh kernel, top to bottom. "
-        "Unsaved changes are not in it: save first (Ctrl+S)."
-    )
-    try:
-        progress = (lambda *a, **k: print(*a, **k, flush=True)) if sys.stdout.isatty() else (lambda *a, **k: None)
-        findings = examine(path, log=progress)
-    except Exception as error:  # an unreadable notebook: say so, no traceback
-        if isinstance(error, SystemExit):
-            raise
-        print(f"workbook-check: could not check {path}: {type(error).__name__}: {error}", file=sys.stderr)
-        return 2
-    print(report(path, findings))
-    return 0 if findings.passed else 1
+    lang = args.lang or (_language_of(path) if path.is_file() else None)
+    with i18n.using(lang):
+        if not path.is_file():
+            print(_("workbook-check: {path} does not exist").format(path=path), file=sys.stderr)
+            return 2
+        minutes = (time.time() - path.stat().st_mtime) / 60
+        print(
+            _(
+                "Checking {path} as saved {minutes:.0f} minute(s) ago, in a fresh kernel, top to bottom. "
+                "Unsaved changes are not in it: save first (Ctrl+S)."
+            ).format(path=path, minutes=minutes)
+        )
+        try:
+            progress = (lambda *a, **k: print(*a, **k, flush=True)) if sys.stdout.isatty() else (lambda *a, **k: None)
+            findings = examine(path, log=progress, lang=lang)
+        except Exception as error:  # an unreadable notebook: say so, no traceback
+            if isinstance(error, SystemExit):
+                raise
+            print(
+                _("workbook-check: could not check {path}: {error_type}: {error}").format(
+                    path=path, error_type=type(error).__name__, error=error
+                ),
+                file=sys.stderr,
+            )
+            return 2
+        print(report(path, findings))
+        return 0 if findings.passed else 1
 
 
 if __name__ == "__main__":
