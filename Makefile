@@ -31,16 +31,21 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The browser tests (tests/browser/) drive Debian's chromium through Playwright: Playwright's own
-# browser download cannot work offline. Installed where it can (root with apt), like bubblewrap.
+# browser download cannot work offline. Installed where it can (root with apt), like bubblewrap, with
+# Debian's IPA Gothic, a Japanese font for the Japanese pages (plots get theirs from matplotlib-fontja).
 browser:
-	@command -v chromium >/dev/null || { \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="chromium"; \
+	fc-list 2>/dev/null | grep -q "IPAGothic" || missing="$$missing fonts-ipafont-gothic"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium"; \
+	    echo "Installing Debian's$$missing"; \
 	    apt-get update -qq >/dev/null; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "chromium is missing: the browser tests will fail until it is installed (apt-get install chromium)"; \
-	  fi; }
+	    echo "missing:$$missing (apt-get install$$missing): the browser tests will fail until it is installed"; \
+	  fi; \
+	fi
 
 # The course's JupyterLab settings (autograder/student/jupyterlab/overrides.json: autosave every 30 s,
 # the kernel's state in the status bar), for `make lab`; the student kit installs the same file.

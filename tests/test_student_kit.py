@@ -23,7 +23,7 @@ import pytest
 from jupyter_client import BlockingKernelClient
 
 from autograder import backbone
-from autograder.course import leak_scan, student_kit
+from autograder.course import editions, leak_scan, student_kit
 from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
 from autograder.judge.exercises import exercises_for
@@ -83,16 +83,24 @@ def test_the_wheel_holds_the_kernel_side_the_public_cases_and_workbook_check_onl
     expected |= {"autograder/student/__init__.py", "autograder/student/check.py"}
     expected |= {f"autograder/public/{a}.npz" for a in ASSIGNMENTS}
     expected |= {f"autograder/student/releases/{a}.ipynb" for a in ASSIGNMENTS}
+    expected |= {"autograder/locale/ja/LC_MESSAGES/workbook.po"}  # the messages in Japanese
     assert package == expected
     data = {n.split("/", 1)[1] for n in names if n.split("/")[0].endswith(".data")}
     assert data == {"data/share/jupyter/lab/settings/overrides.json"}  # the course's JupyterLab settings
     assert sorted(p.name for p in (kit.dist / "notebooks").iterdir()) == [f"{a}.ipynb" for a in ASSIGNMENTS]
     assert (kit.dist / "STUDENT.md").read_text() == (REPO_ROOT / "docs" / "STUDENT.md").read_text()
+    # The Japanese edition: every notebook (the committed release-ja/), and the guide in Japanese.
+    for assignment in ASSIGNMENTS:
+        shipped = (kit.dist / "notebooks-ja" / f"{assignment}.ipynb").read_bytes()
+        assert shipped == editions.release_edition_path(assignment, "ja").read_bytes()
+    assert (kit.dist / "STUDENT.ja.md").read_text() == (REPO_ROOT / "docs" / "STUDENT.ja.md").read_text()
     metadata = zipfile.ZipFile(kit.wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
-    for requirement in ("numpy", "torch", "torchvision", "matplotlib", "jupyterlab", "nbgrader"):
+    for requirement in ("numpy", "torch", "torchvision", "matplotlib", "jupyterlab", "nbgrader", "babel"):
         assert f"Requires-Dist: {requirement}" in metadata
     for instructor_only in student_kit.INSTRUCTOR_ONLY:
         assert f"Requires-Dist: {instructor_only}" not in metadata
+    for japanese in ("jupyterlab-language-pack-ja-JP", "matplotlib-fontja"):  # JupyterLab's menus, plots' glyphs
+        assert f"Requires-Dist: {japanese}" in metadata
 
 
 def test_the_leak_scan_finds_nothing_in_the_kit(kit):

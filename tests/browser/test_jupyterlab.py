@@ -10,71 +10,33 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.course.student_kit import LAB_SETTINGS
+from tests.browser.lab import SECONDS, cell, output, serve
 from tests.student_kit import Kit
 
 pytestmark = [pytest.mark.browser, pytest.mark.kit]
 
 A = "02_activations"
-TOKEN = "a-token-for-the-browser-test"
 TICK = "\u2714"
-SECONDS = 60_000  # Playwright's timeouts are in milliseconds
-
-
-class Lab:
-    def __init__(self, url: str, notebook: Path, log: Path):
-        self.url, self.notebook, self.log = url, notebook, log
-
-    def open(self, path: str) -> str:
-        return f"{self.url}/lab/tree/{path}?token={TOKEN}"
 
 
 @pytest.fixture
 def lab(kit: Kit, tmp_path):
     """JupyterLab from the kit's venv, on a copy of the kit's notebook, until the test ends."""
-    home, work = tmp_path / "home", tmp_path / "home" / "work"
+    work = tmp_path / "home" / "work"
     work.mkdir(parents=True)
     notebook = work / f"{A}.ipynb"
     shutil.copyfile(kit.dist / "notebooks" / f"{A}.ipynb", notebook)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = tmp_path / "jupyterlab.log"
-    server = subprocess.Popen(
-        [kit.python, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
-         "--allow-root"],  # root: the test's user on this machine
-        cwd=home, env=kit.env(home), stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None, log.read_text()[-3000:]
-                time.sleep(0.2)
-        yield Lab(url, notebook, log)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with serve(kit, tmp_path, notebook) as running:
+        yield running
 
 
-def _cell(page, index: int):
-    return page.locator(".jp-NotebookPanel .jp-Cell").nth(index)
+_cell, _output = cell, output
 
 
 def _replace_last_line(page, index: int, text: str) -> None:
@@ -88,10 +50,6 @@ def _replace_last_line(page, index: int, text: str) -> None:
 def _run(page, index: int) -> None:
     _cell(page, index).locator(".jp-InputArea-prompt").click()  # command mode on that cell
     page.keyboard.press("Shift+Enter")
-
-
-def _output(page, index: int):
-    return _cell(page, index).locator(".jp-OutputArea-output")
 
 
 def _indices(notebook) -> dict[str, int]:
