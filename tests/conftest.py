@@ -24,7 +24,12 @@ def sample_notebook_path(assignment: str, sample: str, folder):
     """'source' and 'release' are the committed notebooks; 'reference' (the release
     filled with the reference code), 'mistake:<id>', 'group:<n>' (the n-th group of
     tests.mistakes.groups, every mistake of it in one notebook) and 'solution:<style>'
-    (tests/solutions/) are built from the release."""
+    (tests/solutions/) are built from the release. A sample ending in '@<lang>' ('reference@ja')
+    is that sample in the ``lang`` edition: the same code cells, the translated prose."""
+    if "@" in sample:
+        sample, lang = sample.split("@")
+        english = samples.read(sample_notebook_path(assignment, sample, folder / "english"))
+        return samples.write(samples.edition(english, assignment, lang), folder, assignment)
     if sample == "source":
         return source_path(assignment)
     if sample == "release":
@@ -39,8 +44,8 @@ def sample_notebook_path(assignment: str, sample: str, folder):
 
 
 def mistakes_in(assignment: str, sample: str) -> tuple[str, ...]:
-    """The catalogue's mistakes that a sample holds."""
-    kind, _, name = sample.partition(":")
+    """The catalogue's mistakes that a sample holds (in any edition)."""
+    kind, _, name = sample.split("@")[0].partition(":")
     if kind == "group":
         return groups(assignment)[int(name)]
     return (name,) if kind == "mistake" else ()

@@ -45,6 +45,14 @@ def student_notebook(assignment: str, answers: dict[str, str] | None = None, fil
     return notebook
 
 
+def edition(notebook, assignment: str, lang: str):
+    """A student's notebook in the ``lang`` edition of its assignment: its markdown cells translated
+    (autograder/course/editions.py), its code cells as they are."""
+    from autograder.course import editions
+
+    return editions.edition(notebook, editions.load(assignment, lang))
+
+
 def with_mistakes(assignment: str, *mistake_ids: str):
     mistakes = mistakes_for(assignment)
     return student_notebook(assignment, {mistakes[m].grade_id: mistakes[m].code for m in mistake_ids})

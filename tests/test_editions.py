@@ -15,10 +15,11 @@ import re
 import nbformat
 import pytest
 
-from autograder.course import editions
+from autograder import i18n
+from autograder.course import editions, feedback
+from autograder.course.export import report_dict
 from autograder.host.grader import grade
-from autograder.host.repair import assignments, source_path
-from tests import samples
+from autograder.host.repair import assignments, grade_cells, source_path
 
 LESSONS = [(a, lang) for lang in editions.LANGUAGES for a in editions.translated(lang)]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -87,27 +88,85 @@ def test_the_translations_stay_out_of_the_release():
     assert json.loads(editions.translation_path("01_neuron", "ja").read_text(encoding="utf-8"))["cells"]
 
 
+def hint_of(output: str) -> str | None:
+    """The hint a message ends with (checks.hint_line), without the count of cases after it."""
+    parts = output.split("\n    Hint: ")
+    return parts[1].split("\n    (")[0] if len(parts) == 2 else None
+
+
 @pytest.mark.sandbox
-def test_a_japanese_submission_is_graded_as_the_english_one(tmp_path):
-    """The Japanese reference earns full marks and the Japanese release 0, as the English ones do."""
-    assignment = "01_neuron"
-    reference = editions.build(assignment, "ja", "source")
-    untouched = editions.build(assignment, "ja", "release")
-    full = grade(samples.write(reference, tmp_path / "ref", assignment), assignment, quick=True)
-    empty = grade(samples.write(untouched, tmp_path / "release", assignment), assignment, quick=True)
-    assert full.error is None and full.score == full.max_score > 0, full.table()
-    assert empty.error is None and empty.score == 0 and empty.max_score == full.max_score, empty.table()
+@pytest.mark.parametrize("assignment", assignments())
+def test_the_japanese_reference_earns_full_marks_with_a_japanese_feedback_page(graded, assignment):
+    """The grading nbgrader's autograde is compared with (tests/test_nbgrader_agreement.py): the Japanese
+    edition of the reference, graded in Japanese because the notebook says it is Japanese."""
+    report = graded(assignment, "reference@ja")
+    assert report.error is None and report.language == "ja", report.table()
+    assert report.score == report.max_score > 0, report.table()
+    for test in report.tests:
+        assert JAPANESE.search(test["output"]), test["output"]  # "…: 全 N ケースに合格しました。"
+    record = {"student": "yamada", "assignment": assignment, "mode": "quick", "report": report_dict(report)}
+    page = feedback.student_html(record, report.notebook, language=report.language)
+    assert '<html lang="ja">' in page
+    assert len(JAPANESE.findall(page)) > 50, page[:2000]
 
 
-def test_the_japanese_readme_translates_the_current_english_one():
-    english = (editions.REPO_ROOT / "README.md").read_bytes()
-    translated = (editions.REPO_ROOT / "README.ja.md").read_text(encoding="utf-8")
-    assert editions.readme_drift(english, translated) == []
+@pytest.mark.sandbox
+@pytest.mark.parametrize("assignment", assignments())
+def test_the_japanese_release_earns_zero_and_says_so_in_japanese(graded, assignment):
+    report = graded(assignment, "release@ja")
+    english = i18n.catalogue("ja")
+    assert report.error is None and report.language == "ja", report.error
+    assert report.score == 0 and report.max_score == sum(c.points for c in grade_cells(assignment))
+    unimplemented = "{signature} is not implemented yet: replace `raise NotImplementedError()` with your code."
+    opening = english[unimplemented].split("{signature}")[1][:12]
+    for test in report.tests:
+        assert test["status"] == "error" and opening in test["output"], test["output"]
+
+
+@pytest.mark.sandbox
+def test_a_japanese_mistake_gets_its_japanese_message_and_the_same_points(graded):
+    """02's first group of catalogue mistakes, in both editions: the same points for every grade cell, and
+    where the English message gives a hint, the Japanese one gives that hint's translation."""
+    assignment = "02_activations"
+    en, ja = graded(assignment, "group:0"), graded(assignment, "group:0@ja")
+    assert (en.language, ja.language) == ("en", "ja")
+    assert [(t["grade_id"], t["score"], t["status"]) for t in ja.tests] == [
+        (t["grade_id"], t["score"], t["status"]) for t in en.tests
+    ]
+    hinted = 0
+    for mine, theirs in zip(en.tests, ja.tests):
+        if mine["status"] == "passed":
+            continue
+        assert JAPANESE.search(theirs["output"]) and "Hint:" not in theirs["output"], theirs["output"]
+        hint = hint_of(mine["output"])
+        if hint:
+            hinted += 1
+            assert "\n    ヒント: " + i18n.catalogue("ja")[hint] in theirs["output"], (hint, theirs["output"])
+    assert hinted >= 2
+
+
+def test_the_language_can_be_chosen_against_the_notebook(tmp_path):
+    """--lang: an English notebook graded with Japanese messages, in-process up to the kernel (a notebook
+    that cannot be run: the message that says so is translated too)."""
+    broken = tmp_path / "01_neuron.ipynb"
+    broken.write_text("{ not a notebook")
+    report = grade(broken, "01_neuron", quick=True, sandbox=False, lang="ja")
+    assert report.language == "ja" and report.score == 0
+    assert JAPANESE.search(report.error), report.error
+
+
+@pytest.mark.parametrize("name", editions.DOCUMENTS)
+def test_the_japanese_document_translates_the_current_english_one(name):
+    english = (editions.REPO_ROOT / name).read_bytes()
+    translated = editions.document_translation(name, "ja").read_text(encoding="utf-8")
+    assert editions.document_drift(english, translated, name) == []
     assert JAPANESE.search(translated)
 
 
-def test_a_changed_english_readme_or_a_lost_command_is_caught():
-    english = (editions.REPO_ROOT / "README.md").read_bytes()
-    translated = (editions.REPO_ROOT / "README.ja.md").read_text(encoding="utf-8")
-    assert any("changed since" in p for p in editions.readme_drift(english + b"\nOne more line.\n", translated))
-    assert any("make demo" in p for p in editions.readme_drift(english, translated.replace("make demo", "make")))
+@pytest.mark.parametrize("name,command", [("README.md", "make demo"), ("docs/STUDENT.md", "workbook-check")])
+def test_a_changed_english_document_or_a_lost_command_is_caught(name, command):
+    english = (editions.REPO_ROOT / name).read_bytes()
+    translated = editions.document_translation(name, "ja").read_text(encoding="utf-8")
+    assert any("changed since" in p for p in editions.document_drift(english + b"\nOne more line.\n", translated, name))
+    lost = editions.document_drift(english, translated.replace(command, "make"), name)
+    assert any(command in p for p in lost), lost

@@ -20,6 +20,9 @@ untouched release, every grade cell still passes and fails on both sides.
 56 notebooks for 01-04, where the cover needs 5; the suite's time budget
 paid for the kit.) The grader's own tests grade the whole catalogue, and
 both sides decide with the same verdict functions (autograder/kernel/checks.py).
+
+The reference and the untouched release are submitted in the Japanese edition (issue 18): nbgrader's
+autograde takes it as the English one, and ours grades it in Japanese with the same points.
 """
 
 from __future__ import annotations
@@ -80,7 +83,12 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
     shutil.copytree(source_path(assignment).parent, course / "source" / assignment)
     nbgrader(course, "generate_assignment", assignment)
 
-    students = {"reference": samples.student_notebook(assignment), "untouched": samples.release_notebook(assignment)}
+    # The reference and the untouched release in the Japanese edition (the same code cells, the prose translated):
+    # nbgrader's autograde and ours take either edition; tests/test_editions.py checks our reports of them.
+    students = {
+        "reference": samples.edition(samples.student_notebook(assignment), assignment, "ja"),
+        "untouched": samples.edition(samples.release_notebook(assignment), assignment, "ja"),
+    }
     students.update(
         {f"group-{n}": samples.with_mistakes(assignment, *groups(assignment)[n]) for n in groups_compared(assignment)}
     )
@@ -89,8 +97,8 @@ def test_nbgrader_autograde_agrees_with_our_grader(graded, tmp_path, assignment)
     nbgrader(course, "autograde", assignment, "--create")
 
     ours_by_student = {
-        "reference": graded(assignment, "reference"),
-        "untouched": graded(assignment, "release"),
+        "reference": graded(assignment, "reference@ja"),
+        "untouched": graded(assignment, "release@ja"),
         **{f"group-{n}": graded(assignment, f"group:{n}") for n in groups_compared(assignment)},
     }
     disagreements = []
