@@ -56,8 +56,10 @@ COHORT = {
         lambda folder: samples.write(_with_script(samples.with_mistakes(A, "softmax_no_max_shift")), folder, A),
         _lost_by_mistake("softmax_no_max_shift"),
     ),
-    "cy": (
-        lambda folder: samples.write(samples.with_mistakes(A, "relu_returns_bool"), folder, A),
+    "cy": (  # in the Japanese edition: the same points, the messages and the feedback page in Japanese
+        lambda folder: samples.write(
+            samples.edition(samples.with_mistakes(A, "relu_returns_bool"), A, "ja"), folder, A
+        ),
         _lost_by_mistake("relu_returns_bool"),
     ),
     "dee": (lambda folder: samples.write(samples.release_notebook(A), folder, A), set(POINTS)),
@@ -174,7 +176,10 @@ def test_grade_all_on_a_local_dask_cluster_into_the_gradebook_then_nbgrader_expo
         assert {g: float(rows[student][g]) for g in POINTS} == expected_points(student), student
         results = json.loads((out(course) / "students" / student / "results.json").read_text())
         assert results["score"] == sum(expected_points(student).values())
-        assert (out(course) / "students" / student / "feedback.html").is_file()
+        page = (out(course) / "students" / student / "feedback.html").read_text()
+        assert ('<html lang="ja">' in page) == (student == "cy"), student  # each in the edition submitted
+    assert "ヒント" in (out(course) / "students" / "cy" / "feedback.html").read_text()
+    assert '<html lang="en">' in (out(course) / "report.html").read_text()  # the cohort's: English by default
     assert rows["gus"]["graded"] == "no" and NOT_A_NOTEBOOK in rows["gus"]["reason"]
     assert rows["ada"]["graded"] == "yes" and rows["ada"]["reason"] == ""
     assert "students/bob/feedback.html" in (out(course) / "report.html").read_text()

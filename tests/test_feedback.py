@@ -10,6 +10,8 @@ import re
 
 import nbformat
 import pytest
+
+from autograder.i18n import JAPANESE
 from matplotlib.figure import Figure
 
 from autograder.course import feedback
@@ -211,6 +213,21 @@ def test_cohort_page_pass_rates_statistics_and_ungradable_students():
     assert 'href="cyd/feedback.html"' in feedback.cohort_html(cohort(), "02_activations", link="{}/feedback.html")
     images = images_in(page)
     assert len(images) == 2 and all(i.startswith(feedback.PNG_SIGNATURE) for i in images)  # histogram, pass rates
+
+
+def test_cohort_page_in_japanese_from_the_same_records():
+    """grade-all --lang ja: the cohort's page in Japanese, with the same figures and the same links."""
+    english, page = (
+        feedback.cohort_html(cohort(), "02_activations"),
+        feedback.cohort_html(cohort(), "02_activations", language="ja"),
+    )
+    assert '<html lang="ja">' in page and '<html lang="en">' in english
+    assert len(JAPANESE.findall(page)) > 100
+    assert "Mean score" not in page and "Not gradable" not in page  # its words: the catalogue's Japanese
+    for student in ("ada", "bob", "cyd"):
+        assert f'href="students/{student}/feedback.html"' in page
+    assert "the notebook is not valid JSON" in page  # the student's own report keeps its language
+    assert len(images_in(page)) == 2
 
 
 def test_cohort_page_escapes_and_quotes_student_names():

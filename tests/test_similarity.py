@@ -91,7 +91,8 @@ def submitted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submitted")
     for student, notebook in {
         **independent_cohort(),
-        "copycat": samples.student_notebook(A, COPIED_FROM_MASKS),
+        # The copy in the Japanese edition: the same code cells, so the same tokens.
+        "copycat": samples.edition(samples.student_notebook(A, COPIED_FROM_MASKS), A, "ja"),
     }.items():
         samples.write(notebook, folder / student, A)
     broken = folder / "broken" / A / f"{A}.ipynb"
@@ -119,7 +120,8 @@ def test_code_that_does_not_tokenize_is_compared_as_text():
 
 
 def test_the_planted_copy_is_ranked_first_and_flagged():
-    cohort = {**independent_cohort(), "copycat": samples.student_notebook(A, COPIED_FROM_MASKS)}
+    copy = samples.edition(samples.student_notebook(A, COPIED_FROM_MASKS), A, "ja")  # either edition
+    cohort = {**independent_cohort(), "copycat": copy}
     pairs = compare(cohort, A)
     assert len(pairs) == 7 * 6 // 2
     first, second = pairs[0], pairs[1]
