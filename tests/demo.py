@@ -4,7 +4,8 @@ build/demo/ becomes an nbgrader course (this repo's nbgrader_config.py and
 source/) whose submitted/ folder holds five students' work on all eight
 assignments, built from release/ as a student would fill it in: the
 reference solutions, the untouched release, and three students with typical
-mistakes from tests/mistakes/. Then, per assignment:
+mistakes from tests/mistakes/; grace works in the Japanese edition (release-ja/), so her messages and
+feedback pages are in Japanese. Then, per assignment:
 
 1. `grade-all` grades the cohort in parallel (one worker per core), into
    the course's gradebook.db, with a Gradescope results.json and an HTML
@@ -72,11 +73,16 @@ STUDENTS = {
 }
 
 
+JAPANESE = {"grace"}  # students who submit the Japanese edition of every lesson
+
+
 def build(student: str, assignment: str):
     plan = STUDENTS[student]
     if plan is None:
-        return samples.release_notebook(assignment)
-    return samples.with_mistakes(assignment, *plan.get(assignment, []))
+        notebook = samples.release_notebook(assignment)
+    else:
+        notebook = samples.with_mistakes(assignment, *plan.get(assignment, []))
+    return samples.edition(notebook, assignment, "ja") if student in JAPANESE else notebook
 
 
 def make_course() -> None:
@@ -128,7 +134,8 @@ def main() -> None:
     print(
         f"\nThe demo course is {here}/: gradebook.db and nbgrader's export {here}/grades.csv; per assignment, "
         f"{here}/grades/<assignment>/report.html (the cohort, with what to reteach; items.csv), cohort.csv, "
-        "leaderboard.html for the training lessons, and students/<student>/ (feedback.html, results.json); "
+        "leaderboard.html for the training lessons, and students/<student>/ (feedback.html, results.json; "
+        "grace's in Japanese); "
         f"{here}/grades/course.html (the whole course); nbgrader's autograded/ notebooks for the formgrader."
     )
 

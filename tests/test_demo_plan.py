@@ -17,3 +17,13 @@ def test_the_demo_gives_each_student_with_mistakes_work_in_every_assignment():
     for student, plan in STUDENTS.items():
         if plan:  # the reference (no mistakes) and the untouched release (None) aside
             assert sorted(plan) == assignments(), student
+
+
+def test_the_demo_has_a_student_working_in_the_japanese_edition():
+    from autograder import i18n
+    from tests.demo import JAPANESE, build
+
+    assert JAPANESE and JAPANESE <= set(STUDENTS)
+    for student in STUDENTS:
+        language = i18n.notebook_language(build(student, "01_neuron"))
+        assert language == ("ja" if student in JAPANESE else "en"), student
