@@ -105,25 +105,21 @@ def export(namespace, names, folder, final):
             handle.write(data)
         os.replace(temporary, os.path.join(folder, name + suffix))
 
+    # Facts only, no words: this function runs in the student's kernel, compiled on its own (host/runner.py's
+    # EXPORT_SOURCE), so it has no catalogue; load() says them in the grading's language.
     for name in names:
         if name in kept and namespace.get(name) is not kept[name]:
             write(name, ".rebound", b"")
         if name not in kept and name not in namespace:
-            write(name, ".json", json.dumps({"missing": _("the notebook left no {name}").format(name=name)}).encode())
+            write(name, ".json", json.dumps({"missing": True}).encode())
             continue
         try:
             data = dumps(kept[name] if name in kept else namespace[name])
-            if len(data) > MAX_EXPORT_BYTES:
-                raise ValueError(
-                    _("it takes {size:.0f} MB with the globals it uses, over the {limit} MB the grader takes").format(
-                        size=len(data) / 2**20, limit=MAX_EXPORT_BYTES >> 20
-                    )
-                )
         except Exception as error:
-            problem = _("{name} could not be handed to the grader ({error_type}: {error})").format(
-                name=name, error_type=type(error).__name__, error=str(error)[:200]
-            )
-            write(name, ".json", json.dumps({"unexportable": problem}).encode())
+            write(name, ".json", json.dumps({"unexportable": [type(error).__name__, str(error)[:200]]}).encode())
+            continue
+        if len(data) > MAX_EXPORT_BYTES:
+            write(name, ".json", json.dumps({"too_large": len(data)}).encode())
             continue
         write(name, ".pkl", data)
 
@@ -152,10 +148,25 @@ def load(defs, name):
     if data is not None:
         return pickle.loads(data)
     note = _read_limited(os.path.join(defs, name + ".json"), 4096)
-    why = json.loads(note) if note else {}
-    raise NotDefined(
-        why.get("unexportable") or why.get("missing") or _("the notebook left no {name}").format(name=name)
-    )
+    raise NotDefined(not_exported(name, json.loads(note) if note else {}))
+
+
+def not_exported(name, why) -> str:
+    """Why the notebook left nothing the caller can load under ``name``, from export()'s note: in words."""
+    why = why if isinstance(why, dict) else {}
+    unexportable, size = why.get("unexportable"), why.get("too_large")
+    if type(size) is int:
+        unexportable = [
+            "ValueError",
+            _("it takes {size:.0f} MB with the globals it uses, over the {limit} MB the grader takes").format(
+                size=size / 2**20, limit=MAX_EXPORT_BYTES >> 20
+            ),
+        ]
+    if isinstance(unexportable, list) and len(unexportable) == 2:
+        return _("{name} could not be handed to the grader ({error_type}: {error})").format(
+            name=name, error_type=str(unexportable[0])[:80], error=str(unexportable[1])[:200]
+        )
+    return _("the notebook left no {name}").format(name=name)
 
 
 DEFAULTS_LIMIT = 300  # characters of a train function's signature that a record keeps
