@@ -10,13 +10,15 @@ calls the functions afterwards), and the judge, a separate process outside
 the sandbox, decides every point.
 """
 
+from autograder.i18n import _
+
 
 def checks_for(assignment: str):
     """The ``check`` the locked test cells call: under the grader it only says who checks."""
 
     def check(name, value=None, hidden=False):
         if not hidden:
-            print(f"{name}: the grader checks this cell itself, outside the notebook.")
+            print(_("{name}: the grader checks this cell itself, outside the notebook.").format(name=name))
 
     def train(name, fn, *args, **kwargs):
         """The locked training cell's training: here only the call (the grader times the cell itself)."""
