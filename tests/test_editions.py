@@ -18,8 +18,9 @@ import pytest
 from autograder import i18n
 from autograder.course import editions, feedback
 from autograder.course.export import report_dict
-from autograder.host.grader import grade
+from autograder.host.grader import edition_of, grade
 from autograder.host.repair import assignments, grade_cells, source_path
+from tests import samples
 
 LESSONS = [(a, lang) for lang in editions.LANGUAGES for a in editions.translated(lang)]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -170,3 +171,16 @@ def test_a_changed_english_document_or_a_lost_command_is_caught(name, command):
     assert any("changed since" in p for p in editions.document_drift(english + b"\nOne more line.\n", translated, name))
     lost = editions.document_drift(english, translated.replace(command, "make"), name)
     assert any(command in p for p in lost), lost
+
+
+def test_the_language_is_that_of_the_notebook_the_grading_grades(tmp_path):
+    """A folder with an English copy beside the Japanese notebook named after the assignment: find_notebook
+    grades the latter, so its language is the grading's."""
+    assignment = "01_neuron"
+    japanese = samples.write(
+        samples.edition(samples.release_notebook(assignment), assignment, "ja"), tmp_path / "yamada", assignment
+    )
+    nbformat.write(samples.release_notebook(assignment), japanese.with_name("00_copy.ipynb"))  # listed first
+    assert edition_of(japanese.parent) == edition_of(japanese) == "ja"
+    assert edition_of(japanese.with_name("00_copy.ipynb"), assignment) == "en"
+    assert edition_of(tmp_path / "missing.ipynb", assignment) == "en"

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from autograder import backbone
+from autograder import backbone, i18n
 from autograder.course import editions, leak_scan, student_kit
 from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments as all_assignments
@@ -218,15 +218,28 @@ def _saved_after_run_all(notebook, path: Path) -> Path:
     return path
 
 
+JAPANESE_CHECKED = ("04_losses", "08_transfer_learning")
+
+
 # Every lesson but 07, whose training takes 20 s more here: its public cases load in the untouched run above,
 # and the same checks pass its reference in nbgrader's agreement test, on the instructor's side.
 @pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a != "07_cnn_gpu"])
 def test_workbook_check_passes_the_reference_solutions(kit, tmp_path, assignment):
-    path = _saved_after_run_all(samples.student_notebook(assignment), tmp_path / "work" / f"{assignment}.ipynb")
+    """04 and 08 in the Japanese edition: workbook-check, and the checks it runs, then answer in Japanese."""
+    notebook = samples.student_notebook(assignment)
+    japanese = assignment in JAPANESE_CHECKED
+    if japanese:
+        notebook = samples.edition(notebook, assignment, "ja")
+    path = _saved_after_run_all(notebook, tmp_path / "work" / f"{assignment}.ipynb")
     done = kit.run([kit.venv / "bin" / "workbook-check", path], tmp_path / "home")
     checks = len(exercises_for(assignment))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert f"{checks} of {checks} checks passed, 0 warning(s)" in done.stdout
+    summary = "{passed} of {total} checks passed, {warnings} warning(s)."
+    summary += " The grader also runs hidden cases, so passing here is necessary, not sufficient."
+    with i18n.using("ja" if japanese else "en"):
+        assert i18n.gettext(summary).format(passed=checks, total=checks, warnings=0) in done.stdout, done.stdout
+        passed = i18n.gettext("{signature}: all {count} public checks passed.").split("{count}")[1][:6]
+    assert passed in done.stdout
 
 
 def test_a_known_mistake_gets_the_graders_message(kit, tmp_path, graded):

@@ -127,17 +127,15 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
 EDITION_READ_LIMIT = 64 * 1024 * 1024  # bytes of a submitted notebook read to learn its language
 
 
-def edition_of(submission: Path) -> str:
-    """The language of a submitted notebook (its edition's ``workbook.language``; i18n.notebook_language):
-    English when there is no readable notebook, which the grading itself then reports."""
-    submission = Path(submission)
+def edition_of(submission: Path, assignment: str | None = None) -> str:
+    """The language of the notebook a grading of ``submission`` grades (find_notebook's choice; its edition's
+    ``workbook.language``, i18n.notebook_language): English when there is no readable notebook, which the
+    grading itself then reports."""
     try:
-        found = [submission] if not submission.is_dir() else sorted(submission.glob("*.ipynb"))
-        for path in found:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > EDITION_READ_LIMIT:
-                continue
+        path, _assignment = find_notebook(Path(submission), assignment)
+        if not path.is_symlink() and path.is_file() and path.stat().st_size <= EDITION_READ_LIMIT:
             return i18n.notebook_language(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+    except (repair.NotANotebook, OSError, ValueError):
         pass
     return i18n.SOURCE_LANGUAGE
 
@@ -157,7 +155,7 @@ def grade(
     (i18n.LANGUAGES), by default the language of the edition submitted (``edition_of``).
 
     The rest is ``_grade``'s."""
-    language = i18n.checked(lang) if lang is not None else edition_of(submission)
+    language = i18n.checked(lang) if lang is not None else edition_of(submission, assignment)
     with i18n.using(language):
         report = _grade(submission, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
     report.language = language
