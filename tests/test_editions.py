@@ -18,7 +18,7 @@ import pytest
 from autograder import i18n
 from autograder.course import editions, feedback
 from autograder.course.export import report_dict
-from autograder.host.grader import edition_of, grade
+from autograder.host.grader import edition_of, find_notebook, grade
 from autograder.host.repair import assignments, grade_cells, source_path
 from tests import samples
 
@@ -181,6 +181,7 @@ def test_the_language_is_that_of_the_notebook_the_grading_grades(tmp_path):
         samples.edition(samples.release_notebook(assignment), assignment, "ja"), tmp_path / "yamada", assignment
     )
     nbformat.write(samples.release_notebook(assignment), japanese.with_name("00_copy.ipynb"))  # listed first
-    assert edition_of(japanese.parent) == edition_of(japanese) == "ja"
-    assert edition_of(japanese.with_name("00_copy.ipynb"), assignment) == "en"
-    assert edition_of(tmp_path / "missing.ipynb", assignment) == "en"
+    chosen, _assignment = find_notebook(japanese.parent, None)
+    assert chosen == japanese and edition_of(chosen) == "ja"
+    assert edition_of(japanese.with_name("00_copy.ipynb")) == "en"
+    assert edition_of(tmp_path / "missing.ipynb") == "en"

@@ -127,15 +127,13 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
 EDITION_READ_LIMIT = 64 * 1024 * 1024  # bytes of a submitted notebook read to learn its language
 
 
-def edition_of(submission: Path, assignment: str | None = None) -> str:
-    """The language of the notebook a grading of ``submission`` grades (find_notebook's choice; its edition's
-    ``workbook.language``, i18n.notebook_language): English when there is no readable notebook, which the
-    grading itself then reports."""
+def edition_of(path: Path) -> str:
+    """The language of a submitted notebook (its edition's ``workbook.language``, i18n.notebook_language):
+    English when it cannot be read, which the grading itself then reports."""
     try:
-        path, _assignment = find_notebook(Path(submission), assignment)
         if not path.is_symlink() and path.is_file() and path.stat().st_size <= EDITION_READ_LIMIT:
             return i18n.notebook_language(json.loads(path.read_text(encoding="utf-8")))
-    except (repair.NotANotebook, OSError, ValueError):
+    except (OSError, ValueError):
         pass
     return i18n.SOURCE_LANGUAGE
 
@@ -152,18 +150,31 @@ def grade(
     lang: str | None = None,
 ) -> Report:
     """Grade one notebook (or an nbgrader submission folder holding one), with every message in ``lang``
-    (i18n.LANGUAGES), by default the language of the edition submitted (``edition_of``).
+    (i18n.LANGUAGES), by default the language of the edition submitted: that of the notebook find_notebook
+    picks (``edition_of``).
 
     The rest is ``_grade``'s."""
-    language = i18n.checked(lang) if lang is not None else edition_of(submission, assignment)
+    if sandbox:
+        check_available()  # refuse before touching the submission: no silent fallback
+    submission = Path(submission)
+    with i18n.using(i18n.checked(lang) if lang is not None else None):
+        try:
+            found = find_notebook(submission, assignment)
+        except (repair.NotANotebook, OSError) as error:  # reported by _grade, in the language asked for
+            found = error
+    if lang is not None:
+        language = lang
+    else:
+        language = edition_of(found[0]) if isinstance(found, tuple) else i18n.SOURCE_LANGUAGE
     with i18n.using(language):
-        report = _grade(submission, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
+        report = _grade(submission, found, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
     report.language = language
     return report
 
 
 def _grade(
     submission: Path,
+    found,
     assignment: str | None,
     cell_timeout: float | None,
     quick: bool,
@@ -173,7 +184,8 @@ def _grade(
     secret: str | None,
     language: str,
 ) -> Report:
-    """Grade one notebook (or an nbgrader submission folder holding one).
+    """Grade one notebook (or an nbgrader submission folder holding one): ``found`` is find_notebook's
+    (notebook, assignment), or the error it raised.
 
     ``quick`` trains on a subset and scores against the quick targets of
     autograder.targets; the report says so. ``sandbox=False`` runs the
@@ -184,15 +196,14 @@ def _grade(
     ``secret`` is the course's (autograder.host.heldout): by default the one of
     the workbook's own folder.
     """
-    if sandbox:
-        check_available()  # refuse before touching the submission: no silent fallback
     limits = limits or Limits()
     if cell_timeout is not None:
         limits = replace(limits, cell_timeout=cell_timeout)
-    submission = Path(submission)
     started = time.perf_counter()
     try:
-        path, assignment = find_notebook(submission, assignment)
+        if isinstance(found, Exception):
+            raise found
+        path, assignment = found
         if assignment not in repair.assignments():
             raise repair.NotANotebook(_("unknown assignment {assignment!r}").format(assignment=assignment))
         try:
