@@ -72,3 +72,19 @@ def test_a_notebook_says_its_edition_in_its_metadata():
     assert i18n.notebook_language({"metadata": {}}) == "en"
     assert i18n.notebook_language({"metadata": {"workbook": {"language": "xx"}}}) == "en"
     assert i18n.notebook_language({"metadata": {"workbook": "ja"}}) == "en"
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_the_pages_translations_bring_no_markup_of_their_own(lang):
+    """The feedback, cohort and course pages put their own texts into HTML unescaped (a student's values are
+    escaped before they are filled in), so a translation has exactly the English's < and &."""
+    translations = i18n.catalogue(lang)
+    pages = [
+        text
+        for text, places in messages.code_messages().items()
+        if any(path.startswith("autograder/course/") for path, _line in places)
+    ]
+    assert len(pages) > 50
+    for text in pages:
+        for mark in "<&":
+            assert translations[text].count(mark) == text.count(mark), (text, translations[text])
