@@ -23,7 +23,7 @@ from autograder.host.repair import assignments, grade_cells, source_path
 from tests import samples
 
 LESSONS = [(a, lang) for lang in editions.LANGUAGES for a in editions.translated(lang)]
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+JAPANESE = i18n.JAPANESE
 
 
 def english(assignment: str, which: str = "source"):

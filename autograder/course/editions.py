@@ -34,11 +34,13 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import i18n
 from autograder.course.release import release_path
 from autograder.data import REPO_ROOT
 from autograder.host.repair import assignments, source_path
 
-LANGUAGES = ("ja",)
+# The languages with an edition: every language of the message catalogue but English, the source.
+LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE_LANGUAGE)
 
 
 class Drifted(ValueError):

@@ -132,7 +132,7 @@ def stage(folder: Path, assignments: list[str], version: str) -> Path:
     for module in ("__init__", "check"):
         shutil.copyfile(STUDENT / f"{module}.py", package / "student" / f"{module}.py")
     shutil.copyfile(MANIFEST_PATH, package / "manifest.json")
-    for lang in i18n.LANGUAGES[1:]:  # the messages' translations, without the hidden cases' labels
+    for lang in editions.LANGUAGES:  # the messages' translations, without the hidden cases' labels
         messages.write_kit_catalogue(lang, package / i18n.po_path(lang).relative_to(i18n.LOCALE.parent))
     shutil.copyfile(backbone.verified_checkpoint(), package / backbone.CHECKPOINT)  # lesson 08's pretrained network
     (folder / "jupyterlab").mkdir()
