@@ -28,6 +28,7 @@ def warm_up() -> None:
     import numpy  # noqa: F401
     import pytest  # noqa: F401
     import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401  (a reference's first optimizer imports it: about 1 s)
     import torch.nn.functional  # noqa: F401
 
     import autograder.judge.plugin  # noqa: F401

@@ -488,7 +488,7 @@ def main(argv):
     with np.load(plan["inputs"], allow_pickle=False) as stored:
         inputs = {key: stored[key] for key in stored.files}
     if plan.get("torch"):
-        probe._torch()  # imported once here, not in every child
+        probe.warm_torch(plan["calls"])  # imported once here, not in every child
     i18n.catalogue(i18n.language())  # the messages' translations, read once here, not in every child
     import cloudpickle  # noqa: F401  (the children unpickle with it)
 

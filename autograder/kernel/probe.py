@@ -127,6 +127,19 @@ def _torch():
     return torch
 
 
+# The harnesses below that build a torch optimizer: its first constructor imports torch._dynamo (about 1 s
+# of CPU), which a caller that runs them imports once before it forks a child per call (warm_torch).
+OPTIMIZER_HARNESSES = frozenset({"train_epoch_run", "optimizer_run"})
+
+
+def warm_torch(calls=()) -> None:
+    """Import torch once in a process that forks a child per call, so that no child pays it again; and
+    torch._dynamo too when one of ``calls`` (plan entries) runs a harness that builds an optimizer."""
+    _torch()
+    if any(call.get("harness") in OPTIMIZER_HARNESSES for call in calls):
+        import torch._dynamo  # noqa: F401  (torch.optim's constructors import it on first use)
+
+
 def tiny_mlp(seed, dropout):
     """The small seeded network the train_epoch and evaluate checks run on."""
     torch = _torch()
