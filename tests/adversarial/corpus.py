@@ -44,6 +44,9 @@ class Attack:
     # limit: at 1 s, a call that was merely descheduled on a loaded machine timed out.
     call_timeout: float = 3.0
     cell_timeout: float = 5.0  # seconds per notebook cell
+    # Bytes of memory per process (RLIMIT_DATA), where an attack fills it: the same limit, reached sooner than
+    # the default 6 GiB, whose filling took 2-3 s a call and, under load, past the call's limit.
+    memory: int | None = None
 
 
 # ------------------------------------------------------------------ builders
@@ -565,6 +568,7 @@ ATTACKS = [
         ("MemoryError",),
         dangerous=True,
         call_timeout=20,
+        memory=2 << 30,
     ),
     Attack(
         "fork_bomb",

@@ -75,6 +75,8 @@ def assert_reference_still_full(reference):
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_attack_earns_only_what_its_work_earns(attack, tmp_path, reference, ledger):
     limits = replace(LIMITS, call_timeout=attack.call_timeout, cell_timeout=attack.cell_timeout)
+    if attack.memory is not None:
+        limits = replace(limits, memory=attack.memory)
     report = grade(attack.build(tmp_path), attack.assignment, limits=limits)  # the grader survives
     ledger("attack", attack.assignment, [attack.name])
     points = {cell.function: cell.points for cell in grade_cells(attack.assignment)}
