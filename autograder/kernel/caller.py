@@ -52,7 +52,10 @@ MAX_TOTAL_BYTES = 1 << 30  # all the records of one grading together
 MAX_EXPORT_BYTES = 64 << 20  # one exported name
 LOAD_TIMEOUT = 20.0  # seconds for a child to load what it calls (torch models take longest)
 GRACE = 2.0  # seconds past a call's limits before the caller stops it
-LOADED = b"L"  # what a child writes once it has loaded what it calls
+# A child's pipe carries tagged pieces, each tag a byte outside any payload: LOADED first, once it has
+# loaded what it calls (optional), then RECORD_TAG and its record. A tag is read only where a piece begins.
+LOADED = b"L"
+RECORD_TAG = b"R"
 COUNT_TIMEOUT = 10.0  # seconds to count a trained model's parameters
 READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
@@ -304,7 +307,7 @@ def _child(entry, defs, inputs, out):
         record = json.dumps(outcome).encode()
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        _write_all(out, RECORD.pack(len(record), len(buffer.getvalue())) + record + buffer.getvalue())
+        _write_all(out, RECORD_TAG + RECORD.pack(len(record), len(buffer.getvalue())) + record + buffer.getvalue())
     finally:
         os._exit(0)
 
@@ -327,26 +330,31 @@ def _receive(fd, limit):
     """The child's record (RECORD lengths, JSON, arrays) once it is whole, or what came until the pipe
     closed; (bytes, in time). The child has LOAD_TIMEOUT to load what it calls (it then writes
     LOADED), and ``limit`` more. A process the call left behind cannot hold the caller up: a whole
-    record is enough."""
+    record is enough. Tags are read where a piece begins, never inside a payload (a record's bytes
+    may begin a read with any value); a stream that begins with anything else is returned as it
+    came, and is unreadable."""
     data, end, loading = bytearray(), time.monotonic() + LOAD_TIMEOUT, True
     while True:
-        if len(data) >= RECORD.size:
-            size = RECORD.size + sum(RECORD.unpack(data[: RECORD.size]))
-            if size > RECORD.size + MAX_RECORD_BYTES + MAX_ARRAY_BYTES:
+        if loading and data[:1] == LOADED:
+            del data[:1]
+            loading, end = False, time.monotonic() + limit
+        if data[:1] == RECORD_TAG and len(data) >= 1 + RECORD.size:
+            size = 1 + RECORD.size + sum(RECORD.unpack(data[1 : 1 + RECORD.size]))
+            if size > 1 + RECORD.size + MAX_RECORD_BYTES + MAX_ARRAY_BYTES:
                 return b"", True  # over every limit: treated as no result
             if len(data) >= size:
-                return bytes(data[:size]), True
+                return bytes(data[1:size]), True
+        elif data[:1] not in (b"", RECORD_TAG, LOADED if loading else RECORD_TAG):
+            return bytes(data), True  # no piece of the protocol: unreadable
         left = end - time.monotonic()
         if left <= 0:
-            return bytes(data), False
+            return bytes(data[1:] if data[:1] == RECORD_TAG else data), False
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return bytes(data), True
-        if loading and chunk.startswith(LOADED):
-            loading, chunk, end = False, chunk[len(LOADED) :], time.monotonic() + limit
+            return bytes(data[1:] if data[:1] == RECORD_TAG else data), True
         data += chunk
 
 
