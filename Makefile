@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	# jupyter-events asks for jsonschema[format-nongpl], which brings rfc3987-syntax; jsonschema imports it when it
+	# is there (only for its "iri" format check) and it builds a Lark parser on import: 1.2 s in every process
+	# that imports nbformat (each grader, nbgrader and Jupyter command). Without it jsonschema skips that format.
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 
 # The browser tests (tests/browser/) drive Debian's chromium through Playwright: Playwright's own

@@ -28,7 +28,6 @@ def warm_up() -> None:
     import numpy  # noqa: F401
     import pytest  # noqa: F401
     import torch  # noqa: F401
-    import torch._dynamo  # noqa: F401  (a reference's first optimizer imports it: about 1 s)
     import torch.nn.functional  # noqa: F401
 
     import autograder.judge.plugin  # noqa: F401
@@ -38,6 +37,23 @@ def warm_up() -> None:
 
     for assignment in assignments():
         exercises_for(assignment)
+
+
+def warm_for(argv: list[str]) -> None:
+    """Before the first judgement of a PyTorch lesson: what its references' first optimizer imports
+    (torch._dynamo, about 1 s), here once rather than in each forked judge; the numpy lessons never pay it."""
+    from autograder.judge.exercises import needs_torch
+
+    if "--assignment" not in argv[:-1] or "torch._dynamo" in sys.modules:
+        return
+    try:
+        wanted = needs_torch(argv[argv.index("--assignment") + 1])
+    except Exception:  # an unknown assignment: the judgement itself says so
+        return
+    if wanted:
+        import torch._dynamo  # noqa: F401
+
+        gc.freeze()  # as after warm_up: the children's collections never walk it
 
 
 PR_SET_PDEATHSIG = 1
@@ -103,6 +119,7 @@ def main() -> None:
     print(json.dumps({"ready": True}), file=reply, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        warm_for(request.get("argv", []))
         code = judge_in_child(request, reply_fd)
         print(json.dumps({"exit": code, "timed_out": code is None}), file=reply, flush=True)
 
