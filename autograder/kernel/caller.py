@@ -376,7 +376,8 @@ def _end_everything(pid, sandboxed):
                 break
         except ChildProcessError:
             break
-    if sandboxed:  # nothing a call left in the writable folders reaches the next call
+    if sandboxed:  # nothing a call left in System V IPC or the writable folders reaches the next call
+        _remove_ipc_objects()
         for folder in WRITABLE:
             try:
                 entries = list(os.scandir(folder))
@@ -391,6 +392,33 @@ def _end_everything(pid, sandboxed):
                 except OSError:
                     pass
     return status
+
+
+IPC_RMID = 0
+
+
+def _remove_ipc_objects():
+    """Remove every System V shared-memory segment, semaphore set and message queue left in the caller's
+    IPC namespace (its sandbox's own: bwrap --unshare-ipc). They outlive the process that made them, so
+    a segment one call made could carry its state to every later call; the caller's uid made them all."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {
+        "shm": lambda ident: libc.shmctl(ident, IPC_RMID, None),
+        "sem": lambda ident: libc.semctl(ident, 0, IPC_RMID),
+        "msg": lambda ident: libc.msgctl(ident, IPC_RMID, None),
+    }
+    for table, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as listing:
+                rows = listing.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))  # key, then id: the same two first columns in all three tables
 
 
 def _describe(status):

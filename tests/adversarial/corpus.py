@@ -471,6 +471,25 @@ def relu(z, _table_relu=relu):
     )
 
 
+# A System V segment outlives the process that made it: a call that finds one a former call left knows
+# it is not the first (the third round of attacks counted seven calls before softmax's this way).
+SYSV_COUNTER = """import ctypes
+
+
+def relu(z):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    segment = libc.shmget(0x5EED, 4096, 0o1000 | 0o600)  # IPC_CREAT
+    if segment < 0:
+        return np.maximum(z, 0)
+    address = libc.shmat(segment, None, 0)
+    counter = ctypes.c_int.from_address(address)
+    counter.value += 1
+    calls = counter.value
+    libc.shmdt(ctypes.c_void_p(address))
+    return np.maximum(z, 0) if calls == 1 else -np.ones_like(z)
+"""
+
 ATTACKS = [
     # ------------------------------------------------------------ exits
     Attack(
@@ -820,6 +839,13 @@ ATTACKS = [
         ("relu_grad", "leaky_relu", "sigmoid", "sigmoid_grad", "softmax"),
         ("not implemented yet",),
         dangerous=True,
+    ),
+    Attack(
+        "sysv_shared_memory_across_calls",
+        "relu counts its calls in a System V segment and is right only on the first: each call starts with none",
+        _save(answers(relu=SYSV_COUNTER)),
+        (),
+        (),
     ),
     Attack(
         "kill_the_caller",
