@@ -28,10 +28,12 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
-	# jupyter-events asks for jsonschema[format-nongpl], which brings rfc3987-syntax; jsonschema imports it when it
-	# is there (only for its "iri" format check) and it builds a Lark parser on import: 1.2 s in every process
-	# that imports nbformat (each grader, nbgrader and Jupyter command). Without it jsonschema skips that format.
-	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
+	# jupyter-events asks for jsonschema[format-nongpl], which brings rfc3987-syntax; jsonschema imports it (only for
+	# its "iri" format check) and it builds a Lark parser on import: 1.2 s in every process that imports nbformat
+	# (each grader, nbgrader and Jupyter command). This venv's Pythons start with it marked absent (a .pth line),
+	# so jsonschema skips that format; it stays installed, so pip still finds every requirement met.
+	echo "import sys; sys.modules.setdefault('rfc3987_syntax', None)" \
+	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/workbook-skip-rfc3987-syntax.pth"
 	touch $@
 
 # The browser tests (tests/browser/) drive Debian's chromium through Playwright: Playwright's own
