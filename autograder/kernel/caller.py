@@ -344,18 +344,23 @@ def _receive(fd, limit):
                 return b"", True  # over every limit: treated as no result
             if len(data) >= size:
                 return bytes(data[1:size]), True
-        elif data[:1] not in (b"", RECORD_TAG, LOADED if loading else RECORD_TAG):
+        elif data[:1] not in (b"", RECORD_TAG):
             return bytes(data), True  # no piece of the protocol: unreadable
         left = end - time.monotonic()
         if left <= 0:
-            return bytes(data[1:] if data[:1] == RECORD_TAG else data), False
+            return _untagged(data), False
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return bytes(data[1:] if data[:1] == RECORD_TAG else data), True
+            return _untagged(data), True
         data += chunk
+
+
+def _untagged(data):
+    """What came of a record before the pipe closed or the time ran out, without its tag."""
+    return bytes(data[1:] if data[:1] == RECORD_TAG else data)
 
 
 def _end_everything(pid, sandboxed):
