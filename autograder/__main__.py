@@ -188,6 +188,11 @@ def main(argv=None) -> int:
         print(f"not graded: {error}", file=sys.stderr)
         return 2  # nothing was graded: the machine needs setting up, or the command fixing
     print(report.table(detail=args.detail))
+    if not report.graded:  # a grader fault is never a grade: no results.json, and an exit status that says so
+        print(f"not graded: grader error, not the student's: {report.fault}", file=sys.stderr)
+        for name, text in report.logs.items():
+            print(f"--- the grader's {name} (its end) ---\n{text[-4000:]}", file=sys.stderr)
+        return 3
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.gradescope(), indent=2))

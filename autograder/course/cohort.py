@@ -211,12 +211,25 @@ class Cohort:
                 regraded=[*earlier.get("regraded", []), regraded],
             )
         record["report"] = report_dict(report)
+        if report.logs:  # untrusted checks: the evidence stays beside the results
+            record["logs"] = str(self.keep_logs(submission.student, report.logs))
         folder = self.student_folder(submission.student)
         write_json_atomic(folder / "results.json", report.gradescope())
         write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook, language=report.language))
         gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder)
         write_json_atomic(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
         return record
+
+    def keep_logs(self, student: str, logs: dict[str, str]) -> Path | None:
+        """The grader's logs of a grading that ended in a grader fault or untrusted checks, where the
+        instructor reads them (logs/<student>/, readable by the owner only: they may quote student output)."""
+        if not logs:
+            return None
+        folder = self.out / "logs" / student
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name, text in logs.items():
+            write_atomic(folder / f"{name}.txt", text, mode=0o600)
+        return folder
 
     def summarise(self, records: list[dict], language: str = "en") -> None:
         """The cohort's files, report.html's texts in ``language`` (the CSV files' columns are names: untranslated)."""
@@ -439,7 +452,19 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
         outcomes.append(Outcome(submission.student, "graded", record))
         progress.done(_line(submission.student, record["report"]))
 
-    pending, retried = {}, set()
+    def fault(submission: Submission, report: Report) -> None:
+        logs = cohort.keep_logs(submission.student, report.logs)
+        outcome = Outcome(
+            submission.student,
+            "failed",
+            None,
+            f"grader error, not the student's ({report.fault}); graded twice, nothing saved, an earlier score "
+            "stays; run again once the cause is fixed" + (f"; the grader's logs: {logs}" if logs else ""),
+        )
+        outcomes.append(outcome)
+        progress.done(f"{submission.student}: {outcome.reason}", failed=True)
+
+    pending, retried, faulted = {}, set(), set()
     try:
         for submission in todo:
             try:
@@ -465,6 +490,13 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
                         continue
                     outcomes.append(_failed(submission.student, "the grader", error))
                     progress.done(f"{submission.student}: {outcomes[-1].reason}", failed=True)
+                    continue
+                if not result["report"].graded:  # a grader fault is never a grade: once more, then reported
+                    if submission.student not in faulted:
+                        faulted.add(submission.student)
+                        pending[pool.submit(job)] = (submission, job)
+                    else:
+                        fault(submission, result["report"])
                     continue
                 finish(submission, result["report"], result["worker"])
             if resubmit:  # a worker died and took the pool with it: its jobs go again, once, to a fresh one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder import i18n
 from autograder.i18n import _
@@ -25,6 +26,20 @@ class Report:
     not_graded: list[str] = field(default_factory=list)
     # The language of its messages and feedback page (autograder.i18n.LANGUAGES): the submitted edition's, or --lang.
     language: str = "en"
+    # Set when the grader failed, not the student (the sandbox did not start, the judge broke, the caller
+    # could not start): the submission is not graded, and no score may be written for it (``graded``).
+    fault: str | None = None
+    # The grader's own logs of this grading (name -> the end of the text), kept for the instructor when it
+    # ended in a grader fault or in untrusted checks; never shown to the student.
+    logs: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Why the grader's checks were disturbed (its caller ended early: every record untrusted), or None.
+    # grade() grades such a submission once more in a fresh sandbox before the verdict stands.
+    disturbed: str | None = None
+
+    @property
+    def graded(self) -> bool:
+        """False when a grader fault stopped the grading: then nothing of it is a score."""
+        return self.fault is None
 
     @property
     def partial_note(self) -> str | None:
@@ -54,6 +69,8 @@ class Report:
             return self._gradescope()
 
     def _gradescope(self) -> dict:
+        if self.fault:
+            raise GraderFault(self.fault)  # a grader fault is never a grade: it has no results.json
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -90,6 +107,14 @@ class Report:
                 seconds=self.seconds,
             )
         ]
+        if self.fault:
+            lines[0] = _("{submission} [{assignment}]: NOT GRADED ({seconds:.1f} s)").format(
+                submission=self.submission,
+                assignment=self.assignment or _("unknown assignment"),
+                seconds=self.seconds,
+            )
+            lines.append("  " + _("grader error, not the student's: {fault}").format(fault=self.fault))
+            lines.append("  " + _("no score was written; grade this submission again once the cause is fixed"))
         if self.error:
             lines.append("  " + _("ERROR: {error}").format(error=self.error))
         if self.not_graded:
@@ -106,6 +131,51 @@ class Report:
                 indent = line[: len(line) - len(line.lstrip())]
                 lines.extend(pad + part for part in textwrap.wrap(line, 120, subsequent_indent=indent + "  ") or [""])
         return "\n".join(lines)
+
+
+class GraderFault(RuntimeError):
+    """The grader failed, not the student: nothing of this grading is a score."""
+
+
+LOG_BYTES = 64 * 1024  # the end of each log a fault report keeps
+
+
+def log_tails(paths) -> dict[str, str]:
+    """The last LOG_BYTES of each existing file of ``paths``, by file name, for a fault report."""
+    tails = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(0, 2)
+                handle.seek(max(0, handle.tell() - LOG_BYTES))
+                tails[Path(path).name] = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+    return tails
+
+
+def fault_report(
+    submission: str,
+    assignment: str | None,
+    cause: str,
+    seconds: float,
+    not_graded: list[str] | None = None,
+    language: str = "en",
+    logs: dict[str, str] | None = None,
+) -> Report:
+    """A grading the grader itself failed: no tests, no score, the cause, and the grader's logs."""
+    return Report(
+        submission,
+        assignment,
+        [],
+        [],
+        None,
+        seconds,
+        not_graded=list(not_graded or []),
+        language=language,
+        fault=cause,
+        logs=dict(logs or {}),
+    )
 
 
 def unscored(

@@ -12,8 +12,7 @@ from pathlib import Path
 from autograder.host import heldout, repair, runner
 from autograder.judge.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
-from autograder.judge.results import TestResult
-from autograder.course.report import Report, unscored
+from autograder.course.report import Report, fault_report, log_tails, unscored
 from autograder.host.sandbox import Limits, SandboxUnavailable, check_available
 from autograder.host.sandbox import make as make_sandbox
 from autograder import i18n
@@ -168,8 +167,40 @@ def grade(
         language = edition_of(found[0]) if isinstance(found, tuple) else i18n.SOURCE_LANGUAGE
     with i18n.using(language):
         report = _grade(submission, found, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
+        if report.disturbed:
+            # The caller ended before it finished: from inside the sandbox (an attack), or from outside it (the
+            # host killed it, the machine was starved). Once more, in a fresh sandbox, before that verdict stands.
+            again = _grade(submission, found, assignment, cell_timeout, quick, sandbox, limits, only, secret, language)
+            report = _second_grading(report, again)
     report.language = language
     return report
+
+
+def _second_grading(first: Report, second: Report) -> Report:
+    """The verdict after a grading whose checks were disturbed (``first``) was graded once more (``second``)."""
+    second.logs = {**{f"first-{name}": text for name, text in first.logs.items()}, **second.logs}
+    second.seconds += first.seconds
+    if second.fault:  # the second grading could not run at all: no grade either way
+        return second
+    if not second.disturbed:
+        # Clean the second time: the first run's trouble was not the submission's, and the second run is the grade.
+        second.notes.insert(
+            0,
+            _(
+                "the grader's checks were disturbed {when} (its caller process ended early); graded again in a "
+                "fresh sandbox, they ran undisturbed, so this grade is that second grading's"
+            ).format(when=first.disturbed),
+        )
+        return second
+    # Disturbed again, in a fresh sandbox: the submission's own doing. The zeros stand, with both runs' evidence.
+    second.notes.insert(
+        0,
+        _(
+            "graded twice, each time in a fresh sandbox, and both times the grader's checks were disturbed: "
+            "the zeros stand"
+        ),
+    )
+    return second
 
 
 def _grade(
@@ -263,6 +294,16 @@ def _grade(
                 test_images=images,
             )
             execution.notes += host.notes
+        logs = log_tails(workdir / name for name in ("kernel.log", "caller.log"))
+        if execution.fault:  # the grader failed before anything could be judged: no grade at all
+            return fault_report(
+                str(submission),
+                assignment,
+                execution.fault,
+                time.perf_counter() - started,
+                not_graded=not_graded,
+                logs=logs,
+            )
         context = {
             "assignment": assignment,
             "failure": execution.failure,
@@ -278,20 +319,28 @@ def _grade(
         }
         try:
             tests = run_judge(assignment, results, context)
-        except JudgeFailed as error:  # a grader fault: report it, and let the batch go on
-            return unscored(
+        except JudgeFailed as error:  # a grader fault: no grade; the batch goes on
+            return fault_report(
                 str(submission),
                 assignment,
-                cells,
-                _("grader error, please tell the instructor: {error}").format(error=error),
+                _("the judge failed: {error}").format(error=str(error).splitlines()[0] if str(error) else "?"),
                 time.perf_counter() - started,
                 not_graded=not_graded,
+                logs={**logs, "judge.log": str(error)},
             )
-    # A grade cell the judge could not score still appears, at 0, with the reason.
+    # A grade cell the judge did not score is the judge's failure (an import that broke its collection, a
+    # crash), never the student's zero.
     scored = {t["grade_id"] for t in tests}
-    for cell in cells:
-        if cell.grade_id not in scored:
-            tests.append(TestResult.zero(cell, _("not scored: the judge left no result for it")).to_dict())
+    unjudged = [cell.grade_id for cell in cells if cell.grade_id not in scored]
+    if unjudged:
+        return fault_report(
+            str(submission),
+            assignment,
+            _("the judge left no result for {cells}").format(cells=_(", ").join(unjudged)),
+            time.perf_counter() - started,
+            not_graded=not_graded,
+            logs=logs,
+        )
     order = [cell.grade_id for cell in cells]
     tests.sort(key=lambda t: order.index(t["grade_id"]) if t["grade_id"] in order else len(order))
     notes = repaired.notes + execution.cell_errors + execution.notes
@@ -314,6 +363,8 @@ def _grade(
         time.perf_counter() - started,
         execution.notebook,
         not_graded=not_graded,
+        logs=logs if execution.disturbed else {},  # an untrusted verdict keeps its evidence
+        disturbed=execution.disturbed,
     )
 
 

@@ -64,6 +64,12 @@ class Execution:
     cell_errors: list[str] = field(default_factory=list)
     errors_by_grade_id: dict[str, str] = field(default_factory=dict)
     failure: str | None = None  # why some calls were never made, if they were not
+    # Set when the grader failed before any student code could be blamed (the sandboxed kernel did not
+    # start, the caller could not start): then nothing of this execution is a grade.
+    fault: str | None = None
+    # Why the caller ended before it finished (killed from inside the sandbox, or from outside it), or None:
+    # its records are untrusted, and grade() grades the submission once more before that verdict stands.
+    disturbed: str | None = None
     notes: list[str] = field(default_factory=list)
     # call id -> {"key"}: records the caller sent for the judge, now in the grader's results folder
     collected: dict[str, dict] = field(default_factory=dict)
@@ -604,8 +610,8 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
             "ended early), so none of their results is trusted"
         ).format(name=who)
         note = _(
-            "the grader's checks were disturbed while it called {name}: its caller process was ended from "
-            "inside the sandbox, so no result of this grading is trusted and every function scores 0"
+            "the grader's checks were disturbed while it called {name}: its caller process ended early, "
+            "so no result of this grading is trusted and every function scores 0"
         ).format(name=who)
     else:
         error = _(
@@ -613,12 +619,13 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
             "ended early), so none of their results is trusted"
         )
         note = _(
-            "the grader's checks were disturbed before its first call: its caller process was ended from "
-            "inside the sandbox, so no result of this grading is trusted and every function scores 0"
+            "the grader's checks were disturbed before its first call: its caller process ended early, "
+            "so no result of this grading is trusted and every function scores 0"
         )
     for call in calls:
         execution.outcomes[call["id"]] = {"status": "error", "error_type": "ChecksDisturbed", "error": error}
     execution.notes.append(note)
+    execution.disturbed = _("while it called {name}").format(name=who) if who else _("before its first call")
 
 
 def _kill_group(process) -> None:
@@ -729,6 +736,8 @@ def execute(
                 log.read_bytes()[-600:].decode(errors="replace").strip() if log.exists() and not run.cells_run else ""
             )
             fields = {"error_type": type(error).__name__, "error": str(error)[:200], "tail": tail}
+            if not run.cells_run:  # no student code ran yet: the sandbox or the kernel failed, not the student
+                execution.fault = _("the sandboxed kernel did not start ({error_type}: {error})").format(**fields)
             execution.failure = (
                 _("the notebook could not be executed ({error_type}: {error}); the kernel said: {tail}").format(
                     **fields
@@ -792,10 +801,11 @@ def execute(
         _keep_only_defs(host)
         try:
             run_caller(host, calls, inputs, results, execution, torch)
-        except Exception as error:  # the caller could not start: a grading failure, reported
+        except Exception as error:  # the caller could not start: the grader's fault, never a grade
             execution.failure = _("the grader's checks could not start ({error_type}: {error})").format(
                 error_type=type(error).__name__, error=str(error)[:200]
             )
+            execution.fault = execution.failure
 
     _note_cells(execution, notebook, errors, skip, dropped, lost, limits)
     execution.seconds = time.perf_counter() - started_at

@@ -101,6 +101,7 @@ def grade_job(job: dict) -> dict:
     report.submission = job["origin"]
     # Messages name the submission as the instructor knows it, not this worker's temporary copy.
     report.error = report.error and report.error.replace(str(folder), job["origin"])
+    report.fault = report.fault and report.fault.replace(str(folder), job["origin"])
     report.notes = [note.replace(str(folder), job["origin"]) for note in report.notes]
     return {"student": job["student"], "report": report, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 

@@ -1,0 +1,231 @@
+"""A grader fault is never a grade (issue 33): each fault caused for real, and what it leaves.
+
+When the grader fails, not the student, the submission is reported as not
+graded, with the cause and the grader's own logs, and no score is written:
+`grade` writes no results.json and exits 3; `grade-all` tries it once more,
+then lists it as failed, writes nothing of it (an earlier gradebook score
+stays) and keeps the logs in grades/<assignment>/logs/<student>/. A grading
+whose caller was disturbed is graded once more before its zeros stand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import judge
+from autograder.course.report import GraderFault
+from autograder.host import grader
+from autograder.host.repair import grade_cells
+from autograder.host.sandbox import BWRAP_ENV, bwrap_path
+from tests import samples
+from tests.test_cohort import A, gradebook_points, grade_all, out
+
+pytestmark = pytest.mark.sandbox
+
+POINTS = {cell.grade_id: cell.points for cell in grade_cells(A)}
+
+
+def reference(folder: Path) -> Path:
+    return samples.write(samples.student_notebook(A), folder, A)
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (by parent pid), so that a test touches only its own."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class Killer(threading.Thread):
+    """SIGKILLs this process's descendants whose command line holds ``marker``, in ``times`` sweeps at most
+    (None: until stopped), as an operator's kill or the kernel's OOM killer would, from outside every sandbox."""
+
+    def __init__(self, marker: str, times: int | None = None, spare: tuple[int, ...] = ()):
+        super().__init__(daemon=True)
+        self.marker, self.times, self.spare = marker, times, set(spare)
+        self.killed: list[str] = []
+        self.sweeps = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set() and (self.times is None or self.sweeps < self.times):
+            hit = False
+            for pid in descendants(os.getpid()):  # one sweep: the sandbox's processes and what runs in them
+                line = command_line(pid)
+                if self.marker in line and pid not in self.spare:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        self.killed.append(line)
+                        hit = True
+                    except OSError:
+                        pass
+            self.sweeps += hit
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.join()
+
+
+@pytest.fixture
+def own_judge(monkeypatch):
+    """A judge server of this test's own, so that breaking it leaves the worker's warm judge alone."""
+    fresh = judge.WarmJudge()
+    monkeypatch.setattr(judge, "WARM", fresh)
+    monkeypatch.setattr(grader, "WARM", fresh)
+    yield fresh
+    if fresh.process is not None:
+        fresh.process.kill()
+        fresh.process.wait()
+
+
+def assert_not_graded(report, cause: str):
+    assert not report.graded, report.table()
+    assert cause in report.fault, report.fault
+    assert report.tests == [] and report.score == 0
+    assert "NOT GRADED" in report.table() and "grader error, not the student's" in report.table()
+    with pytest.raises(GraderFault):
+        report.gradescope()  # no results.json can be made of it
+
+
+def test_a_judge_that_cannot_import_grades_nothing(tmp_path, monkeypatch, own_judge):
+    """The judge's Python has neither pytest nor the grader (as when a venv points at another checkout)."""
+    bare = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert bare.is_file() and sys.prefix != sys.base_prefix  # the grader runs in a venv; the bare Python has none of it
+    monkeypatch.setattr(judge, "_command", lambda *args: [str(bare), "-I", *args])
+    report = grader.grade(reference(tmp_path / "s"), A, quick=True)
+    assert_not_graded(report, "the judge failed")
+    assert "No module named" in report.logs["judge.log"]
+
+
+def test_a_judge_killed_from_outside_grades_nothing(tmp_path, own_judge):
+    spare = (judge.WARM.process.pid,) if judge.WARM.process is not None else ()
+    with Killer("autograder.judge", spare=spare) as killer:
+        report = grader.grade(reference(tmp_path / "s"), A, quick=True)
+    assert killer.killed, "no judge was killed"
+    assert_not_graded(report, "the judge")
+
+
+def test_the_cli_writes_no_results_and_exits_3_on_a_grader_fault(tmp_path):
+    """A sandbox binary that fails every kernel it starts (it passes the availability check)."""
+    results = tmp_path / "results.json"
+    done = grade_cli(tmp_path, reference(tmp_path / "s"), failing_bwrap(tmp_path, fail_every=1), results)
+    assert done.returncode == 3, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "NOT GRADED" in done.stdout and "the sandboxed kernel did not start" in done.stdout
+    assert "Can't mount proc" in done.stderr  # the end of the grader's kernel log, for the instructor
+    assert not results.exists()
+
+
+def grade_cli(tmp_path, submission, bwrap, results):
+    import subprocess
+
+    env = {**os.environ, BWRAP_ENV: str(bwrap)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(submission),
+            "--assignment",
+            A,
+            "--quick",
+            "--json",
+            str(results),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def failing_bwrap(folder: Path, fail_every: int) -> Path:
+    """A bubblewrap that fails the 1st, (1 + fail_every)th, ... kernel it is asked to start, as bwrap does when
+    it cannot set a sandbox up, and runs everything else (the availability check, the caller) with the real one."""
+    script = folder / "bwrap"
+    count = folder / "kernel-starts"
+    script.write_text(
+        "#!/bin/bash\n"
+        'case " $* " in\n'
+        "  *ipykernel_launcher*)\n"
+        f"    n=$(( $(cat {count} 2>/dev/null || echo 0) + 1 )); echo $n > {count}\n"
+        f"    if (( (n - 1) % {fail_every} == 0 )); then\n"
+        '      echo "bwrap: Can\'t mount proc on /newroot/proc: Device or resource busy" >&2; exit 1\n'
+        "    fi;;\n"
+        "esac\n"
+        f'exec {bwrap_path()} "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def test_grade_all_retries_a_grader_fault_then_lists_it_and_keeps_the_earlier_score(tmp_path):
+    """ada's kernel fails to start twice (her grading and its retry); bob, graded between them, is graded."""
+    from tests.test_cohort import make_course
+
+    course = make_course(tmp_path / "course", ["ada", "bob"])
+    first = grade_all(course, "--workers", "1")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    earlier = gradebook_points(course, "ada")
+    assert earlier == POINTS
+    record = (out(course) / "records" / "ada.json").read_bytes()
+
+    # Both hand in again: ada a worse notebook, bob the reference. One worker grades ada, bob, then ada's retry.
+    samples.write(samples.with_mistakes(A, "relu_returns_bool"), course / "submitted" / "ada", A)
+    reference(course / "submitted" / "bob")
+    done = grade_all(course, "--workers", "1", **{BWRAP_ENV: str(failing_bwrap(tmp_path, fail_every=2))})
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 graded now, 0 unchanged and kept, 1 failed" in done.stdout
+    assert "ada: grader error, not the student's (the sandboxed kernel did not start" in done.stdout
+    assert "graded twice, nothing saved, an earlier score stays" in done.stdout
+    assert gradebook_points(course, "ada") == earlier  # no zero, no new score: the earlier one stands
+    assert (out(course) / "records" / "ada.json").read_bytes() == record
+    assert gradebook_points(course, "bob") == POINTS
+    logs = out(course) / "logs" / "ada"
+    assert "Can't mount proc" in (logs / "kernel.log.txt").read_text()
+    assert stat.S_IMODE((logs / "kernel.log.txt").stat().st_mode) == 0o600
+
+
+def test_a_caller_killed_from_outside_is_graded_again_and_keeps_its_points(tmp_path):
+    """The host kills the caller once (as an operator, or the OOM killer, would): the grading runs again."""
+    with Killer("caller.main", times=1) as killer:
+        report = grader.grade(reference(tmp_path / "s"), A, quick=True)
+    assert killer.sweeps == 1 and any("caller.main" in line for line in killer.killed)
+    assert report.graded and report.score == sum(POINTS.values()), report.table()
+    assert "graded again in a fresh sandbox, they ran undisturbed" in report.notes[0], report.notes
+    assert any(name.startswith("first-") for name in report.logs)
+    assert json.dumps(report.gradescope())  # a grade, with its results.json
