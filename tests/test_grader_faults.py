@@ -221,9 +221,12 @@ def test_grade_all_retries_a_grader_fault_then_lists_it_and_keeps_the_earlier_sc
 
 
 def test_a_caller_killed_from_outside_is_graded_again_and_keeps_its_points(tmp_path):
-    """The host kills the caller once (as an operator, or the OOM killer, would): the grading runs again."""
+    """The host kills the caller once (as an operator, or the OOM killer, would): the grading runs again.
+    relu is right but slow (0.3 s a call), so that the kill lands while the caller is still calling."""
+    slow_relu = "import time\ndef relu(z):\n    time.sleep(0.3)\n    return np.maximum(z, 0)\n"
+    notebook = samples.student_notebook(A, {"relu": slow_relu})
     with Killer("caller.main", times=1) as killer:
-        report = grader.grade(reference(tmp_path / "s"), A, quick=True)
+        report = grader.grade(samples.write(notebook, tmp_path / "s", A), A, quick=True)
     assert killer.sweeps == 1 and any("caller.main" in line for line in killer.killed)
     assert report.graded and report.score == sum(POINTS.values()), report.table()
     assert "graded again in a fresh sandbox, they ran undisturbed" in report.notes[0], report.notes

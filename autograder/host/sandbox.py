@@ -56,6 +56,7 @@ from pathlib import Path
 from autograder import backbone, data
 from autograder.targets import CELL_SECONDS
 from autograder.host.memory_cgroup import MemoryCgroup
+from autograder.host import seccomp
 from autograder.i18n import N_, _
 
 HERE = Path(__file__).resolve().parent
@@ -338,7 +339,7 @@ def kernel_command(
             "--no-new-privs",
             "--",
         ]
-    return prlimit + choom + bwrap + drop + list(argv)
+    return prlimit + choom + seccomp.wrap(bwrap + drop + list(argv))
 
 
 class Sandbox:
