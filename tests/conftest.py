@@ -62,7 +62,7 @@ def pytest_addoption(parser):
 TRAINED = {assignment for assignment, _ in TARGETS}
 
 
-# Tests that take minutes run first, the longest first, so that the two workers do not end on one of
+# Tests that take minutes run first, the longest first, so that the workers do not end on one of
 # them alone: nbgrader's agreement (it executes every student notebook again, and retrains in 05-07),
 # then the cohort runs. pytest-xdist hands the first tests out in turn, one to each worker.
 FIRST = [
