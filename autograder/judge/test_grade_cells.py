@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import re
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder import caller, probe
-from autograder.checks import Verdict, blame_roots, verdict
+from autograder.checks import QUOTE_CHARS, Verdict, blame_roots, student_text, verdict
 from autograder.judge.exercises import exercises_for
 from autograder.host.repair import grade_cells
 from autograder.i18n import _
@@ -30,7 +29,10 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="module")
 def context(request):
-    return json.loads(Path(request.config.getoption("--context")).read_text())
+    found = json.loads(Path(request.config.getoption("--context")).read_text())
+    # The notebook's cell errors are the student's own text: bounded like every record's strings.
+    found["cell_errors"] = {k: student_text(v) for k, v in (found.get("cell_errors") or {}).items()}
+    return found
 
 
 MAX_RECORD_BYTES = caller.MAX_RECORD_BYTES  # one call's JSON record
@@ -46,14 +48,6 @@ SAFE_ERRORS |= {name for name in dir(np.exceptions) if name[0].isupper()} | {
     "ChecksDisturbed",
 }
 BY_GRADER = "_by_grader"  # marks outcomes the grader wrote, whose words need no screening
-
-
-def timeout_text(text: str) -> bool:
-    """Whether a hidden case's timeout says only what the grader's own words say (probe.py, caller.py), in the
-    language in force: "did not return within 2 s", or "was not run: an earlier case did not return within 2 s"."""
-    within = re.escape(_("did not return within {seconds:g} s")).replace(re.escape("{seconds:g}"), "[0-9.]+")
-    earlier = re.escape(_("was not run: an earlier case {error}")).replace(re.escape("{error}"), f"(?:{within})")
-    return re.fullmatch(f"{within}|{earlier}", text) is not None
 
 
 def _load_arrays(path: Path) -> dict:
@@ -77,7 +71,22 @@ def _load_record(folder: Path, key: str) -> dict:
         raise ValueError("not a plain record")
     record = probe.validate_record(json.loads(path.read_text()))
     record.pop(BY_GRADER, None)
-    return probe.decode_outcome(record, _load_arrays(folder / f"{key}.npz"))
+    return screened(probe.decode_outcome(record, _load_arrays(folder / f"{key}.npz")))
+
+
+# A record's strings, each with the most of it a message may quote (checks.student_text).
+SCREENED = {"error": QUOTE_CHARS, "error_type": 80, "traceback": 1500, "defaults": 300}
+
+
+def screened(record: dict) -> dict:
+    """A record as its call's process wrote it, with every string bounded: the probe bounds them too, but
+    it runs in the student's process, where its limits can be patched away."""
+    for key, limit in SCREENED.items():
+        if isinstance(record.get(key), str):
+            record[key] = student_text(record[key], limit)
+    if isinstance(record.get("warnings"), list):
+        record["warnings"] = [student_text(w, 200) for w in record["warnings"][:5]]
+    return record
 
 
 class Records(dict):
@@ -129,8 +138,12 @@ def _public(exercise, index: int, outcome: dict) -> dict:
             outcome.get("error_type") if outcome.get("error_type") in SAFE_ERRORS else _("an exception")
         )
         safe["error"] = _("{error_type} on a hidden case").format(error_type=safe["error_type"])
-    elif status == "timeout" and not timeout_text(str(outcome.get("error", ""))):
-        safe["error"] = _("did not return within its time limit")
+    elif status == "timeout":  # rebuilt from the status alone: a timeout's text is the call's to write
+        safe["error"] = (
+            _("was not run: an earlier case did not return within its time limit")
+            if outcome.get("not_run")
+            else _("did not return within its time limit")
+        )
     elif status == "missing":
         safe["error"] = _("{name} was not defined, or not a function").format(name=exercise.name)
     return safe

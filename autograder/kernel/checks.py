@@ -479,6 +479,24 @@ def hint_line(hint: str) -> str:
 
 _SEVERITY = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
 
+QUOTE_CHARS = 500  # the most of one string from student code that a message quotes
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def student_text(value, limit: int = QUOTE_CHARS) -> str:
+    """A string that came from student code (an error's text, a class name, a warning), as a message may quote
+    it: terminal escapes removed, other control characters replaced, at most ``limit`` characters, and the cut
+    said. The one place where such strings are bounded: a record's every string passes here before the judge
+    uses it (judge/test_grade_cells.py), so a message can never carry what a call read (hidden inputs, the
+    held-out images) beyond ``limit`` characters of it."""
+    text = value if isinstance(value, str) else str(value)
+    text = _ANSI.sub("", text[: limit * 4])  # bounded work, whatever the length
+    total = len(value) if isinstance(value, str) else len(text)
+    kept = "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text[:limit])
+    if total > limit:
+        kept += _(" [{count} more characters not shown]").format(count=total - len(kept))
+    return kept
+
 
 def quote_names(names) -> str:
     quoted = [f"`{n}`" for n in names]

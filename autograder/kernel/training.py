@@ -21,7 +21,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 
 from autograder import data
-from autograder.checks import CaseFailure, Verdict, _quote, blame_text, hint_line, quote_names
+from autograder.checks import CaseFailure, Verdict, _quote, blame_text, hint_line, quote_names, student_text
 from autograder.i18n import N_, _
 from autograder.targets import Target, target_for
 
@@ -252,8 +252,8 @@ def parameter_count(training: Training, outcome: Mapping) -> int | None:
 
 def predictions_from_kernel(value, images: np.ndarray) -> np.ndarray:
     """``predict`` for a model that the caller ran: the value is already its predictions."""
-    if isinstance(value, str):  # the probe's word for a variable that is no model
-        raise NotAModel(value)
+    if isinstance(value, str):  # the probe's word for a variable that is no model: the call's own text, bounded
+        raise NotAModel(student_text(value, 300))
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "iu":
         raise NotAModel(_("the probe could not compute its predictions"))
     return value
