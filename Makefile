@@ -73,12 +73,14 @@ student-kit: setup
 demo: setup release
 	$(PY) -m tests.demo
 
-# Three pytest workers on CI's two cores: a grading waits on its kernel, caller
-# and judge in turn, so two at a time kept the cores 75% busy (1.49 of 2 on
-# the gradings of 03 and 04) and three keep them 91% busy, 18% sooner
-# (measure: `make test TEST_WORKERS=2` against 3). They share
-# gradings (tests/conftest.py). .ci/run reads the figure from here.
-TEST_WORKERS ?= 3
+# Two pytest workers on CI's two cores: a grading waits on its kernel, caller and
+# judge in turn, so the cores are not always busy (1.49 of 2 on the gradings of
+# 03 and 04, where three workers made those 18% quicker); but the training
+# lessons keep a core busy for tens of seconds, and three workers made the
+# whole suite a third slower (pytest 1705 s against 1283 s, fresh clones,
+# 2026-12-07). They share gradings (tests/conftest.py). .ci/run reads the
+# figure from here.
+TEST_WORKERS ?= 2
 
 print-test-workers:
 	@echo $(TEST_WORKERS)

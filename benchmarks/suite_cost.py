@@ -10,7 +10,7 @@ pytest workers side by side, so a lesson's share of the run's wall time is
 its worker seconds divided by that number: the figure the budget is set in
 (at most 90 s a lesson, both editions included: docs/tests.md).
 
-    .venv/bin/python -m benchmarks.suite_cost build/junit.xml [--workers 3] [--budget 90] [--top 5]
+    .venv/bin/python -m benchmarks.suite_cost build/junit.xml [--workers 2] [--budget 90] [--top 5]
 
 `.ci/run` writes build/junit.xml and prints this table at the end of every run.
 """
@@ -58,7 +58,7 @@ def costs(cases: list[tuple[str, float]], known: list[str]) -> tuple[dict[str, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("junit", type=Path)
-    parser.add_argument("--workers", type=int, default=3, help="pytest workers the run had (make print-test-workers)")
+    parser.add_argument("--workers", type=int, default=2, help="pytest workers the run had (make print-test-workers)")
     parser.add_argument("--budget", type=float, default=90.0, help="wall-time seconds a lesson may cost")
     parser.add_argument("--top", type=int, default=3, help="a lesson's longest tests to list")
     args = parser.parse_args()

@@ -9,7 +9,6 @@ writer.
 
 from __future__ import annotations
 
-import copy
 import html
 import os
 import re
@@ -96,19 +95,98 @@ def _verdict_output(test: dict):
 
 # What of a student's outputs the formgrader may render in the instructor's browser: no HTML, no JavaScript.
 SAFE_MIME = ("text/plain", "image/png")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+
+
+def _text(value) -> str:
+    """A notebook text field (a string, or nbformat's list of lines) as one string; anything else, empty."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "".join(value)
+    return ""
+
+
+def _safe_output(output):
+    """One output rebuilt from an allowlist of fields, never copied: nbgrader's pages render an output's
+    metadata too (an image's ``width`` went unquoted into its tag, with an ``onerror`` in it). None: dropped."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+        return nbformat.v4.new_output("stream", name=name, text=_text(output.get("text")))
+    if kind == "error":
+        traceback = output.get("traceback")
+        return nbformat.v4.new_output(
+            "error",
+            ename=_text(output.get("ename")),
+            evalue=_text(output.get("evalue")),
+            traceback=[line for line in traceback if isinstance(line, str)] if isinstance(traceback, list) else [],
+        )
+    if kind in ("display_data", "execute_result"):
+        given = output.get("data") if isinstance(output.get("data"), dict) else {}
+        data = {}
+        if "text/plain" in given:
+            data["text/plain"] = _text(given["text/plain"])
+        png = _text(given.get("image/png"))
+        if png and _BASE64.fullmatch(png):
+            data["image/png"] = png
+        if not data:
+            return None
+        if kind == "execute_result":
+            count = output.get("execution_count")
+            return nbformat.v4.new_output(kind, data=data, execution_count=count if type(count) is int else None)
+        return nbformat.v4.new_output(kind, data=data)
+    return None
 
 
 def _safe_outputs(outputs) -> list:
-    kept = []
-    for output in outputs:
-        if output.get("output_type") in ("display_data", "execute_result"):
-            data = {mime: value for mime, value in output.get("data", {}).items() if mime in SAFE_MIME}
-            if data:
-                output = copy.deepcopy(output)
-                output["data"] = data
-                kept.append(output)
-        else:
-            kept.append(output)
+    return [kept for kept in (_safe_output(output) for output in outputs) if kept is not None]
+
+
+def _safe_cell(cell):
+    """A cell rebuilt from an allowlist: its type, id, source, nbgrader's metadata, and (code) its execution
+    count and outputs; nothing else of the student's JSON, attachments included (the editable/deletable
+    flags are the release's: a student's copy of them decides nothing here)."""
+    grader = _safe_nbgrader(nbgrader_meta(cell))
+    metadata = {"nbgrader": grader} if grader else {}
+    source = _text(cell.get("source"))
+    if cell.get("cell_type") == "code":
+        count = cell.get("execution_count")
+        made = nbformat.v4.new_code_cell(
+            source, metadata=metadata, execution_count=count if type(count) is int else None
+        )
+        made.outputs = _safe_outputs(cell.get("outputs") or [])
+    elif cell.get("cell_type") == "markdown":
+        made = nbformat.v4.new_markdown_cell(source, metadata=metadata)
+    else:
+        made = nbformat.v4.new_raw_cell(source, metadata=metadata)
+    if isinstance(cell.get("id"), str) and CELL_ID.fullmatch(cell["id"]):
+        made.id = cell["id"]
+    return made
+
+
+CELL_ID = re.compile(r"[a-zA-Z0-9-_]{1,64}")
+
+
+def _safe_nbgrader(value: dict) -> dict:
+    """nbgrader's cell metadata, each of its fields of the type nbgrader's schema (version 3) gives it."""
+    types = {
+        "grade": bool,
+        "locked": bool,
+        "solution": bool,
+        "task": bool,
+        "grade_id": str,
+        "checksum": str,
+        "cell_type": str,
+    }
+    kept = {}
+    for key, value_type in types.items():
+        if isinstance(value.get(key), value_type):
+            kept[key] = value[key]
+    if type(value.get("points")) in (int, float):
+        kept["points"] = value["points"]
+    if type(value.get("schema_version")) is int:
+        kept["schema_version"] = value["schema_version"]
     return kept
 
 
@@ -131,19 +209,29 @@ def autograded_notebook(report: Report):
 
     The lesson's own markdown stays as it is; any other markdown or raw cell is the student's, and is made
     inert text."""
-    notebook = copy.deepcopy(report.notebook)
+    given = report.notebook
+    notebook = nbformat.v4.new_notebook()
+    kernelspec = given.get("metadata", {}).get("kernelspec")
+    if isinstance(kernelspec, dict):  # what nbgrader's pages name the language by, as plain strings only
+        notebook.metadata["kernelspec"] = {
+            k: v for k, v in kernelspec.items() if isinstance(v, str) and k in KERNELSPEC
+        }
+    notebook.metadata["language_info"] = {"name": "python"}
     verdicts = {test["grade_id"]: test for test in report.tests}
     lesson = _lesson_texts(report.assignment)
-    for cell in notebook.cells:
+    for original in given.cells:
+        cell = _safe_cell(original)
+        notebook.cells.append(cell)
         if cell.cell_type != "code":
-            if cell.source not in lesson or cell.get("attachments"):
+            if cell.source not in lesson or original.get("attachments"):
                 _as_text(cell)
             continue
         if grade_id(cell) in verdicts and nbgrader_meta(cell).get("grade"):
             cell.outputs = [_verdict_output(verdicts[grade_id(cell)])]
-        else:
-            cell.outputs = _safe_outputs(cell.get("outputs", []))
     return notebook
+
+
+KERNELSPEC = ("name", "display_name", "language")
 
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?( ?(UTC|Z|[+-]\d{2}:?\d{2}))?")
