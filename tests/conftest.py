@@ -65,10 +65,10 @@ TRAINED = {assignment for assignment, _ in TARGETS}
 # Tests that take minutes run first, the longest first, so that the workers do not end on one of
 # them alone: nbgrader's agreement (it executes every student notebook again, and retrains in 05-07),
 # then the cohort runs. pytest-xdist hands the first tests out in turn, one to each worker.
-FIRST = [
+FIRST = [  # in turn: 07 and 06 to one worker, 05 and 08 to the other
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[07_cnn_gpu]",
-    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[05_backprop]",
+    "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[06_pytorch_mlp]",
     "test_nbgrader_agreement.py::test_nbgrader_autograde_agrees_with_our_grader[08_transfer_learning]",
     "test_exchange.py::test_release_fetch_submit_collect_grade_all_feedback_and_fetch_feedback",
     "test_cohort.py::test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded",
