@@ -76,10 +76,10 @@ demo: setup release
 # Two pytest workers on CI's two cores: a grading waits on its kernel, caller and
 # judge in turn, so the cores are not always busy (1.49 of 2 on the gradings of
 # 03 and 04, where three workers made those 18% quicker); but the training
-# lessons keep a core busy for tens of seconds, and three workers made the
-# whole suite a third slower (pytest 1705 s against 1283 s, fresh clones,
-# 2026-12-07). They share gradings (tests/conftest.py). .ci/run reads the
-# figure from here.
+# lessons keep a core busy for tens of seconds, and a fresh-clone run with
+# three was no quicker (pytest 1705 s, 2026-12-07; that run also had a
+# scheduling imbalance since fixed, so read it as no gain). They share
+# gradings (tests/conftest.py). .ci/run reads the figure from here.
 TEST_WORKERS ?= 2
 
 print-test-workers:
