@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -150,8 +151,6 @@ def test_the_cli_writes_no_results_and_exits_3_on_a_grader_fault(tmp_path):
 
 
 def grade_cli(tmp_path, submission, bwrap, results):
-    import subprocess
-
     env = {**os.environ, BWRAP_ENV: str(bwrap)}
     return subprocess.run(
         [

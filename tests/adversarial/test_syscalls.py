@@ -7,6 +7,7 @@ the filter's own table for this machine (autograder/host/seccomp.py).
 
 from __future__ import annotations
 
+import json
 import platform
 
 import pytest
@@ -60,8 +61,6 @@ def probes() -> dict[str, list[int]]:
 
 
 def outcome_of(execution) -> dict[str, str]:
-    import json
-
     for cell in execution.notebook.cells:
         for output in cell.get("outputs", []):
             text = output.get("text", "")
