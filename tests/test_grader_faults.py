@@ -24,7 +24,7 @@ import pytest
 
 from autograder import judge
 from autograder.course.report import GraderFault
-from autograder.host import grader
+from autograder.host import grader, warm
 from autograder.host.repair import grade_cells
 from autograder.host.sandbox import BWRAP_ENV, bwrap_path
 from tests import samples
@@ -59,9 +59,13 @@ def descendants(root: int) -> list[int]:
 
 
 def command_line(pid: int) -> str:
+    """A process's command line, and its name (a sandbox started warm runs with the zygote's command line
+    and its own name: sandbox-kernel, sandbox-caller)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+            line = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        with open(f"/proc/{pid}/comm") as handle:
+            return f"{line} [{handle.read().strip()}]"
     except OSError:
         return ""
 
@@ -151,7 +155,7 @@ def test_the_cli_writes_no_results_and_exits_3_on_a_grader_fault(tmp_path):
 
 
 def grade_cli(tmp_path, submission, bwrap, results):
-    env = {**os.environ, BWRAP_ENV: str(bwrap)}
+    env = {**os.environ, BWRAP_ENV: str(bwrap), warm.ENV: "0"}  # every sandbox started by that bubblewrap
     return subprocess.run(
         [
             sys.executable,
@@ -206,7 +210,8 @@ def test_grade_all_retries_a_grader_fault_then_lists_it_and_keeps_the_earlier_sc
     # Both hand in again: ada a worse notebook, bob the reference. One worker grades ada, bob, then ada's retry.
     samples.write(samples.with_mistakes(A, "relu_returns_bool"), course / "submitted" / "ada", A)
     reference(course / "submitted" / "bob")
-    done = grade_all(course, "--workers", "1", **{BWRAP_ENV: str(failing_bwrap(tmp_path, fail_every=2))})
+    bwrap = {BWRAP_ENV: str(failing_bwrap(tmp_path, fail_every=2)), warm.ENV: "0"}  # no warm start: that bwrap
+    done = grade_all(course, "--workers", "1", **bwrap)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "1 graded now, 0 unchanged and kept, 1 failed" in done.stdout
     assert "ada: grader error, not the student's (the sandboxed kernel did not start" in done.stdout
@@ -224,9 +229,10 @@ def test_a_caller_killed_from_outside_is_graded_again_and_keeps_its_points(tmp_p
     relu is right but slow (0.3 s a call), so that the kill lands while the caller is still calling."""
     slow_relu = "import time\ndef relu(z):\n    time.sleep(0.3)\n    return np.maximum(z, 0)\n"
     notebook = samples.student_notebook(A, {"relu": slow_relu})
-    with Killer("caller.main", times=1) as killer:
+    marker = "[sandbox-caller]" if warm.enabled() else "caller.main"
+    with Killer(marker, times=1) as killer:
         report = grader.grade(samples.write(notebook, tmp_path / "s", A), A, quick=True)
-    assert killer.sweeps == 1 and any("caller.main" in line for line in killer.killed)
+    assert killer.sweeps == 1 and any(marker in line for line in killer.killed)
     assert report.graded and report.score == sum(POINTS.values()), report.table()
     assert "graded again in a fresh sandbox, they ran undisturbed" in report.notes[0], report.notes
     assert any(name.startswith("first-") for name in report.logs)

@@ -74,12 +74,14 @@ if problems:
 """
 
 
-def run_cells(tmp_path, *sources, limits=Limits()):
-    """Execute code cells in a sandboxed kernel (no graded functions)."""
+def run_cells(tmp_path, *sources, limits=Limits(), hide=("torch",)):
+    """Execute code cells in a sandboxed kernel (no graded functions): a numpy lesson's (torch hidden, as in
+    01-05), unless ``hide=()``. (With torch imported, as the PyTorch lessons' kernels have it from their
+    first cell, a process starts at about 0.9 GB of RLIMIT_DATA's count.)"""
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    (tmp_path / "work").mkdir(exist_ok=True)
-    with sandbox.make(tmp_path / "work", limits, {"MPLBACKEND": "Agg"}) as host:
+    (tmp_path / "work").mkdir(exist_ok=True, parents=True)
+    with sandbox.make(tmp_path / "work", limits, {"MPLBACKEND": "Agg"}, hide=hide) as host:
         return runner.execute(notebook, host, [], tmp_path / "results", limits)
 
 

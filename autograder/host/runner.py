@@ -36,6 +36,7 @@ from typing import Literal
 import nbformat
 import numpy as np
 import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
@@ -144,11 +145,44 @@ def exported_names(calls: list[dict]) -> list[str]:
 
 
 # ------------------------------------------------------- kernel and client
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's client, with its wait for a kernel's first reply made without the fixed 0.2 s at its
+    end (it waits that long for IOPub to stay quiet): messages that arrive later are not this run's cells',
+    and nbclient reads only the replies to its own requests."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once it has carried the request's status
+                    await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:  # what IOPub holds already, without waiting for more
+            try:
+                await ensure_async(self.iopub_channel.get_msg(timeout=0))
+            except Empty:
+                break
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command runs inside the sandbox."""
 
     def __init__(self, host, message_cap: int, **kwargs):
         super().__init__(**kwargs)
+        self.client_factory = ReadyClient
         self.host = host
         self.message_cap = message_cap
 

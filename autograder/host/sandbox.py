@@ -56,7 +56,7 @@ from pathlib import Path
 from autograder import backbone, data
 from autograder.targets import CELL_SECONDS
 from autograder.host.memory_cgroup import MemoryCgroup
-from autograder.host import seccomp
+from autograder.host import seccomp, warm
 from autograder.i18n import N_, _
 
 HERE = Path(__file__).resolve().parent
@@ -245,6 +245,89 @@ def kernel_package_binds() -> list[tuple]:
     return binds
 
 
+def layout(binds: list, limits: Limits) -> list[tuple]:
+    """The sandbox's file system, as a list of operations in order, each naming its path inside last:
+    ("ro-bind" | "bind" | "dev-bind", host path, inside), ("symlink", target, inside), ("tmpfs", size or
+    None, perms, inside), ("dir", perms, inside), ("proc" | "dev" | "remount-ro", inside). bubblewrap takes it
+    as arguments (``kernel_command``); the warm start builds the same (autograder/host/zygote.py).
+
+    ``binds`` are (host path, path inside, "ro" or "rw").
+    """
+    ops: list[tuple] = []
+    made: set[str] = set()
+
+    def parents(path: str) -> None:
+        # bwrap creates missing parents 0700, which an unprivileged kernel could not enter.
+        parts = Path(path).parts
+        for i in range(2, len(parts)):
+            parent = str(Path(*parts[:i]))
+            if parent not in made:
+                made.add(parent)
+                ops.append(("dir", 0o755, parent))
+
+    ops.append(("ro-bind", "/usr", "/usr"))
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            ops.append(("symlink", os.readlink(top), top))
+        elif os.path.isdir(top):
+            ops.append(("ro-bind", top, top))
+    debian_data = data.manifest()["debian_path"]
+    if os.path.isdir(debian_data):  # Debian's dataset package holds the test labels: hide it
+        ops.append(("tmpfs", None, 0o755, debian_data))
+    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/nsswitch.conf", "/etc/mime.types"):
+        if os.path.exists(path):
+            parents(path)
+            ops.append(("ro-bind", path, path))
+    for root in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+        if not root.startswith("/usr/") and os.path.isdir(root):  # the Python install and the venv
+            parents(root)
+            ops.append(("ro-bind", root, root))
+    ops += [("proc", "/proc"), ("dev", "/dev")]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # a CUDA GPU, for the lessons that train on one
+        ops.append(("dev-bind", device, device))
+    ops.append(("tmpfs", limits.scratch, 0o1777, SCRATCH))
+    # matplotlib's folder, which it must be able to write to, made here so that a font cache bound into it
+    # (Sandbox: font_cache) does not make it the root-owned folder bwrap makes for a bind's parents.
+    for folder in (str(Path(MPLCONFIG_INSIDE).parent), MPLCONFIG_INSIDE):
+        made.add(folder)
+        ops.append(("dir", 0o1777, folder))
+    for host, inside, mode in binds:
+        parents(inside)
+        ops.append(("ro-bind" if mode == "ro" else "bind", str(host), inside))
+    ops.append(("remount-ro", "/"))
+    return ops
+
+
+def _bwrap_arguments(ops: list[tuple]) -> list[str]:
+    out: list[str] = []
+    for kind, *args in ops:
+        if kind == "tmpfs":
+            size, perms, inside = args
+            out += ["--perms", f"0{perms:o}", *(["--size", str(size)] if size else []), "--tmpfs", inside]
+        elif kind == "dir":
+            out += ["--perms", f"0{args[0]:o}", "--dir", args[1]]
+        else:
+            out += [f"--{kind}", *map(str, args)]
+    return out
+
+
+def rlimits(limits: Limits) -> dict[str, int | list[int]]:
+    """The limits every sandboxed process starts under, by resource name (prlimit's options, and the warm
+    start's setrlimit calls)."""
+    cpu = int(limits.cpu_seconds)
+    out: dict[str, int | list[int]] = {"RLIMIT_DATA": limits.memory}
+    # The CUDA driver reserves far more address space than any cap would allow; with a
+    # GPU, RLIMIT_DATA and the memory cgroup still bound what the kernel really uses.
+    if not glob.glob("/dev/nvidia*"):
+        out["RLIMIT_AS"] = limits.address_space
+    out.update(RLIMIT_CPU=[cpu, cpu + 5], RLIMIT_NPROC=limits.processes, RLIMIT_FSIZE=limits.file_size, RLIMIT_CORE=0)
+    return out
+
+
+PRLIMIT_OPTIONS = {"RLIMIT_DATA": "data", "RLIMIT_AS": "as", "RLIMIT_CPU": "cpu", "RLIMIT_NPROC": "nproc",
+                   "RLIMIT_FSIZE": "fsize", "RLIMIT_CORE": "core"}  # fmt: skip
+
+
 def kernel_command(
     argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits, tools: dict[str, str]
 ) -> list[str]:
@@ -252,21 +335,12 @@ def kernel_command(
 
     ``binds`` are (host path, path inside, "ro" or "rw").
     """
-    cpu = int(limits.cpu_seconds)
-    gpus = sorted(glob.glob("/dev/nvidia*"))
-    # The CUDA driver reserves far more address space than any cap would allow; with a
-    # GPU, RLIMIT_DATA and the memory cgroup still bound what the kernel really uses.
-    address_space = [] if gpus else [f"--as={limits.address_space}"]
-    prlimit = [
-        tools["prlimit"],
-        f"--data={limits.memory}",
-        *address_space,
-        f"--cpu={cpu}:{cpu + 5}",
-        f"--nproc={limits.processes}",
-        f"--fsize={limits.file_size}",
-        "--core=0",
-        "--",
-    ]
+    prlimit = [tools["prlimit"]]
+    for name, value in rlimits(limits).items():
+        prlimit.append(
+            f"--{PRLIMIT_OPTIONS[name]}=" + (":".join(map(str, value)) if isinstance(value, list) else str(value))
+        )
+    prlimit.append("--")
     choom = [tools["choom"], "-n", "1000", "--"] if tools.get("choom") else []
     # No --unshare-all: as root it would add a user namespace, where setpriv could not switch uid.
     bwrap = [
@@ -285,45 +359,8 @@ def kernel_command(
         bwrap += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
     else:
         bwrap += ["--unshare-user"]
-    made: set[str] = set()
-
-    def parents(path: str) -> list[str]:
-        # bwrap creates missing parents 0700, which an unprivileged kernel could not enter.
-        out, parts = [], Path(path).parts
-        for i in range(2, len(parts)):
-            parent = str(Path(*parts[:i]))
-            if parent not in made:
-                made.add(parent)
-                out += ["--perms", "0755", "--dir", parent]
-        return out
-
-    bwrap += ["--ro-bind", "/usr", "/usr"]
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
-        if os.path.islink(top):
-            bwrap += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            bwrap += ["--ro-bind", top, top]
-    debian_data = data.manifest()["debian_path"]
-    if os.path.isdir(debian_data):  # Debian's dataset package holds the test labels: hide it
-        bwrap += ["--tmpfs", debian_data]
-    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/nsswitch.conf", "/etc/mime.types"):
-        if os.path.exists(path):
-            bwrap += parents(path) + ["--ro-bind", path, path]
-    for root in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
-        if not root.startswith("/usr/") and os.path.isdir(root):  # the Python install and the venv
-            bwrap += parents(root) + ["--ro-bind", root, root]
-    bwrap += ["--proc", "/proc", "--dev", "/dev"]
-    for device in gpus:  # a CUDA GPU, for the lessons that train on one
-        bwrap += ["--dev-bind", device, device]
-    bwrap += ["--perms", "01777", "--size", str(limits.scratch), "--tmpfs", SCRATCH]
-    # matplotlib's folder, which it must be able to write to, made here so that a font cache bound into it
-    # (Sandbox: font_cache) does not make it the root-owned folder bwrap makes for a bind's parents.
-    for folder in (str(Path(MPLCONFIG_INSIDE).parent), MPLCONFIG_INSIDE):
-        made.add(folder)
-        bwrap += ["--perms", "01777", "--dir", folder]
-    for host, inside, mode in binds:
-        bwrap += parents(inside) + ["--ro-bind" if mode == "ro" else "--bind", str(host), inside]
-    bwrap += ["--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+    bwrap += _bwrap_arguments(layout(binds, limits))
+    bwrap += ["--chdir", SCRATCH, "--clearenv"]
     for key, value in sorted(env.items()):
         bwrap += ["--setenv", key, value]
     bwrap += ["--"]
@@ -340,6 +377,37 @@ def kernel_command(
             "--",
         ]
     return prlimit + choom + seccomp.wrap(bwrap + drop + list(argv))
+
+
+def zygote_setup() -> dict:
+    """A zygote's own root: every sandbox's common part (the system, the venv, the kernel package, the data,
+    /scratch and matplotlib's folder with its font list), so that what its imports remember of paths holds
+    in each sandbox forked from it."""
+    binds = kernel_package_binds()
+    cache = font_cache()
+    if cache is not None:
+        binds.append((cache, f"{MPLCONFIG_INSIDE}/{cache.name}", "ro"))
+    return {"mounts": layout(binds, Limits()), "chdir": SCRATCH}
+
+
+def zygote_env() -> dict[str, str]:
+    """A zygote's environment: what a sandbox's has in common, since imports read some of it (threads,
+    matplotlib's folder and backend, the hash seed); each sandbox then gets its own in full."""
+    from autograder.targets import KERNEL_ENV
+
+    return {
+        **KERNEL_ENV,
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": SCRATCH,
+        "TMPDIR": SCRATCH,
+        "USER": "student",
+        "LOGNAME": "student",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        data.ENV_VAR: DATA_INSIDE,
+        data.OFFLINE_ENV: "1",
+        "MPLCONFIGDIR": MPLCONFIG_INSIDE,
+    }
 
 
 class Sandbox:
@@ -362,6 +430,10 @@ class Sandbox:
             ]
         )
         self.uid, self._lease = _lease_uid() if os.geteuid() == 0 else (None, None)
+        self.warm = warm.enabled() and self.uid is not None
+        self.flavour = "numpy" if "torch" in hide else "torch"  # the zygote's imports (autograder/host/zygote.py)
+        self.workdir = workdir
+        self._requests = itertools.count()
         self._mounted: list[Path] = []
         try:
             self._prepare(workdir, env, hide)
@@ -438,18 +510,41 @@ class Sandbox:
             os.chown(path, self.uid, self.uid)
 
     def wrap(self, argv: list[str]) -> list[str]:
-        command = kernel_command(
-            argv, self.env, uid=self.uid, binds=self.binds + self.kernel_binds, limits=self.limits, tools=self.tools
-        )
-        return (self.cgroup.join_prefix() if self.cgroup else []) + command
+        return self._command(argv, self.env, self.binds + self.kernel_binds, "sandbox-kernel")
 
     def wrap_caller(self, argv: list[str]) -> list[str]:
         """The grader's caller in a sandbox of its own: another PID namespace, the same limits and uid."""
-        env = {**self.env, "MPLBACKEND": "Agg"}
-        command = kernel_command(
-            argv, env, uid=self.uid, binds=self.binds + self.caller_binds, limits=self.limits, tools=self.tools
-        )
+        return self._command(argv, {**self.env, "MPLBACKEND": "Agg"}, self.binds + self.caller_binds, "sandbox-caller")
+
+    def _command(self, argv: list[str], env: dict[str, str], binds: list, name: str) -> list[str]:
+        if self.warm:
+            return self._warm_command(argv, env, binds, name)
+        command = kernel_command(argv, env, uid=self.uid, binds=binds, limits=self.limits, tools=self.tools)
         return (self.cgroup.join_prefix() if self.cgroup else []) + command
+
+    def _warm_command(self, argv: list[str], env: dict[str, str], binds: list, name: str) -> list[str]:
+        """The same sandbox from this worker's zygote (autograder/host/zygote.py): the mounts, limits, uid,
+        namespaces, cgroup and seccomp filter of ``kernel_command``, with the imports already made. The
+        process's name (``ps``, /proc/PID/comm) is ``name``; its command line is the zygote's."""
+        program = seccomp.program()
+        request = {
+            "name": name,
+            "argv": list(argv),
+            "env": dict(env),
+            "mounts": layout(binds, self.limits),
+            "uid": self.uid,
+            "limits": rlimits(self.limits),
+            "oom_score_adj": 1000,
+            "cgroup": str(self.cgroup.folder / "cgroup.procs") if self.cgroup else None,
+            "hostname": "sandbox",
+            "chdir": SCRATCH,
+            "seccomp": program.hex() if program else None,
+        }
+        path = self.workdir / f"sandbox-request-{next(self._requests)}.json"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(request, file)
+        return warm.relay_command(warm.ZYGOTES.socket(self.flavour, zygote_setup(), zygote_env()), path)
 
     def end_processes(self) -> None:
         """End everything the kernel left running (before the caller starts, under the same uid and limits)."""
