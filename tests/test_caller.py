@@ -3,7 +3,8 @@
 Each call runs in a child process of its own, so a call that ends its
 process or hangs is charged to its own function, in the grader's words,
 and a record speaks only for its own call. A caller that is disturbed
-(killed from a call) makes every record of the grading untrusted.
+(killed from a call: possible here, without a sandbox, where the caller is not its PID namespace's PID 1)
+makes every record of the grading untrusted.
 """
 
 from __future__ import annotations

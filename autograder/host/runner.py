@@ -102,14 +102,18 @@ def _array_keys(tree) -> list[str]:
     return []
 
 
-def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool = False) -> str:
+def write_plan(
+    calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool = False, budget: float = 300.0
+) -> str:
     """Write the plan for ``calls``, with only their inputs, into ``folder`` (``inside`` in the sandbox's view).
 
-    ``torch``: the caller imports torch once before its first call (the PyTorch lessons)."""
+    ``torch``: the caller imports torch once before its first call (the PyTorch lessons). ``budget``: seconds
+    for all the calls together (Limits.calls_budget)."""
     needed = {k for call in calls for k in _array_keys([call.get("args"), call.get("kwargs")])}
     needed |= {call["predict"]["images"] for call in calls if "predict" in call}
     np.savez(folder / "inputs.npz", **{k: v for k, v in inputs.items() if k in needed})
-    (folder / "plan.json").write_text(json.dumps({"inputs": f"{inside}/inputs.npz", "calls": calls, "torch": torch}))
+    plan = {"inputs": f"{inside}/inputs.npz", "calls": calls, "torch": torch, "budget": budget}
+    (folder / "plan.json").write_text(json.dumps(plan))
     for name in ("inputs.npz", "plan.json"):
         (folder / name).chmod(0o644)
     return f"{inside}/plan.json"
@@ -595,9 +599,12 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
     ended its process) is the grader's word. If it does not finish (it was
     killed), none of its records is trusted: every call scores 0, with a note.
     """
-    plan = write_plan(calls, inputs, host.exchange, host.exchange_inside, torch)
+    budget = host.limits.calls_budget
+    plan = write_plan(calls, inputs, host.exchange, host.exchange_inside, torch, budget)
     by_key = {str(call["key"]): call for call in calls}
-    limit = sum(caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls) + CALLER_SLACK
+    longest = max((caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls), default=0.0)
+    limit = min(sum(caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls), budget + longest)
+    limit += CALLER_SLACK
     log = open(host.kernel_dir.parent / "caller.log", "ab")
     process = subprocess.Popen(
         _caller_command(host, plan),
@@ -610,12 +617,14 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
     )
     timer = threading.Timer(limit, lambda: _kill_group(process))
     timer.start()
-    done, running = False, None
+    done, running, since = False, None, time.monotonic()
     collected, outcomes = {}, {}
     try:
         for header, payloads in CallerStream(process.stdout).frames():
             if "started" in header:
-                running = by_key.get(str(header["started"]))
+                running, since = by_key.get(str(header["started"])), time.monotonic()
+            elif "record" in header and str(header["record"]) in by_key and late(by_key[str(header["record"])], since):
+                outcomes[by_key[str(header["record"])]["id"]] = {"status": "timeout", "error": _(LATE)}
             elif "record" in header and str(header["record"]) in by_key and len(payloads) == 2:
                 key = str(header["record"])
                 (results / f"{key}.json").write_bytes(payloads[0])
@@ -660,6 +669,17 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
         execution.outcomes[call["id"]] = {"status": "error", "error_type": "ChecksDisturbed", "error": error}
     execution.notes.append(note)
     execution.disturbed = _("while it called {name}").format(name=who) if who else _("before its first call")
+
+
+# The caller times each call itself, as its sandbox's PID 1, where no call's process can stop it. The grader
+# times each call again from outside, from the frames that say a call began and what it gave: a record that
+# comes later than the call's limits allow is a timeout, whatever it holds.
+OUTSIDE_SLACK = 2.0  # seconds past a call's limits (loading included) for the record's way out
+LATE = N_("did not return within its time limit (the grader, timing it from outside, took its result as too late)")
+
+
+def late(call: dict, since: float) -> bool:
+    return time.monotonic() - since > caller.LOAD_TIMEOUT + caller._deadline(call) + OUTSIDE_SLACK
 
 
 def _kill_group(process) -> None:

@@ -110,6 +110,10 @@ class Limits:
     cell_timeout: float = CELL_SECONDS  # seconds for one notebook cell (a training cell: its budget)
     notebook_timeout: float = 900  # seconds for all of a notebook's cells in one run (the probe has its own)
     call_timeout: float | None = None  # caps every exercise's per-call limit (the tests use short ones)
+    # Seconds for all of a submission's calls together, each with its own limit too: a notebook whose every
+    # function takes nearly its limit cannot hold a worker for the sum of them (02 makes 37 calls). A
+    # reference's calls take under 10 s in every lesson; a call begun within the budget runs to its own limit.
+    calls_budget: float = 300.0
     cell_output: int = 1 * MiB  # output kept per cell; the rest is dropped, with a note
     notebook_output: int = 5 * MiB  # output kept per notebook
     message: int = 8 * MiB  # largest message the grader accepts from the kernel (zmq MAXMSGSIZE)
@@ -329,11 +333,19 @@ PRLIMIT_OPTIONS = {"RLIMIT_DATA": "data", "RLIMIT_AS": "as", "RLIMIT_CPU": "cpu"
 
 
 def kernel_command(
-    argv: list[str], env: dict[str, str], *, uid: int | None, binds: list, limits: Limits, tools: dict[str, str]
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    uid: int | None,
+    binds: list,
+    limits: Limits,
+    tools: dict[str, str],
+    as_pid_1: bool = False,
 ) -> list[str]:
     """``argv`` wrapped: limits, namespaces, mounts, environment, and the drop to ``uid`` when root.
 
-    ``binds`` are (host path, path inside, "ro" or "rw").
+    ``binds`` are (host path, path inside, "ro" or "rw"). With ``as_pid_1``, ``argv`` is its PID namespace's
+    PID 1 (bubblewrap's ``--as-pid-1``): no process in there can stop or kill it with a signal.
     """
     prlimit = [tools["prlimit"]]
     for name, value in rlimits(limits).items():
@@ -354,6 +366,7 @@ def kernel_command(
         "--unshare-cgroup-try",
         "--hostname",
         "sandbox",
+        *(["--as-pid-1"] if as_pid_1 else []),
     ]
     if uid is not None:  # root: keep only what setpriv needs to drop to an unprivileged uid
         bwrap += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
@@ -513,22 +526,27 @@ class Sandbox:
         return self._command(argv, self.env, self.binds + self.kernel_binds, "sandbox-kernel")
 
     def wrap_caller(self, argv: list[str]) -> list[str]:
-        """The grader's caller in a sandbox of its own: another PID namespace, the same limits and uid."""
-        return self._command(argv, {**self.env, "MPLBACKEND": "Agg"}, self.binds + self.caller_binds, "sandbox-caller")
+        """The grader's caller in a sandbox of its own: another PID namespace, of which it is PID 1 (the calls'
+        processes, forked from it under the same uid, cannot stop it with a signal), the same limits and uid."""
+        env = {**self.env, "MPLBACKEND": "Agg"}
+        return self._command(argv, env, self.binds + self.caller_binds, "sandbox-caller", as_pid_1=True)
 
-    def _command(self, argv: list[str], env: dict[str, str], binds: list, name: str) -> list[str]:
+    def _command(self, argv: list[str], env: dict[str, str], binds: list, name: str, as_pid_1=False) -> list[str]:
         if self.warm:
-            return self._warm_command(argv, env, binds, name)
-        command = kernel_command(argv, env, uid=self.uid, binds=binds, limits=self.limits, tools=self.tools)
+            return self._warm_command(argv, env, binds, name, as_pid_1)
+        command = kernel_command(
+            argv, env, uid=self.uid, binds=binds, limits=self.limits, tools=self.tools, as_pid_1=as_pid_1
+        )
         return (self.cgroup.join_prefix() if self.cgroup else []) + command
 
-    def _warm_command(self, argv: list[str], env: dict[str, str], binds: list, name: str) -> list[str]:
+    def _warm_command(self, argv: list[str], env: dict[str, str], binds: list, name: str, as_pid_1: bool) -> list[str]:
         """The same sandbox from this worker's zygote (autograder/host/zygote.py): the mounts, limits, uid,
         namespaces, cgroup and seccomp filter of ``kernel_command``, with the imports already made. The
         process's name (``ps``, /proc/PID/comm) is ``name``; its command line is the zygote's."""
         program = seccomp.program()
         request = {
             "name": name,
+            "as_pid_1": as_pid_1,
             "argv": list(argv),
             "env": dict(env),
             "mounts": layout(binds, self.limits),

@@ -303,7 +303,7 @@ def _sandbox_pid1(request: dict, seccomp: bytes | None, base_path: list[str], ro
         _loopback_up()
     except OSError:
         pass
-    payload = os.fork()
+    payload = 0 if request.get("as_pid_1") else os.fork()  # as bubblewrap's --as-pid-1: the payload is PID 1
     if payload == 0:
         try:
             name = request.get("name", "sandbox").encode()[:15]

@@ -57,6 +57,7 @@ GRACE = 2.0  # seconds past a call's limits before the caller stops it
 LOADED = b"L"
 RECORD_TAG = b"R"
 COUNT_TIMEOUT = 10.0  # seconds to count a trained model's parameters
+
 READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
 
@@ -288,6 +289,7 @@ def _predict(entry, model, defs, inputs, arrays):
 def _child(entry, defs, inputs, out):
     """In the forked child: make the call and write its record into ``out``; never returns."""
     try:
+        _default_signals()
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -310,6 +312,30 @@ def _child(entry, defs, inputs, out):
         _write_all(out, RECORD_TAG + RECORD.pack(len(record), len(buffer.getvalue())) + record + buffer.getvalue())
     finally:
         os._exit(0)
+
+
+# What the caller ignores in the sandbox (it is its PID namespace's PID 1, so the kernel drops what it ignores,
+# and SIGKILL and SIGSTOP, when they come from a process in there: a call's process cannot stop or end it).
+IGNORED = tuple(
+    sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE}, key=int)
+)
+
+
+def _ignore_signals():
+    for number in IGNORED:
+        try:
+            signal.signal(number, signal.SIG_IGN)
+        except (OSError, ValueError):
+            pass
+
+
+def _default_signals():
+    """A call's process gets the signals' dispositions a fresh Python has, not the caller's."""
+    for number in IGNORED:
+        try:
+            signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
 
 
 def _write_all(fd, data):
@@ -342,8 +368,8 @@ def _receive(fd, limit):
             size = 1 + RECORD.size + sum(RECORD.unpack(data[1 : 1 + RECORD.size]))
             if size > 1 + RECORD.size + MAX_RECORD_BYTES + MAX_ARRAY_BYTES:
                 return b"", True  # over every limit: treated as no result
-            if len(data) >= size:
-                return bytes(data[1:size]), True
+            if len(data) >= size:  # whole, but taken only within its time
+                return bytes(data[1:size]), time.monotonic() <= end
         elif data[:1] not in (b"", RECORD_TAG):
             return bytes(data), True  # no piece of the protocol: unreadable
         left = end - time.monotonic()
@@ -519,6 +545,8 @@ def _not_dumpable():
 def main(argv):
     plan_path, defs, mode = argv
     sandboxed = mode == "sandboxed"
+    if sandboxed:
+        _ignore_signals()
     channel = os.fdopen(os.dup(1), "wb")
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 1)  # the channel lives on another descriptor, which the children close
@@ -534,12 +562,20 @@ def main(argv):
     import cloudpickle  # noqa: F401  (the children unpickle with it)
 
     timed_out, sent = {}, 0
+    budget, began = float(plan["budget"]), time.monotonic()  # seconds for all the calls (the runner's Limits)
     for entry in plan["calls"]:
         key = str(entry["key"])
         send(channel, {"started": key})
         name = entry.get("fn")
         if name in timed_out:
             send(channel, {"decided": key, "outcome": {"status": "timeout", "error": timed_out[name], "not_run": True}})
+            continue
+        if time.monotonic() - began > budget:
+            spent = _(
+                "was not run: this notebook's calls had used up the {budget:g} s the grader gives all of a "
+                "submission's calls together"
+            ).format(budget=budget)
+            send(channel, {"decided": key, "outcome": {"status": "timeout", "error": spent, "not_run": True}})
             continue
         kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed)
         if kind == "record" and sent + len(result) + len(arrays) > MAX_TOTAL_BYTES:

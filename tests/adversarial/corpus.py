@@ -47,6 +47,7 @@ class Attack:
     # Bytes of memory per process (RLIMIT_DATA), where an attack fills it: the same limit, reached sooner than
     # the default 6 GiB, whose filling took 2-3 s a call and, under load, past the call's limit.
     memory: int | None = None
+    calls_budget: float | None = None  # seconds for all the calls together (Limits.calls_budget), where one tests it
 
 
 # ------------------------------------------------------------------ builders
@@ -490,6 +491,22 @@ def relu(z):
     return np.maximum(z, 0) if calls == 1 else -np.ones_like(z)
 """
 
+# relu, stopping the process that called it (the caller) while it works for twice its limit, then waking it.
+STOPS_THE_CALLER = """import os, signal, time
+def relu(z):
+    caller = os.getppid()
+    try:
+        os.kill(caller, signal.SIGSTOP)
+    except OSError:
+        pass
+    time.sleep(6)
+    try:
+        os.kill(caller, signal.SIGCONT)
+    except OSError:
+        pass
+    return np.maximum(z, 0)
+"""
+
 ATTACKS = [
     # ------------------------------------------------------------ exits
     Attack(
@@ -529,6 +546,24 @@ ATTACKS = [
         ("relu_grad",),
         ("KeyboardInterrupt",),
         dangerous=True,
+    ),
+    # ------------------------------------------------------------ the caller's clock (issue 33)
+    Attack(
+        "call_stops_the_caller",
+        "a call stops the caller (SIGSTOP), works past its limit, wakes it and returns: the caller is its "
+        "sandbox's PID 1, which no process in there can stop, and a record that comes too late is a timeout",
+        _save(answers(relu=STOPS_THE_CALLER)),
+        ("relu",),
+        ("did not return within",),
+    ),
+    Attack(
+        "every_call_just_under_its_limit",
+        "each relu call takes 1.5 s of its 3: the calls' budget for the whole submission (4 s here, 300 s by "
+        "default) runs out, and the calls after it are not made",
+        _save(answers(relu="import time\ndef relu(z):\n    time.sleep(1.5)\n    return np.maximum(z, 0)\n")),
+        ALL,
+        ("had used up the 4 s",),
+        calls_budget=4.0,
     ),
     # ------------------------------------------------------------ loops
     Attack(
@@ -849,10 +884,12 @@ ATTACKS = [
     ),
     Attack(
         "kill_the_caller",
-        "relu_grad kills the grader's caller process: no result of the grading is trusted",
+        "relu_grad sends SIGKILL to the grader's caller: the caller is its sandbox's PID 1, which no process in "
+        "there can kill, so the grading goes on and relu_grad's right answers earn its point (until issue 33, "
+        "the kill ended the caller and the grading was disturbed)",
         _save(answers(relu_grad=KILL_THE_CALLER)),
-        ALL,
-        ("the grader's checks were disturbed",),
+        (),
+        (),
         dangerous=True,
     ),
     Attack(

@@ -77,6 +77,8 @@ def test_attack_earns_only_what_its_work_earns(attack, tmp_path, reference, ledg
     limits = replace(LIMITS, call_timeout=attack.call_timeout, cell_timeout=attack.cell_timeout)
     if attack.memory is not None:
         limits = replace(limits, memory=attack.memory)
+    if attack.calls_budget is not None:
+        limits = replace(limits, calls_budget=attack.calls_budget)
     report = grade(attack.build(tmp_path), attack.assignment, limits=limits)  # the grader survives
     ledger("attack", attack.assignment, [attack.name])
     points = {cell.function: cell.points for cell in grade_cells(attack.assignment)}
