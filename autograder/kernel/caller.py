@@ -316,9 +316,9 @@ def _child(entry, defs, inputs, out):
 
 # What the caller ignores in the sandbox (it is its PID namespace's PID 1, so the kernel drops what it ignores,
 # and SIGKILL and SIGSTOP, when they come from a process in there: a call's process cannot stop or end it).
-IGNORED = tuple(
-    sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE}, key=int)
-)
+# SIGPIPE and SIGXFSZ stay as Python sets them (ignored), in the caller and in its calls' processes.
+UNCHANGED = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGXFSZ}
+IGNORED = tuple(sorted(signal.valid_signals() - UNCHANGED, key=int))
 
 
 def _ignore_signals():
