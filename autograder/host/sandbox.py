@@ -403,13 +403,9 @@ def zygote_setup() -> dict:
     return {"mounts": layout(binds, Limits()), "chdir": SCRATCH}
 
 
-def zygote_env() -> dict[str, str]:
-    """A zygote's environment: what a sandbox's has in common, since imports read some of it (threads,
-    matplotlib's folder and backend, the hash seed); each sandbox then gets its own in full."""
-    from autograder.targets import KERNEL_ENV
-
+def common_env() -> dict[str, str]:
+    """The environment every sandbox has, whatever its grading: its own paths, user and language."""
     return {
-        **KERNEL_ENV,
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": SCRATCH,
         "TMPDIR": SCRATCH,
@@ -418,9 +414,18 @@ def zygote_env() -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         data.ENV_VAR: DATA_INSIDE,
-        data.OFFLINE_ENV: "1",
+        data.OFFLINE_ENV: "1",  # no network in here: never try a download
         "MPLCONFIGDIR": MPLCONFIG_INSIDE,
+        "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/.jupyter",
     }
+
+
+def zygote_env() -> dict[str, str]:
+    """A zygote's environment: what a sandbox's has in common, since imports read some of it (threads,
+    matplotlib's folder and backend, the hash seed); each sandbox then gets its own in full."""
+    from autograder.targets import KERNEL_ENV
+
+    return {**KERNEL_ENV, **common_env()}
 
 
 class Sandbox:
@@ -503,18 +508,8 @@ class Sandbox:
             pass  # a notebook that loads data gets the data module's own error, inside
         self.env = {
             **env,
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": SCRATCH,
-            "TMPDIR": SCRATCH,
-            "USER": "student",
-            "LOGNAME": "student",
-            "LANG": "C.UTF-8",
+            **common_env(),
             "PYTHONPATH": LIB_INSIDE,  # the kernel-side autograder wins over the venv's editable install
-            "PYTHONDONTWRITEBYTECODE": "1",
-            data.ENV_VAR: DATA_INSIDE,
-            data.OFFLINE_ENV: "1",  # no network in here: never try a download
-            "MPLCONFIGDIR": MPLCONFIG_INSIDE,
-            "JUPYTER_RUNTIME_DIR": f"{SCRATCH}/.jupyter",
         }
 
     def own(self, path: Path) -> None:
