@@ -102,9 +102,7 @@ def _array_keys(tree) -> list[str]:
     return []
 
 
-def write_plan(
-    calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool = False, budget: float = 300.0
-) -> str:
+def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool, budget: float) -> str:
     """Write the plan for ``calls``, with only their inputs, into ``folder`` (``inside`` in the sandbox's view).
 
     ``torch``: the caller imports torch once before its first call (the PyTorch lessons). ``budget``: seconds
@@ -623,10 +621,11 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
         for header, payloads in CallerStream(process.stdout).frames():
             if "started" in header:
                 running, since = by_key.get(str(header["started"])), time.monotonic()
-            elif "record" in header and str(header["record"]) in by_key and late(by_key[str(header["record"])], since):
-                outcomes[by_key[str(header["record"])]["id"]] = {"status": "timeout", "error": _(LATE)}
             elif "record" in header and str(header["record"]) in by_key and len(payloads) == 2:
                 key = str(header["record"])
+                if late(by_key[key], since):  # whatever it holds: timed from outside, it came too late
+                    outcomes[by_key[key]["id"]] = {"status": "timeout", "error": _(LATE)}
+                    continue
                 (results / f"{key}.json").write_bytes(payloads[0])
                 (results / f"{key}.npz").write_bytes(payloads[1])
                 collected[by_key[key]["id"]] = {"key": key}

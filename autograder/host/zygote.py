@@ -47,6 +47,7 @@ the fork that serves one request (outside the sandbox, root)
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import platform
@@ -209,8 +210,8 @@ def build(root: str, mounts: list) -> None:
 def _loopback_up() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", __import__("fcntl").ioctl(sock, SIOCGIFFLAGS, request))[1]
-        __import__("fcntl").ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP | IFF_RUNNING))
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP | IFF_RUNNING))
 
 
 # ------------------------------------------------------------------ dropping privileges
@@ -250,7 +251,7 @@ def _limits(request: dict) -> None:
 
 
 # ------------------------------------------------------------------ the payload
-def _python_argv(argv: list[str], env: dict[str, str]) -> tuple[str, str, list[str], bool]:
+def _python_argv(argv: list[str]) -> tuple[str, str, list[str], bool]:
     """``python [-E] [-s] [-I] (-m MODULE | -c CODE) ARGS``: (how, what, sys.argv, ignore_environment)."""
     i, ignore = 1, False
     while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-m", "-c"):
@@ -267,7 +268,7 @@ def _run_payload(request: dict, base_path: list[str]) -> None:
     import runpy
     import types
 
-    how, what, args, ignore = _python_argv(request["argv"], request["env"])
+    how, what, args, ignore = _python_argv(request["argv"])
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["chdir"])

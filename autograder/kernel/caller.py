@@ -57,7 +57,6 @@ GRACE = 2.0  # seconds past a call's limits before the caller stops it
 LOADED = b"L"
 RECORD_TAG = b"R"
 COUNT_TIMEOUT = 10.0  # seconds to count a trained model's parameters
-
 READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
 
