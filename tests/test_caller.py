@@ -4,10 +4,13 @@ Each call runs in a child process of its own, so a call that ends its
 process or hangs is charged to its own function, in the grader's words,
 and a record speaks only for its own call. A caller that is disturbed
 (killed from a call: possible here, without a sandbox, where the caller is not its PID namespace's PID 1)
-makes every record of the grading untrusted.
+makes every record of the grading untrusted, and so does a call that kills the caller's
+spawner (which forks each call's process).
 """
 
 from __future__ import annotations
+
+import pytest
 
 from autograder.judge.exercises import exercises_for
 from autograder.judge import run_judge
@@ -49,9 +52,14 @@ def test_a_call_that_swallows_its_timer_is_stopped_and_its_other_cases_not_run(t
     assert others and all(o["status"] == "timeout" and o.get("not_run") for _, o in others)
 
 
-def test_a_call_that_kills_the_caller_leaves_no_trusted_record(tmp_path):
+PARENT = "os.getppid()"  # the caller's spawner, which forked the call's process
+CALLER = "int(open(f'/proc/{os.getppid()}/stat').read().rsplit(')', 1)[1].split()[1])"  # the spawner's parent
+
+
+@pytest.mark.parametrize("target", [PARENT, CALLER], ids=["the spawner", "the caller"])
+def test_a_call_that_kills_the_caller_or_its_spawner_leaves_no_trusted_record(tmp_path, target):
     """The calls before it had sent good records: once the caller is disturbed, none of them counts."""
-    killer = "import os, signal\ndef relu_grad(z):\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+    killer = f"import os, signal\ndef relu_grad(z):\n    os.kill({target}, signal.SIGKILL)\n"
     namespace = recording.namespace_of(GOOD["relu"], killer)
     results, context, execution = recording.record(tmp_path, namespace, [EXERCISES["relu"], EXERCISES["relu_grad"]])
     assert context["collected"] == {}

@@ -42,7 +42,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from autograder import caller
+from autograder import caller, probe
 from autograder.checks import Exercise
 from autograder.host.sandbox import Limits
 from autograder.i18n import N_, _
@@ -94,23 +94,13 @@ def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None 
     return calls, inputs
 
 
-def _array_keys(tree) -> list[str]:
-    if isinstance(tree, dict):
-        return ([tree["k"]] if "k" in tree else []) + [k for v in tree.values() for k in _array_keys(v)]
-    if isinstance(tree, list):
-        return [k for v in tree for k in _array_keys(v)]
-    return []
-
-
-def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str, torch: bool, budget: float) -> str:
+def write_plan(calls: list[dict], inputs: dict, folder: Path, inside: str, budget: float) -> str:
     """Write the plan for ``calls``, with only their inputs, into ``folder`` (``inside`` in the sandbox's view).
 
-    ``torch``: the caller imports torch once before its first call (the PyTorch lessons). ``budget``: seconds
-    for all the calls together (Limits.calls_budget)."""
-    needed = {k for call in calls for k in _array_keys([call.get("args"), call.get("kwargs")])}
-    needed |= {call["predict"]["images"] for call in calls if "predict" in call}
+    ``budget``: seconds for all the calls together (Limits.calls_budget)."""
+    needed = set().union(*(caller.call_inputs(call) for call in calls))
     np.savez(folder / "inputs.npz", **{k: v for k, v in inputs.items() if k in needed})
-    plan = {"inputs": f"{inside}/inputs.npz", "calls": calls, "torch": torch, "budget": budget}
+    plan = {"inputs": f"{inside}/inputs.npz", "calls": calls, "budget": budget}
     (folder / "plan.json").write_text(json.dumps(plan))
     for name in ("inputs.npz", "plan.json"):
         (folder / name).chmod(0o644)
@@ -574,7 +564,7 @@ class CallerStream:
             yield header, [self._exactly(size) for size in sizes]
 
 
-def _caller_command(host, plan: str) -> list[str]:
+def _caller_command(host, plan: str, flavour: str) -> list[str]:
     lib = host.lib_inside
     boot = f"import sys; sys.path.insert(0, {lib!r}); from autograder import caller; caller.main(sys.argv[1:])"
     argv = [
@@ -586,6 +576,7 @@ def _caller_command(host, plan: str) -> list[str]:
         plan,
         f"{host.exchange_inside}/outbox/defs",
         "sandboxed" if host.enabled else "trusted",
+        flavour,  # what it imports before it reads the plan (probe.flavour)
     ]
     return host.wrap_caller(argv)
 
@@ -598,14 +589,14 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
     killed), none of its records is trusted: every call scores 0, with a note.
     """
     budget = host.limits.calls_budget
-    plan = write_plan(calls, inputs, host.exchange, host.exchange_inside, torch, budget)
+    plan = write_plan(calls, inputs, host.exchange, host.exchange_inside, budget)
     by_key = {str(call["key"]): call for call in calls}
     longest = max((caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls), default=0.0)
     limit = min(sum(caller._deadline(call) + caller.LOAD_TIMEOUT for call in calls), budget + longest)
     limit += CALLER_SLACK
     log = open(host.kernel_dir.parent / "caller.log", "ab")
     process = subprocess.Popen(
-        _caller_command(host, plan),
+        _caller_command(host, plan, probe.flavour(calls, torch)),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=log,

@@ -158,7 +158,10 @@ def _check_params(sizes, params, call):
     return None
 
 
-def _same(a, b):
+def same_params(a, b) -> bool:
+    """Whether two results of init_mlp hold the same parameters."""
+    if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b):
+        return False
     return all(np.array_equal(Wa, Wb) and np.array_equal(ba, bb) for (Wa, ba), (Wb, bb) in zip(a, b))
 
 
@@ -174,7 +177,7 @@ def assess_init(args, kwargs, value):
         problem = _check_params(sizes, params, call)
         if problem:
             return problem
-    if not _same(value[0], value[1]):
+    if not same_params(value[0], value[1]):
         if "seed" not in kwargs:
             return "seed", _(
                 "{first} and {second} gave different parameters: the default seed must be 0, "
@@ -183,7 +186,7 @@ def assess_init(args, kwargs, value):
         return "seed", _(
             "calling {call} twice gave different parameters: the same seed must give the same ones"
         ).format(call=calls[0])
-    if _same(value[1], value[2]):
+    if same_params(value[1], value[2]):
         return "seed", _(
             "{first} and {second} gave identical parameters: a different seed must give different ones"
         ).format(first=calls[1], second=calls[2])

@@ -9,15 +9,21 @@ runs student code itself:
 
 - the kernel exported the graded names with cloudpickle as the notebook
   defined them (``export``, below), into a folder the caller reads only;
-- for each call the caller forks a child, which loads the function, calls it
-  on the plan's inputs (``probe.call_case``) and writes its record into a
-  pipe of its own; the caller makes the child's process group and
-  everything else left in the sandbox end before the next call;
+- before it reads the plan, the caller forks a spawner, which never reads a
+  plan or a request. For each call the caller writes that call's entry and
+  its inputs, and nothing else, into a memory file and hands it to the
+  spawner, which forks the call's process: it reads its request, loads the
+  function, calls it (``probe.call_case``) and writes its record into a pipe
+  of its own. So a call's process holds its own call's inputs only, never
+  another call's, hidden ones included. The caller then makes the call's
+  process group and everything else left in the sandbox end before the next
+  call;
 - the caller alone holds the channel to the grader (its stdout) and is not
-  dumpable, so no child can read its memory or open its descriptors.
+  dumpable, so no call's process can read its memory or open its descriptors.
 
-A child can only speak for its own call: what it writes is, at worst, what
-the function could have returned. A call that hangs or ends its process is
+A call's process can only speak for its own call: what it writes is, at
+worst, what the function could have returned. One that ends or stops the
+spawner disturbs the caller, as one that ends the caller would. A call that hangs or ends its process is
 charged by the caller, in the grader's words. If the caller itself is
 disturbed (killed), the grader trusts none of its records.
 
@@ -34,6 +40,7 @@ import pickle
 import select
 import shutil
 import signal
+import socket
 import struct
 import sys
 import time
@@ -56,6 +63,9 @@ GRACE = 2.0  # seconds past a call's limits before the caller stops it
 # loaded what it calls (optional), then RECORD_TAG and its record. A tag is read only where a piece begins.
 LOADED = b"L"
 RECORD_TAG = b"R"
+REQUEST = struct.Struct(">II")  # a call's request: lengths of its entry's JSON and of its inputs (npz)
+SPAWNED = struct.Struct(">i")  # the spawner's replies: a call's process's pid, then its wait status
+SPAWNER_TIMEOUT = 10.0  # seconds for the spawner to answer
 COUNT_TIMEOUT = 10.0  # seconds to count a trained model's parameters
 READ_TIMEOUT = 60.0  # seconds to read a variable the notebook left
 WRITABLE = ("/scratch", "/dev/shm")  # emptied after every call in the sandbox
@@ -313,6 +323,136 @@ def _child(entry, defs, inputs, out):
         os._exit(0)
 
 
+def call_inputs(entry) -> set[str]:
+    """The keys of the plan's inputs that one call uses: its arguments' arrays, and a model's images."""
+
+    def keys(tree):
+        if isinstance(tree, dict):
+            return ([tree["k"]] if "k" in tree else []) + [k for v in tree.values() for k in keys(v)]
+        if isinstance(tree, list):
+            return [k for v in tree for k in keys(v)]
+        return []
+
+    found = set(keys([entry.get("args"), entry.get("kwargs")]))
+    if "predict" in entry:
+        found.add(entry["predict"]["images"])
+    return found
+
+
+def _request(entry, inputs) -> int:
+    """A memory file with one call's request: its entry and only the inputs it uses."""
+    encoded = json.dumps(entry).encode()
+    buffer = io.BytesIO()
+    np.savez(buffer, **{key: inputs[key] for key in call_inputs(entry) if key in inputs})
+    fd = os.memfd_create("workbook-call")
+    _write_all(fd, REQUEST.pack(len(encoded), len(buffer.getvalue())) + encoded + buffer.getvalue())
+    return fd
+
+
+def _call_process(request, out, defs):
+    """In a call's process (a fork of the spawner): read the request, then make the call; never returns."""
+    try:
+        with os.fdopen(request, "rb") as handle:
+            handle.seek(0)
+            data = handle.read()
+        length, size = REQUEST.unpack(data[: REQUEST.size])
+        entry = json.loads(data[REQUEST.size : REQUEST.size + length])
+        with np.load(io.BytesIO(data[REQUEST.size + length :]), allow_pickle=False) as stored:
+            inputs = {key: stored[key] for key in stored.files}
+        del data
+    except BaseException:
+        os._exit(0)  # no record: nothing of the student's has run, and the caller says the call ended early
+    _child(entry, defs, inputs, out)
+
+
+def _spawner(channel, defs):
+    """The spawner's loop: for each request (a memory file and the pipe to write into, handed over the
+    socket), fork the call's process, say its pid, wait for it, and say how it ended. It never reads a
+    request, so it holds no call's inputs for the next call's process to find; never returns."""
+    try:
+        keep = channel.fileno()  # and not the caller's channel to the grader, nor anything else it had open
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 16)
+        while True:
+            message, fds, _flags, _address = socket.recv_fds(channel, 1, 2)
+            if message != b"F" or len(fds) != 2:
+                break
+            request, out = fds
+            pid = os.fork()
+            if pid == 0:
+                channel.close()
+                _call_process(request, out, defs)
+            os.close(request)
+            os.close(out)
+            channel.sendall(SPAWNED.pack(pid))
+            try:
+                status = os.waitpid(pid, 0)[1]
+            except ChildProcessError:
+                status = -1
+            channel.sendall(SPAWNED.pack(status))
+    finally:
+        os._exit(0)
+
+
+class SpawnerGone(Exception):
+    """The spawner did not answer: a call's process ended or stopped it."""
+
+
+class Spawner:
+    """The caller's handle on its spawner (``_spawner``), forked before the plan is read."""
+
+    def __init__(self, defs):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _spawner(theirs, defs)
+        theirs.close()
+        ours.settimeout(SPAWNER_TIMEOUT)
+        self.pid, self.channel = pid, ours
+
+    def spawn(self, request: int, out: int) -> int:
+        """Start a call's process on ``request``, writing into ``out``; its pid."""
+        self._wake()
+        try:
+            socket.send_fds(self.channel, [b"F"], [request, out])
+        except OSError as error:
+            raise SpawnerGone(str(error)) from None
+        return self._reply()
+
+    def status(self) -> int | None:
+        """How the last call's process ended (a wait status), once it has."""
+        value = self._reply()
+        return None if value == -1 else value
+
+    def close(self):
+        """End the spawner (it ends when its socket closes) and wait for it."""
+        self.channel.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+    def _wake(self):
+        try:
+            os.kill(self.pid, signal.SIGCONT)  # a call's process may have stopped it
+        except OSError:
+            pass
+
+    def _reply(self) -> int:
+        data = b""
+        while len(data) < SPAWNED.size:
+            self._wake()
+            try:
+                chunk = self.channel.recv(SPAWNED.size - len(data))
+            except OSError as error:  # socket.timeout among them
+                raise SpawnerGone(str(error)) from None
+            if not chunk:
+                raise SpawnerGone("the spawner ended")
+            data += chunk
+        return SPAWNED.unpack(data)[0]
+
+
 # What the caller ignores in the sandbox (it is its PID namespace's PID 1, so the kernel drops what it ignores,
 # and SIGKILL and SIGSTOP, when they come from a process in there: a call's process cannot stop or end it).
 # SIGPIPE and SIGXFSZ stay as Python sets them (ignored), in the caller and in its calls' processes.
@@ -388,24 +528,17 @@ def _untagged(data):
     return bytes(data[1:] if data[:1] == RECORD_TAG else data)
 
 
-def _end_everything(pid, sandboxed):
-    """End the child's process group and, in the sandbox, every other process this uid left there."""
-    for target in ((-1,) if sandboxed else ()) + (-pid,):
-        try:
-            os.kill(target, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    status = None
+def _end_everything(pid, sandboxed, spawner):
+    """End the call's process group and, in the sandbox, every other process left there but the caller
+    and its spawner; how the call's process ended (a wait status, or None)."""
     try:
-        status = os.waitpid(pid, 0)[1]
-    except ChildProcessError:
+        os.kill(-pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         pass
-    while True:  # reap whatever else ended
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
-        except ChildProcessError:
-            break
+    if sandboxed:
+        _end_all_but(spawner.pid)
+    status = spawner.status()
+    _reap()
     if sandboxed:  # nothing a call left in System V IPC or the writable folders reaches the next call
         _remove_ipc_objects()
         for folder in WRITABLE:
@@ -422,6 +555,43 @@ def _end_everything(pid, sandboxed):
                 except OSError:
                     pass
     return status
+
+
+def _reap():
+    """Reap whatever ended among the caller's children (in the sandbox, every process a call left
+    behind: the caller is its PID namespace's PID 1)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+def _end_all_but(spared: int, rounds: int = 1000):
+    """SIGKILL every process in the sandbox (its own PID namespace) but the caller and ``spared``, until none
+    is left: what one round missed, a process forked before it ended, the next round finds."""
+    me = os.getpid()
+    for _round in range(rounds):
+        left = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in (me, spared):
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    if stat.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                        continue  # ended, waiting to be reaped
+            except (OSError, IndexError):
+                continue
+            left.append(int(entry))
+        if not left:
+            return
+        for number in left:
+            try:
+                os.kill(number, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        _reap()
 
 
 IPC_RMID = 0
@@ -466,20 +636,28 @@ def _describe(status):
     return _("os._exit, or a crash")
 
 
-def call_in_child(entry, defs, inputs, sandboxed):
-    """(kind, record bytes or outcome, arrays bytes) for one plan entry."""
+def call_in_child(entry, defs, inputs, sandboxed, spawner=None):
+    """(kind, record bytes or outcome, arrays bytes) for one plan entry, called in a process the spawner
+    forks (one made for this call alone when ``spawner`` is None). Raises SpawnerGone."""
+    if spawner is None:
+        spawner = Spawner(defs)
+        try:
+            return call_in_child(entry, defs, inputs, sandboxed, spawner)
+        finally:
+            spawner.close()
     read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(entry, defs, inputs, write_end)
-    os.close(write_end)
+    request = _request(entry, inputs)
+    try:
+        pid = spawner.spawn(request, write_end)
+    finally:
+        os.close(request)
+        os.close(write_end)
     limit = _deadline(entry)
     try:
         data, in_time = _receive(read_end, limit)
     finally:
         os.close(read_end)
-    status = _end_everything(pid, sandboxed)
+    status = _end_everything(pid, sandboxed, spawner)
     if not in_time:
         timeout = entry.get("timeout") or READ_TIMEOUT
         return (
@@ -542,7 +720,7 @@ def _not_dumpable():
 
 
 def main(argv):
-    plan_path, defs, mode = argv
+    plan_path, defs, mode, flavour = argv
     sandboxed = mode == "sandboxed"
     if sandboxed:
         _ignore_signals()
@@ -551,14 +729,16 @@ def main(argv):
     os.dup2(null, 1)  # the channel lives on another descriptor, which the children close
     _not_dumpable()
     sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # nothing from the working folder
+    # Imported once, before the spawner is forked, not in every call's process.
+    probe.warm(flavour)
+    i18n.catalogue(i18n.language())  # the messages' translations
+    import cloudpickle  # noqa: F401  (the calls' processes unpickle with it)
+
+    spawner = Spawner(defs)  # before the plan is read: no call's process can find another call's inputs
     with open(plan_path) as handle:
         plan = json.load(handle)
     with np.load(plan["inputs"], allow_pickle=False) as stored:
         inputs = {key: stored[key] for key in stored.files}
-    if plan.get("torch"):
-        probe.warm_torch(plan["calls"])  # imported once here, not in every child
-    i18n.catalogue(i18n.language())  # the messages' translations, read once here, not in every child
-    import cloudpickle  # noqa: F401  (the children unpickle with it)
 
     timed_out, sent = {}, 0
     budget, began = float(plan["budget"]), time.monotonic()  # seconds for all the calls (the runner's Limits)
@@ -576,7 +756,11 @@ def main(argv):
             ).format(budget=budget)
             send(channel, {"decided": key, "outcome": {"status": "timeout", "error": spent, "not_run": True}})
             continue
-        kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed)
+        try:
+            kind, result, arrays = call_in_child(entry, defs, inputs, sandboxed, spawner)
+        except SpawnerGone as gone:  # a call's process ended or held up the spawner: the caller is disturbed
+            print(f"the spawner is gone ({gone}) after the call {key}", file=sys.stderr)
+            sys.exit(3)
         if kind == "record" and sent + len(result) + len(arrays) > MAX_TOTAL_BYTES:
             kind, result = (
                 "decided",

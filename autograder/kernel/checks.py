@@ -47,6 +47,11 @@ class Case:
     # Further calls with the same arguments and these keyword changes; the
     # case's value is then the list of all results (to compare them).
     repeat_with: tuple[Mapping[str, Any], ...] = ()
+    # Another case (its index) whose first result this case's last result must equal: the same arguments,
+    # called in another process (the grader calls each case in a process of its own) after calls with other
+    # arguments, so that only the arguments can decide the result, not a cache kept in one process or a
+    # generator that was never seeded (Exercise.same compares them).
+    agrees_with: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Exercise:
     # Known wrong answers, by the kind of problem each one is (a key of ``hints``): a result that matches
     # one gets that kind's hint, which addresses its cause, instead of the general one.
     diagnoses: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # same(a, b): whether two results are the same, for Case.agrees_with; None: the same numbers.
+    same: Callable[[Any, Any], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -530,6 +537,27 @@ def blame_roots(name: str, builds_on: Mapping[str, tuple[str, ...]], fails: Call
     return [helper for helper in builds_on if helper in roots]
 
 
+def _agreement(exercise: Exercise, index: int, outcome: Mapping, by_index: Mapping) -> tuple[str, str | None, str]:
+    """A passed case judged against the case it must agree with (Case.agrees_with), when that one is judged
+    too and passed: ("passed", None, "") or ("failed", "seed", why)."""
+    other = exercise.cases[index].agrees_with
+    if other is None or other not in by_index or judge_case(exercise, other, by_index[other])[0] != "passed":
+        return "passed", None, ""
+    mine, theirs = outcome.get("value"), by_index[other].get("value")
+    last = mine[-1] if isinstance(mine, list) and mine else mine
+    first = theirs[0] if isinstance(theirs, list) and theirs else theirs
+    if (exercise.same or _same_numbers)(last, first):
+        return "passed", None, ""
+    return (
+        "failed",
+        "seed",
+        _(
+            "{name} gave other values for the same arguments as case {other} ({label}) when called in another "
+            "process after other calls: the arguments alone must decide the result"
+        ).format(name=exercise.name, other=other, label=_(exercise.cases[other].label)),
+    )
+
+
 def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping], blame=()) -> Verdict:
     """Judge a list of cases: every one must pass for the points.
 
@@ -540,8 +568,11 @@ def verdict(exercise: Exercise, indices: list[int], outcomes: list[Mapping], bla
     first_public = first_detail = None
     passed = 0
     failures = []
+    by_index = dict(zip(indices, outcomes))
     for index, outcome in zip(indices, outcomes):
         status, kind, text = judge_case(exercise, index, outcome)
+        if status == "passed":
+            status, kind, text = _agreement(exercise, index, outcome, by_index)
         text = _quote(text, MESSAGE_LIMIT)
         if status == "passed":
             passed += 1

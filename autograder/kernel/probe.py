@@ -128,15 +128,25 @@ def _torch():
 
 
 # The harnesses below that build a torch optimizer: its first constructor imports torch._dynamo (about 1 s
-# of CPU), which a caller that runs them imports once before it forks a child per call (warm_torch).
+# of CPU), which a caller that runs them imports once before it forks a process per call (warm).
 OPTIMIZER_HARNESSES = frozenset({"train_epoch_run", "optimizer_run"})
 
 
-def warm_torch(calls=()) -> None:
-    """Import torch once in a process that forks a child per call, so that no child pays it again; and
-    torch._dynamo too when one of ``calls`` (plan entries) runs a harness that builds an optimizer."""
-    _torch()
-    if any(call.get("harness") in OPTIMIZER_HARNESSES for call in calls):
+def flavour(calls, torch: bool) -> str:
+    """What the caller imports before it reads its plan (it is told on its command line): "numpy";
+    "torch" for the PyTorch lessons; "torch+optim" when one of ``calls`` (plan entries) runs a harness
+    that builds an optimizer."""
+    if not torch:
+        return "numpy"
+    return "torch+optim" if any(call.get("harness") in OPTIMIZER_HARNESSES for call in calls) else "torch"
+
+
+def warm(flavour: str) -> None:
+    """Import what ``flavour`` names once, in a process that forks a process per call, so that no call's
+    process pays it again."""
+    if flavour.startswith("torch"):
+        _torch()
+    if flavour == "torch+optim":
         import torch._dynamo  # noqa: F401  (torch.optim's constructors import it on first use)
 
 

@@ -118,6 +118,7 @@ def dump_exercise(exercise, arrays: dict) -> dict:
             {
                 "index": index,
                 "label": case.label,
+                "agrees_with": case.agrees_with if case.agrees_with in dict(exercise.public()) else None,
                 "args": _encode(args, arrays, key + "/args"),
                 "kwargs": [_encode(kwargs, arrays, f"{key}/kwargs{i}") for i, kwargs in enumerate(kwargs_list)],
                 # An assessed exercise has no single right value: its assessment judges the answer.
@@ -142,6 +143,7 @@ def dump_exercise(exercise, arrays: dict) -> dict:
         "timeout": exercise.timeout,
         "harness": exercise.harness,
         "assess": exercise.assess.__name__ if exercise.assess else None,
+        "same": exercise.same.__name__ if exercise.same else None,
         "builds_on": list(exercise.builds_on),
         "every_spy": exercise.every_spy,
         "standin_check": exercise.standin_check,
@@ -163,7 +165,7 @@ def dump(assignment: str, exercises, folder: Path) -> Path:
 
 # ------------------------------------------------------------------ reading
 def _named(name: str, prefix: str):
-    """An assessment or predictor by name, from the kernel side only."""
+    """An assessment, a comparison or a predictor by name, from the kernel side only."""
     from autograder import assessments, training
 
     for module in (assessments, training):
@@ -193,12 +195,15 @@ def load_exercise(tree: Mapping, arrays) -> PublicExercise | Training:
         args = probe.decode(case["args"], arrays)
         alternatives = {kind: probe.decode(value, arrays) for kind, value in case["alternatives"].items()}
         stored[case["index"]] = (args, [probe.decode(k, arrays) for k in case["kwargs"]], expected, alternatives)
-        cases[case["index"]] = Case(case["label"], make=None, kwargs=stored[case["index"]][1][0])
+        cases[case["index"]] = Case(
+            case["label"], make=None, kwargs=stored[case["index"]][1][0], agrees_with=case.get("agrees_with")
+        )
     return PublicExercise(
         signature=tree["signature"],
         cases=cases,
         stored=stored,
         assess=_named(tree["assess"], "assess_") if tree["assess"] else None,
+        same=_named(tree["same"], "same_") if tree.get("same") else None,
         hints=tree["hints"],
         rtol=tree["rtol"],
         atol=tree["atol"],

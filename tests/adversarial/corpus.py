@@ -324,7 +324,12 @@ def relu(z):
 
 KILL_THE_CALLER = """import os, signal
 def relu_grad(z):
-    os.kill(os.getppid(), signal.SIGKILL)
+    os.kill(1, signal.SIGKILL)  # the caller: its sandbox's PID 1
+    return (z > 0).astype(z.dtype)
+"""
+KILL_THE_SPAWNER = """import os, signal
+def relu_grad(z):
+    os.kill(os.getppid(), signal.SIGKILL)  # the process that forked this call's: the caller's spawner
     return (z > 0).astype(z.dtype)
 """
 
@@ -376,6 +381,17 @@ SWALLOWING_LOOP = """
             pass
 """
 
+B = "03_forward_pass"
+UNSEEDED_CACHE = """_DRAWN = {}
+_RNG = np.random.default_rng()  # no seed: another sequence in every kernel, saved with the function
+
+def init_mlp(layer_sizes, seed=0):
+    key = (tuple(layer_sizes), seed)
+    if key not in _DRAWN:
+        _DRAWN[key] = [(_RNG.standard_normal((d_in, d_out)) * np.sqrt(2.0 / d_in), np.zeros(d_out))
+                       for d_in, d_out in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return [(W.copy(), b.copy()) for W, b in _DRAWN[key]]
+"""
 FORK_BOMB = """import os, time
 while True:
     if os.fork() == 0:
@@ -492,9 +508,14 @@ def relu(z):
 """
 
 # relu, stopping the process that called it (the caller) while it works for twice its limit, then waking it.
+STOPS_THE_SPAWNER = """import os, signal
+def relu(z):
+    os.kill(os.getppid(), signal.SIGSTOP)  # the caller's spawner, which must fork the next call's process
+    return np.maximum(z, 0)
+"""
 STOPS_THE_CALLER = """import os, signal, time
 def relu(z):
-    caller = os.getppid()
+    caller = 1  # the caller is its sandbox's PID 1 (os.getppid() is its spawner)
     try:
         os.kill(caller, signal.SIGSTOP)
     except OSError:
@@ -555,6 +576,14 @@ ATTACKS = [
         _save(answers(relu=STOPS_THE_CALLER)),
         ("relu",),
         ("did not return within",),
+    ),
+    Attack(
+        "call_stops_the_spawner",
+        "every relu call stops the caller's spawner (SIGSTOP) and returns the right answer: the caller wakes "
+        "it before each request, so every call is made and relu keeps its point",
+        _save(answers(relu=STOPS_THE_SPAWNER)),
+        (),
+        (),
     ),
     Attack(
         "every_call_just_under_its_limit",
@@ -893,6 +922,16 @@ ATTACKS = [
         dangerous=True,
     ),
     Attack(
+        "kill_the_spawner",
+        "relu_grad sends SIGKILL to its parent, the caller's spawner, which forks each call's process and is not "
+        "PID 1: the caller is disturbed, the submission is graded again in a fresh sandbox, disturbed again, and "
+        "the zeros stand, with the evidence",
+        _save(answers(relu_grad=KILL_THE_SPAWNER)),
+        ALL,
+        ("both times the grader's checks were disturbed",),
+        dangerous=True,
+    ),
+    Attack(
         "rebind_after_the_solution_cell",
         "a later cell sets relu = lambda z: z: the solution cell's relu is graded, and the report says so",
         _save(_work_plus("relu = lambda z: z\n")),
@@ -906,6 +945,16 @@ ATTACKS = [
         _save(with_cell(SILENCE_WARNINGS, sigmoid="def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")),
         ("sigmoid", "sigmoid_grad"),
         ("overflow",),
+    ),
+    Attack(
+        "init_mlp_cache_behind_an_unseeded_generator",
+        "init_mlp draws from a generator made without the seed and keeps what it drew per (sizes, seed), so the "
+        "same seed gives the same parameters within a process: a case that draws another seed first, in a "
+        "process of its own, gets other parameters for the seed it shares with an earlier case",
+        _save(answers(B, init_mlp=UNSEEDED_CACHE), B),
+        ("init_mlp",),
+        ("the arguments alone must decide the result",),
+        assignment=B,
     ),
     Attack(
         "throw_away_spy_call",

@@ -21,11 +21,17 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import pytest
+
+from autograder import caller
+from autograder.host import runner
+from autograder.host.grader import grade
 
 from autograder.checks import QUOTE_CHARS, student_text
 from autograder.judge.exercises import exercises_for
 from autograder.judge.test_grade_cells import _public, screened
 from autograder.training import training_verdict
+from tests import samples
 
 A = "02_activations"
 
@@ -87,3 +93,54 @@ def test_student_text_keeps_short_plain_text_as_it_is():
     assert student_text(plain) == plain
     assert student_text("line one\n\tline two") == "line one\n\tline two"
     assert student_text("\x1b[0;31mKeyError\x1b[0m: 'W1'") == "KeyError: 'W1'"
+
+
+SCANNING_RELU = '''import ctypes
+
+_HEAD, _TAIL = bytes.fromhex("{head}"), bytes.fromhex("{tail}")  # apart: never one run of bytes in this code
+
+def _holds_the_hidden_input():
+    """Whether this process's memory holds softmax's hidden input (its bytes, as numpy keeps them)."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if not fields[1].startswith("r") or (len(fields) > 5 and fields[5] != "[heap]"):
+                continue  # only the heap and anonymous memory, where a process keeps what it read
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            memory = ctypes.string_at(start, end - start)
+            at = memory.find(_HEAD)
+            while at >= 0:
+                if memory[at + len(_HEAD) : at + len(_HEAD) + len(_TAIL)] == _TAIL:
+                    return True
+                at = memory.find(_HEAD, at + 1)
+    return False
+
+def relu(z):
+    if _holds_the_hidden_input():
+        return np.full_like(z, -1.0)  # an attack would encode the input into what it returns
+    return np.maximum(z, 0)
+'''
+
+
+@pytest.mark.sandbox
+def test_a_calls_process_holds_its_own_calls_inputs_and_no_other(tmp_path):
+    """Each call's process was a fork of a caller that held every input of the plan, so relu's calls could
+    read softmax's hidden inputs in their own memory. Now the spawner, forked before the plan is read,
+    forks each call's process, which reads only its own request."""
+    exercises = exercises_for(A)
+    calls, inputs = runner.plan_calls([exercises["relu"], exercises["softmax"]])
+    hidden = [
+        key
+        for call in calls
+        if call["fn"] == "softmax" and exercises["softmax"].cases[int(call["id"].split("/")[1])].hidden
+        for key in caller.call_inputs(call)
+    ]
+    secret = max((np.ascontiguousarray(inputs[key]) for key in hidden), key=lambda a: a.nbytes).tobytes()
+    assert len(secret) >= 64
+    relu = SCANNING_RELU.format(head=secret[:32].hex(), tail=secret[32:64].hex())
+    notebook = samples.student_notebook(A, {"relu": relu})
+    report = grade(samples.write(notebook, tmp_path, A), A, only=["relu", "softmax"])
+    scores = {t["function"]: (t["score"], t["max_score"]) for t in report.tests}
+    assert scores["relu"][0] == scores["relu"][1] and scores["softmax"][0] == scores["softmax"][1], report.table(
+        detail=True
+    )

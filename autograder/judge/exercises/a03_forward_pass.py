@@ -4,7 +4,9 @@ Parameters are a list of ``(W, b)`` pairs, one per layer, with W of shape
 (d_in, d_out) and b of shape (d_out,), so a layer computes ``x @ W + b``.
 References are PyTorch's own (``F.linear`` takes the weight as (d_out, d_in),
 hence the ``W.T``), computed in float64. init_mlp has no single right answer:
-``_assess_init`` checks its structure, its statistics and its use of the seed.
+``assess_init`` checks its structure, its statistics and its use of the seed, and three cases call
+it again with a seed another case used, after another seed, in a process of their own: the same
+parameters must come back (``Case.agrees_with``), which no cache and no unseeded generator gives.
 """
 
 import math
@@ -12,7 +14,7 @@ import math
 import numpy as np
 
 
-from autograder.assessments import assess_init
+from autograder.assessments import assess_init, same_params
 from autograder.checks import Case, Exercise
 from autograder.judge.exercises.reference import _torch
 
@@ -110,8 +112,10 @@ def _all_negative(rng, d_out):
     return -10.0 - rng.uniform(0, 2, size=d_out)
 
 
-def _init_case(label, sizes, seed=None, hidden=False):
-    """Calls init_mlp(sizes[, seed]), then again with the same seed, then with seed + 1."""
+def _init_case(label, sizes, seed=None, hidden=False, agrees_with=None):
+    """Calls init_mlp(sizes[, seed]), then again with the same seed, then with seed + 1. ``agrees_with``:
+    the case (its index) whose first call, made in another process, used seed + 1: the last call here must
+    give the same parameters, after two calls with another seed (no cache or unseeded generator can)."""
     same = 0 if seed is None else seed
     return Case(
         label,
@@ -119,6 +123,7 @@ def _init_case(label, sizes, seed=None, hidden=False):
         kwargs={} if seed is None else {"seed": seed},
         hidden=hidden,
         repeat_with=({"seed": same}, {"seed": same + 1}),
+        agrees_with=agrees_with,
     )
 
 
@@ -154,6 +159,7 @@ init_mlp = Exercise(
     signature="init_mlp(layer_sizes, seed=0)",
     reference=_init_ref,
     assess=assess_init,
+    same=same_params,
     cases=(
         _init_case("layer sizes [784, 128, 10] with the default seed", [784, 128, 10]),
         _init_case("a tiny one-layer network [4, 3]", [4, 3]),
@@ -161,6 +167,11 @@ init_mlp = Exercise(
         _init_case("four layers [784, 256, 64, 10]", [784, 256, 64, 10], hidden=True),
         _init_case("a narrow-to-wide network [20, 300, 50] with seed=7", [20, 300, 50], seed=7, hidden=True),
         _init_case("one wide layer [1000, 40] with seed=42", [1000, 40], seed=42, hidden=True),
+        _init_case(
+            "[784, 128, 10] with seed=2, then seed=3 as in another process", [784, 128, 10], seed=2, agrees_with=2
+        ),
+        _init_case("[20, 300, 50] with seed=6, then seed=7 as in another process", [20, 300, 50], 6, True, 4),
+        _init_case("[1000, 40] with seed=41, then seed=42 as in another process", [1000, 40], 41, True, 5),
     ),
     hints={
         "type": "Return a list with one tuple (W, b) per layer: build it with params.append((W, b)).",
