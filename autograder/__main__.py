@@ -1,4 +1,4 @@
-"""python -m autograder grade SUBMISSION | grade-all ASSIGNMENT | similarity ASSIGNMENT |
+"""python -m autograder grade SUBMISSION | collect ASSIGNMENT | grade-all ASSIGNMENT | similarity ASSIGNMENT |
 export-lms ASSIGNMENT... --format canvas|moodle --roster FILE | report-course (see --help)"""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from autograder import i18n
-from autograder.course import cohort, course_report, gradebook, lms, similarity
+from autograder.course import cohort, collect, course_report, gradebook, lms, similarity
 from autograder.course.files import write_atomic
 from autograder.host.grader import grade, select
 from autograder.host.sandbox import GiB, Limits, SandboxUnavailable
@@ -125,6 +125,11 @@ def main(argv=None) -> int:
     )
     add_limit_options(many)
 
+    gather = commands.add_parser(
+        "collect", help="nbgrader's collect, then each submission dated by the exchange, not by the student's file"
+    )
+    collect.add_arguments(gather)
+
     similar = commands.add_parser("similarity", help="rank pairs of submissions with near-identical solutions")
     similarity.add_arguments(similar)
 
@@ -165,6 +170,8 @@ def main(argv=None) -> int:
     )
     add_language_option(overall, "the language of course.html (default: English)")
     args = parser.parse_args(argv)
+    if args.command == "collect":
+        return collect.run(args)
     if args.command == "similarity":
         return similarity.run(args)
     if args.command == "export-lms":

@@ -95,7 +95,7 @@ def test_release_fetch_submit_collect_grade_all_feedback_and_fetch_feedback(kit,
             assert "Success! Your notebook passes all the tests." in validated.stdout
         _run([kit.python, "-m", "nbgrader", "submit", A], home, env)
 
-    nbgrader("collect", A)
+    _run([sys.executable, "-m", "autograder", "collect", A], course, instructor)  # nbgrader's, dated by the exchange
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(STUDENTS)
     graded = _run([sys.executable, "-m", "autograder", "grade-all", A, "--quick"], course, instructor)
     assert f"{len(STUDENTS)} graded now" in graded.stdout

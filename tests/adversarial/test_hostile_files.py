@@ -4,18 +4,27 @@ Each was a hole before: a FIFO named like the notebook blocked the grader and
 the similarity screen for ever; a link was followed, and the "not a
 notebook" message quoted the first bytes of whatever host file it named;
 a student id such as ``=HYPERLINK(...)`` became a live formula in
-cohort.csv. Each is now refused or neutralised, with a clear reason, and
+cohort.csv; a timestamp.txt that claimed an early time escaped the late
+penalty. Each is now refused or neutralised, with a clear reason, and
 the other students are still handled.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
+from nbgrader.utils import parse_utc
+
 from autograder.course import cohort, similarity
+from autograder.course.gradebook import read_timestamp
+from autograder.data import REPO_ROOT
 from autograder.host.grader import grade
 from tests import samples
 
@@ -155,3 +164,51 @@ def test_only_the_assignments_notebook_is_shipped_and_the_total_is_capped(tmp_pa
     assert sorted(job["files"]) == [f"{A}.ipynb", "timestamp.txt"]
     refused = group.job(cohort.Submission("eve", eve, "f"))
     assert refused.score == 0 and "more than 128 MB together" in refused.error
+
+
+def test_a_forged_early_timestamp_is_dated_by_the_exchange_and_a_huge_one_is_never_parsed(tmp_path):
+    """``nbgrader submit`` writes timestamp.txt in the student's own process, and the inbound folder's name
+    too: a late submission that wrote an early time in both escaped the late penalty. ``python -m autograder
+    collect`` runs nbgrader's collect, then dates each submission by the inbound folders' change times
+    (ctime, which no user can set back); a student's later time still counts. A 1 MB timestamp.txt, which
+    stalls nbgrader's parser in ``collect --update``, is removed before nbgrader can read it."""
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    course.mkdir()
+    config = (REPO_ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
+    inbound = exchange / "dl-basics-workbook" / "inbound"
+    inbound.mkdir(parents=True)
+    notebook = nbformat.writes(samples.release_notebook(A))
+    claims = {
+        "mallory": "2020-01-01 00:00:00.000000 UTC",  # the forger: long before the due date
+        "ada": "2099-01-01 00:00:00.000000 UTC",  # a clock ahead: later than the exchange, so it counts
+        "bob": "2020-01-01 00:00:00 UTC " + "9" * (1 << 20),  # 1 MB
+    }
+    began = datetime.datetime.utcnow() - datetime.timedelta(seconds=2)  # naive UTC, as nbgrader's parse_utc
+    for student, claim in claims.items():
+        folder = inbound / f"{student}+{A}+2020-01-01 00:00:00.000000 UTC+{student}00"
+        folder.mkdir()
+        (folder / f"{A}.ipynb").write_text(notebook)
+        (folder / "timestamp.txt").write_text(claim)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    # As an instructor might have done first: nbgrader's own collect copies bob's 1 MB file into submitted/.
+    subprocess.run([bin_dir / "nbgrader", "collect", A], cwd=course, env=env, check=True, capture_output=True)
+    assert (course / "submitted" / "bob" / A / "timestamp.txt").stat().st_size > 1 << 20
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "collect", A, "--update"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    dated = {student: read_timestamp(course / "submitted" / student / A) for student in claims}
+    assert all(dated.values()), dated  # every one small and in nbgrader's format
+    when = {student: parse_utc(text) for student, text in dated.items()}
+    now = datetime.datetime.utcnow()
+    assert began <= when["mallory"] <= now and began <= when["bob"] <= now, (when, done.stdout)
+    assert when["ada"] == parse_utc(claims["ada"])
+    assert "bob: its collected timestamp.txt was not in nbgrader's format: removed" in done.stdout
+    assert "mallory: dated" in done.stdout and "not later, not used" in done.stdout
