@@ -213,6 +213,7 @@ def _output_size(content: dict) -> int:
 
 ERROR_TEXT = 4000  # characters kept of an error's message and of each traceback line
 ERROR_LINES = 30  # traceback lines kept, the last ones
+ERROR_NAME = 200  # characters kept of an error's exception name
 
 
 def _cut(text: str, limit: int) -> str:
@@ -257,15 +258,26 @@ class GuardedClient(NotebookClient):
         return True
 
     def output(self, outs, msg, display_id, cell_index):
-        if msg.get("msg_type") == "error":  # always kept, for the report: but cut to a bounded size
+        if msg.get("msg_type") == "error":
             content = msg["content"]
+            content["ename"] = _cut(str(content.get("ename", "")), ERROR_NAME)
             content["evalue"] = _cut(str(content.get("evalue", "")), ERROR_TEXT)
             content["traceback"] = [_cut(str(line), ERROR_TEXT) for line in content.get("traceback", [])[-ERROR_LINES:]]
-            self.cell_kept += _output_size(content)
-            self.kept += _output_size(content)
+            if not self._fits(_output_size(content), cell_index):
+                if any(out.get("output_type") == "error" for out in outs):
+                    return None  # past the caps, a cell keeps its first error only
+                # A cell's first error is kept for the report, past the caps too, but only its name and message
+                content["traceback"] = []
+                content["ename"], content["evalue"] = content["ename"][:80], content["evalue"][:300]
         elif not self._fits(_output_size(msg.get("content", {})), cell_index):
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Comm (widget) messages are dropped, never held: nbclient keeps each widget's state and buffers in
+        the grader's own process, outside every cap (330 messages of 6 MB grew it to 2.1 GB), and a graded
+        notebook shows no live widget (its feedback keeps text and PNG outputs)."""
+        return None
 
     def _update_display_id(self, display_id, msg):
         """A display update rewrites every output with that id: each copy counts against the caps, and

@@ -71,6 +71,63 @@ def test_a_huge_error_message_is_cut_and_still_reported(tmp_path):
     assert any("ValueError: EEEE" in note for note in report.notes), report.notes
 
 
+ERROR_FLOOD = """ip = get_ipython()
+for index in range(2000):
+    try:
+        raise type("E" * 5000 + str(index), (Exception,), {})("x" * 4000)
+    except Exception:
+        ip.showtraceback()  # an error output each, as a cell that raises makes one
+"""
+COMM_FLOOD = """from ipykernel.comm import Comm
+state = {"value": "x" * (6 << 20)}
+for index in range(60):  # 360 MB of widget state, in messages of 6 MB, under the 8 MB message cap
+    Comm(target_name="jupyter.widget", data={"state": state, "buffer_paths": []})
+"""
+
+
+def test_a_flood_of_error_outputs_stays_within_the_caps(tmp_path):
+    """Error outputs were kept whatever their number, each with an exception name of any length: 2000 of them
+    made a 115 MB autograded notebook, past the 5 MB cap. Past the caps, a cell keeps its first error only."""
+    report = grade(samples.write(with_cell(ERROR_FLOOD), tmp_path, A), A)
+    assert report.score == FULL, report.table(detail=True)
+    assert saved_size(report) < 6 * 2**20, saved_size(report)
+
+
+def peak_rss_while(action) -> tuple[int, object]:
+    """(bytes this process's resident memory grew by at its peak while ``action()`` ran, its result)."""
+    import threading
+    import time
+
+    def rss() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) << 10 for line in status if line.startswith("VmRSS:"))
+
+    base, peak, done = rss(), [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result = action()
+    finally:
+        done.set()
+        watcher.join()
+    return max(peak[0], rss()) - base, result
+
+
+def test_widget_messages_from_the_kernel_are_never_held_by_the_grader(tmp_path):
+    """nbclient kept every comm message's widget state in the grading process, outside the sandbox and its
+    limits: 330 messages of 6 MB grew it to 2.1 GB. The grader now drops comm messages unread."""
+    path = samples.write(with_cell(COMM_FLOOD), tmp_path, A)
+    grown, report = peak_rss_while(lambda: grade(path, A))
+    assert report.score == FULL, report.table(detail=True)
+    assert grown < 150 << 20, f"the grading process grew by {grown >> 20} MB"
+
+
 HUGE_RESULTS = """def relu(z):
     return np.ones(25_000_000)  # 200 MB for every case
 """
