@@ -237,3 +237,82 @@ def test_a_caller_killed_from_outside_is_graded_again_and_keeps_its_points(tmp_p
     assert "graded again in a fresh sandbox, they ran undisturbed" in report.notes[0], report.notes
     assert any(name.startswith("first-") for name in report.logs)
     assert json.dumps(report.gradescope())  # a grade, with its results.json
+
+
+SLOW_RELU = (  # honest, slow work: the kernel is running relu's cell when the neighbour needs memory
+    "import time\ntime.sleep(12)\n\ndef relu(z):\n    return np.maximum(z, 0)\n"
+)
+# A neighbour that looks like another sandbox: many processes with the sandboxes' OOM score, each smaller
+# than the honest kernel, so that the largest of them all, the one the OOM killer takes, is that kernel.
+NEIGHBOUR = (
+    "import os, time\n"
+    "open('/proc/self/oom_score_adj', 'w').write('1000')  # as every sandboxed process\n"
+    "for _ in range({processes}):\n"
+    "    if os.fork() == 0:\n"
+    "        held = bytearray(48 << 20)  # written through: resident\n"
+    "        time.sleep(4)\n"
+    "        os._exit(0)\n"
+    "    time.sleep(0.05)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_a_kernel_starved_by_a_neighbours_memory_is_a_grader_fault_not_a_zero(tmp_path):
+    """Every sandboxed process has the highest OOM score, so under memory pressure the kernel's OOM killer
+    ends a grading's kernel first, whoever caused the pressure: a neighbour's memory took an honest
+    student's train_model to 0/4. Here the grading and a neighbour share a parent cgroup capped at 1.5 GB,
+    the way gradings share a machine; the neighbour, 40 processes with the sandboxes' OOM score, takes
+    1.9 GB for a few seconds while the kernel runs relu's slow, honest cell, and the kernel is the largest
+    of them. (Before, the grader took the kill for the cell's own doing and ran the notebook again without
+    that cell: relu's; here the pressure then ended the new kernel too, reported with the wrong cause.)
+    The grading's own cgroup never reached its limit, so the grader reports the kill as its own fault:
+    not graded, no results, exit 3, with the cause."""
+    from autograder.host import memory_cgroup
+
+    found = memory_cgroup._parent()
+    assert found is not None, "this test needs a memory cgroup the grader may create (root, as on CI)"
+    parent_folder, version = found
+    shared = parent_folder / f"workbook-test-neighbours-{os.getpid()}"
+    shared.mkdir()
+    neighbour = grading = None
+    try:
+        (shared / ("memory.limit_in_bytes" if version == "v1" else "memory.max")).write_text(str(1536 << 20))
+        if version == "v2":
+            (shared / "cgroup.subtree_control").write_text("+memory")
+        join = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(shared / "cgroup.procs")]
+        submission = samples.write(samples.student_notebook(A, {"relu": SLOW_RELU}), tmp_path / "s", A)
+        results = tmp_path / "results.json"
+        command = [sys.executable, "-m", "autograder", "grade", str(submission), "--assignment", A, "--quick"]
+        grading = subprocess.Popen(
+            join + command + ["--json", str(results)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the grading's sandbox cgroup, with its kernel in it
+            sandboxes = [g for g in shared.iterdir() if g.is_dir() and (g / "cgroup.procs").read_text().split()]
+            if sandboxes:
+                break
+            time.sleep(0.1)
+        assert sandboxes, "the grading's kernel never started"
+        time.sleep(3)  # into relu's slow cell
+        code = NEIGHBOUR.format(processes=40)  # 40 x 48 MB: past the shared cap while the kernel runs
+        neighbour = subprocess.Popen(join + [sys.executable, "-c", code], start_new_session=True)
+        stdout, stderr = grading.communicate(timeout=300)
+        assert grading.returncode == 3, stdout[-3000:] + stderr[-3000:]
+        assert "NOT GRADED" in stdout and "ran short of memory" in stdout, stdout[-3000:]
+        assert not results.exists()
+    finally:
+        if neighbour is not None:
+            try:
+                os.killpg(neighbour.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            neighbour.wait()
+        if grading is not None and grading.poll() is None:
+            grading.kill()
+            grading.wait()
+        for _ in range(50):
+            try:
+                shared.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)

@@ -93,6 +93,20 @@ class MemoryCgroup:
         except OSError:
             return []
 
+    def starved(self) -> bool:
+        """Whether the OOM killer ended a process of this cgroup that never reached the cgroup's own limit:
+        memory pressure from outside it (the machine, or a cgroup above) took it, not the sandbox's own use.
+        The kernel counts both in the cgroup: its kills (v1 ``memory.oom_control``'s oom_kill, v2
+        ``memory.events``' oom_kill), and the times its usage met its limit (v1 ``memory.failcnt``, v2
+        ``memory.events``' max)."""
+        if self.version == "v1":
+            kills = _fields(self.folder / "memory.oom_control").get("oom_kill", 0)
+            at_limit = _number(self.folder / "memory.failcnt") + _number(self.folder / "memory.memsw.failcnt")
+        else:
+            events = _fields(self.folder / "memory.events")
+            kills, at_limit = events.get("oom_kill", 0), events.get("max", 0) + events.get("oom", 0)
+        return kills > 0 and at_limit == 0
+
     def close(self) -> None:
         """End whatever the sandbox left running, and remove the cgroup."""
         self.empty()
@@ -110,6 +124,27 @@ class MemoryCgroup:
                 except OSError:
                     pass
             time.sleep(0.1)
+
+
+def _fields(path: Path) -> dict[str, int]:
+    """A cgroup file of "name value" lines, as numbers; empty where it cannot be read."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    found = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+def _number(path: Path) -> int:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 def _try_write(path: Path, value: str) -> None:

@@ -748,6 +748,22 @@ def next_step(fatal_cell: int | None, runs: int, elapsed: float, notebook_timeou
     return "rerun"
 
 
+STARVED = N_(
+    "the machine ran short of memory: a process of this grading was ended by memory pressure from outside its "
+    "sandbox, below its own {gb:g} GB limit, so nothing of this grading is the student's doing"
+)
+
+
+def _starved(host, execution: Execution) -> bool:
+    """Make the grading a grader fault when a process of its sandbox was killed by memory pressure from
+    outside it (memory_cgroup.MemoryCgroup.starved): a neighbour's or the machine's, never a zero."""
+    cgroup = getattr(host, "cgroup", None)
+    if cgroup is None or not cgroup.starved():
+        return False
+    execution.failure = execution.fault = _(STARVED).format(gb=host.limits.memory_total / 2**30)
+    return True
+
+
 def execute(
     notebook,
     host,
@@ -801,6 +817,8 @@ def execute(
                 if tail
                 else _("the notebook could not be executed ({error_type}: {error})").format(**fields)
             )
+            break
+        if _starved(host, execution):
             break
         for index, size in run.dropped.items():
             dropped[index] = max(dropped.get(index, 0), size)
@@ -862,6 +880,7 @@ def execute(
                 error_type=type(error).__name__, error=str(error)[:200]
             )
             execution.fault = execution.failure
+        _starved(host, execution)  # a call's process the machine's memory pressure ended is not the student's
 
     _note_cells(execution, notebook, errors, skip, dropped, lost, limits)
     execution.seconds = time.perf_counter() - started_at
