@@ -10,6 +10,7 @@ prove that each submission gets exactly its own grade, whatever the others do.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -197,6 +198,54 @@ def _records(course: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")} if folder.is_dir() else {}
 
 
+def _kill_when(course: Path, ready) -> str:
+    """Start grade-all (one worker), SIGKILL it as soon as ``ready()`` holds (checked as fast as Python can, so
+    that a short moment such as a gradebook write is caught), and say what was killed."""
+    running = subprocess.Popen(
+        command(course, "--workers", "1"),
+        cwd=course,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while running.poll() is None and time.monotonic() < deadline and not ready(running.pid):
+        pass
+    os.killpg(running.pid, signal.SIGKILL)  # grade-all and its workers, as a lost machine would
+    running.wait()
+    hot = (course / "gradebook.db-journal").exists()  # a transaction was open: SQLite rolls it back
+    return f"killed with {len(_records(course))} records{', in a gradebook write' if hot else ''}"
+
+
+def test_grade_all_killed_at_any_point_even_in_a_gradebook_write_loses_nothing_and_counts_nothing_twice(tmp_path):
+    """grade-all SIGKILLed three times: while the first student is graded, during a gradebook write (while
+    SQLite's journal exists: a transaction is open), and once two students are saved. Each rerun goes on
+    from what was saved; the last one leaves every student graded once, with the right points, in a
+    gradebook SQLite finds intact."""
+    import sqlite3
+
+    students = ["ada", "bob", "dee"]
+    course = make_course(tmp_path / "course", students)
+    journal = course / "gradebook.db-journal"
+    kills = [
+        _kill_when(course, _kernel_below),
+        _kill_when(course, lambda pid: journal.exists()),
+        _kill_when(course, lambda pid: len(_records(course)) >= 2),
+    ]
+    done = grade_all(course, "--workers", "2")
+    assert done.returncode == 0, "\n".join(kills) + done.stdout[-3000:] + done.stderr[-3000:]
+    assert set(_records(course)) == set(students)
+    connection = sqlite3.connect(course / "gradebook.db")
+    assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    connection.close()
+    for student in students:
+        assert gradebook_points(course, student) == expected_points(student), (student, kills)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        assert sorted(s.student_id for s in gradebook.assignment_submissions(A)) == sorted(students)
+    assert not stray_temp_files(course)
+
+
 def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tmp_path):
     students = ["ada", "bob", "dee", "gus"]
     course = make_course(tmp_path / "course", students)
@@ -285,15 +334,14 @@ def test_an_interrupted_run_resumes_and_only_changed_submissions_are_regraded(tm
     assert sorted(s.student for s in group.plan(force=False)[0]) == sorted(students)
 
 
-@pytest.fixture
-def dask_scheduler(tmp_path):
-    """A Dask scheduler and two workers started with Dask's own commands, as on a real cluster; the
-    workers' bubblewrap is missing."""
+@contextlib.contextmanager
+def dask_cluster(env: dict, workers: int = 2):
+    """A Dask scheduler and ``workers`` workers on 127.0.0.1, started with Dask's own commands exactly as
+    docs/cohort.md tells an instructor; (its address, the `dask worker` process)."""
     bin_dir = Path(sys.executable).parent
     with socket.socket() as probe:  # a free port: Dask's default 8786 may be taken
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
-    env = environment(**{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})
     scheduler = subprocess.Popen(
         [str(bin_dir / "dask"), "scheduler", "--port", port, "--no-dashboard"],
         env=env,
@@ -306,7 +354,7 @@ def dask_scheduler(tmp_path):
             "worker",
             f"tcp://127.0.0.1:{port}",
             "--nworkers",
-            "2",
+            str(workers),
             "--nthreads",
             "1",
             "--memory-limit",
@@ -321,12 +369,102 @@ def dask_scheduler(tmp_path):
         from dask.distributed import Client
 
         with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-        yield f"tcp://127.0.0.1:{port}"
+            client.wait_for_workers(workers, timeout=120)
+        yield f"tcp://127.0.0.1:{port}", worker
     finally:
         for process in (worker, scheduler):
             process.terminate()
             process.wait(timeout=60)
+
+
+@pytest.fixture
+def dask_scheduler(tmp_path):
+    """A real Dask cluster whose workers' bubblewrap is missing."""
+    with dask_cluster(environment(**{BWRAP_ENV: str(tmp_path / "no-bwrap-here")})) as (address, _):
+        yield address
+
+
+def _children() -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            found.setdefault(parent, []).append(int(entry))
+    return found
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _grading_worker(launcher: int) -> int | None:
+    """A Dask worker process (below ``launcher``, the `dask worker` command and its nannies) that is running a
+    kernel now: one with a sandboxed kernel below it."""
+    children = _children()
+    for nanny in children.get(launcher, []):
+        for worker in children.get(nanny, []):
+            if _kernel_below(worker, children):
+                return worker
+    return None
+
+
+def _kernel_below(pid: int, children: dict[int, list[int]] | None = None) -> bool:
+    """Whether a sandboxed kernel (or bubblewrap starting one) runs below ``pid``."""
+    children = _children() if children is None else children
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if _comm(child) in ("sandbox-kernel", "bwrap"):
+                return True
+            todo.append(child)
+    return False
+
+
+SLOW = "import time\ntime.sleep(6)  # a slow but honest cell: a worker is grading it when it is killed\n"
+
+
+def test_a_real_dask_cluster_grades_a_cohort_exactly_once_when_a_worker_is_killed(tmp_path):
+    """`dask scheduler` and `dask worker --nworkers 2`, as docs/cohort.md starts them; one worker process is
+    SIGKILLed while it grades. Dask gives its submission to a worker again, and every submission ends
+    graded exactly once, with the gradebook an undisturbed run gives (each student's known points)."""
+    students = ["ada", "bob", "cy", "dee"]
+    course = make_course(tmp_path / "course", students)
+    for student in ("ada", "dee"):  # two slow ones, so a worker is surely grading when the kill comes
+        notebook = nbformat.read(course / "submitted" / student / A / f"{A}.ipynb", as_version=4)
+        notebook.cells.insert(3, nbformat.v4.new_code_cell(SLOW))
+        nbformat.write(notebook, course / "submitted" / student / A / f"{A}.ipynb")
+    with dask_cluster(environment()) as (address, launcher):
+        run = subprocess.Popen(
+            command(course, "--scheduler", address),
+            cwd=course,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        killed, deadline = None, time.monotonic() + 120
+        while killed is None and time.monotonic() < deadline and run.poll() is None:
+            killed = _grading_worker(launcher.pid)
+            time.sleep(0.2)
+        assert killed is not None, "no worker was seen grading"
+        os.kill(killed, signal.SIGKILL)
+        stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert f"{len(students)} graded now, 0 unchanged and kept, 0 failed" in stdout, stdout[-3000:]
+    for student in students:
+        assert gradebook_points(course, student) == expected_points(student), student
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        assert sorted(s.student_id for s in gradebook.assignment_submissions(A)) == sorted(students)
+    assert sorted(_records(course)) == sorted(students)
+    assert not stray_temp_files(course)
 
 
 @pytest.mark.parametrize("where", ["--workers", "--cluster", "--scheduler"])
