@@ -206,6 +206,7 @@ def test_grade_all_retries_a_grader_fault_then_lists_it_and_keeps_the_earlier_sc
     earlier = gradebook_points(course, "ada")
     assert earlier == POINTS
     record = (out(course) / "records" / "ada.json").read_bytes()
+    page = (out(course) / "students" / "ada" / "feedback.html").read_bytes()
 
     # Both hand in again: ada a worse notebook, bob the reference. One worker grades ada, bob, then ada's retry.
     samples.write(samples.with_mistakes(A, "relu_returns_bool"), course / "submitted" / "ada", A)
@@ -218,10 +219,27 @@ def test_grade_all_retries_a_grader_fault_then_lists_it_and_keeps_the_earlier_sc
     assert "graded twice, nothing saved, an earlier score stays" in done.stdout
     assert gradebook_points(course, "ada") == earlier  # no zero, no new score: the earlier one stands
     assert (out(course) / "records" / "ada.json").read_bytes() == record
+    assert (out(course) / "students" / "ada" / "feedback.html").read_bytes() == page  # the earlier grading's
     assert gradebook_points(course, "bob") == POINTS
     logs = out(course) / "logs" / "ada"
     assert "Can't mount proc" in (logs / "kernel.log.txt").read_text()
     assert stat.S_IMODE((logs / "kernel.log.txt").stat().st_mode) == 0o600
+
+
+def test_a_first_submission_hit_by_a_grader_fault_gets_a_page_that_says_it_was_not_graded(tmp_path):
+    """cy has no earlier grading, and every kernel fails to start: no score, no gradebook entry, and a feedback
+    page that says the submission was not graded, in the edition cy submitted (Japanese)."""
+    from tests.test_cohort import make_course
+
+    course = make_course(tmp_path / "course", ["cy"])
+    bwrap = {BWRAP_ENV: str(failing_bwrap(tmp_path, fail_every=1)), warm.ENV: "0"}
+    done = grade_all(course, "--workers", "1", **bwrap)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "cy: grader error, not the student's" in done.stdout
+    page = (out(course) / "students" / "cy" / "feedback.html").read_text()
+    assert '<html lang="ja">' in page and "採点されませんでした" in page, page[-2000:]
+    assert not (out(course) / "students" / "cy" / "results.json").exists()
+    assert not (out(course) / "records" / "cy.json").exists()
 
 
 def test_a_caller_killed_from_outside_is_graded_again_and_keeps_its_points(tmp_path):

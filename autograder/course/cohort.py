@@ -37,9 +37,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from autograder import i18n
 from autograder.course import feedback, gradebook, items, leaderboard
 from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
+from autograder.i18n import N_, _
 from autograder.course.files import write_atomic, write_json_atomic
 from autograder.course.report import Report, unscored
 from autograder.course.discovery import (
@@ -219,6 +221,18 @@ class Cohort:
         gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder)
         write_json_atomic(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
         return record
+
+    def not_graded_page(self, student: str, report: Report) -> None:
+        """After a grader fault: a feedback page that says the submission was not graded, for a student who
+        has none yet (an earlier grading's page stays, with the score that stays in the gradebook)."""
+        folder = self.student_folder(student)
+        if (folder / "feedback.html").exists():
+            return
+        with i18n.using(report.language if report.language in i18n.LANGUAGES else None):
+            reason = _(NOT_GRADED)
+        record = {"student": student, "assignment": self.assignment, "mode": self.options.mode}
+        record["report"] = {"error": reason, "language": report.language}
+        write_atomic(folder / "feedback.html", feedback.student_html(record, None, language=report.language))
 
     def keep_logs(self, student: str, logs: dict[str, str]) -> Path | None:
         """The grader's logs of a grading that ended in a grader fault or untrusted checks, where the
@@ -410,6 +424,11 @@ def _failed(student: str, stage: str, error: BaseException) -> Outcome:
     )
 
 
+# What a student's feedback page says after a grader fault (the cause is the instructor's: in the run's output).
+NOT_GRADED = N_(
+    "The grader failed on this submission, not your work: it was not graded, and no score was recorded for "
+    "it. Your instructor will have it graded again."
+)
 SAVE_TIMEOUT = 120.0  # seconds to save one student's results; past it, that student fails and the rest go on
 
 
@@ -454,6 +473,7 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
 
     def fault(submission: Submission, report: Report) -> None:
         logs = cohort.keep_logs(submission.student, report.logs)
+        cohort.not_graded_page(submission.student, report)
         outcome = Outcome(
             submission.student,
             "failed",
