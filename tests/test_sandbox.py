@@ -184,3 +184,21 @@ def test_the_same_submission_graded_twice_gets_the_same_grade(tmp_path):
         (t["grade_id"], t["score"], t["output"], t["detail"]) for t in second.tests
     ]
     assert first.notes == second.notes
+
+
+def test_only_a_lesson_that_trains_on_a_gpu_gets_the_gpus_devices(monkeypatch):
+    """/dev/nvidia* was bound into every sandbox of every lesson, outside the memory limits: now only where
+    Limits.gpu says (the grader sets it for a lesson with a GPU budget, on a machine with a GPU), and the
+    address-space limit holds everywhere else. This machine may have no GPU: its device files stand in."""
+    from autograder.host import sandbox
+
+    devices = ["/dev/nvidia0", "/dev/nvidiactl"]
+    real_glob = sandbox.glob.glob
+    monkeypatch.setattr(
+        sandbox.glob, "glob", lambda pattern: devices if pattern == "/dev/nvidia*" else real_glob(pattern)
+    )
+    for gpu in (False, True):
+        limits = sandbox.Limits(gpu=gpu)
+        bound = [op[1] for op in sandbox.layout([], limits) if op[0] == "dev-bind"]
+        assert bound == (devices if gpu else []), gpu
+        assert ("RLIMIT_AS" in sandbox.rlimits(limits)) == (not gpu)

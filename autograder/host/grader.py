@@ -269,6 +269,7 @@ def _grade(
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
     budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
+    limits = replace(limits, gpu=device == "cuda")  # the GPU's devices for this lesson's sandboxes only
     env = {**KERNEL_ENV, QUICK_ENV: "1" if quick else "0", i18n.ENV: language}  # the kernel's plots and words
     WARM.prestart()  # the judge imports torch while the kernel runs, not after
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:

@@ -117,6 +117,14 @@ class Limits:
     cell_output: int = 1 * MiB  # output kept per cell; the rest is dropped, with a note
     notebook_output: int = 5 * MiB  # output kept per notebook
     message: int = 8 * MiB  # largest message the grader accepts from the kernel (zmq MAXMSGSIZE)
+    # The machine's CUDA devices in the sandboxes, for a lesson that trains on a GPU (one with a GPU budget,
+    # where the grader has a GPU): every other lesson's sandboxes get none, and an address-space limit.
+    gpu: bool = False
+
+
+def gpu_devices(limits: Limits) -> list[str]:
+    """The CUDA device files the sandboxes of a grading under ``limits`` get: none unless ``limits.gpu``."""
+    return sorted(glob.glob("/dev/nvidia*")) if limits.gpu else []
 
 
 def bwrap_path() -> str | None:
@@ -287,7 +295,7 @@ def layout(binds: list, limits: Limits) -> list[tuple]:
             parents(root)
             ops.append(("ro-bind", root, root))
     ops += [("proc", "/proc"), ("dev", "/dev")]
-    for device in sorted(glob.glob("/dev/nvidia*")):  # a CUDA GPU, for the lessons that train on one
+    for device in gpu_devices(limits):  # a CUDA GPU, for a lesson that trains on one
         ops.append(("dev-bind", device, device))
     ops.append(("tmpfs", limits.scratch, 0o1777, SCRATCH))
     # matplotlib's folder, which it must be able to write to, made here so that a font cache bound into it
@@ -322,7 +330,7 @@ def rlimits(limits: Limits) -> dict[str, int | list[int]]:
     out: dict[str, int | list[int]] = {"RLIMIT_DATA": limits.memory}
     # The CUDA driver reserves far more address space than any cap would allow; with a
     # GPU, RLIMIT_DATA and the memory cgroup still bound what the kernel really uses.
-    if not glob.glob("/dev/nvidia*"):
+    if not gpu_devices(limits):
         out["RLIMIT_AS"] = limits.address_space
     out.update(RLIMIT_CPU=[cpu, cpu + 5], RLIMIT_NPROC=limits.processes, RLIMIT_FSIZE=limits.file_size, RLIMIT_CORE=0)
     return out

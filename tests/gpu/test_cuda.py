@@ -32,9 +32,18 @@ def cuda():
     return torch.cuda.get_device_name()
 
 
+def test_a_lesson_that_does_not_train_on_the_gpu_has_no_gpu_device(tmp_path):
+    code = "import glob; print(sorted(glob.glob('/dev/nvidia*')))"
+    with sandbox.make(tmp_path, sandbox.Limits(), dict(KERNEL_ENV)) as host:
+        done = subprocess.run(
+            host.wrap([sys.executable, "-c", code]), capture_output=True, text=True, timeout=300, env=host.env
+        )
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 def test_the_sandboxed_kernel_reaches_the_gpu(tmp_path):
     code = "import torch; x = torch.ones(1000, device='cuda'); print(torch.cuda.get_device_name(), float(x.sum()))"
-    with sandbox.make(tmp_path, sandbox.Limits(), dict(KERNEL_ENV)) as host:
+    with sandbox.make(tmp_path, sandbox.Limits(gpu=True), dict(KERNEL_ENV)) as host:
         done = subprocess.run(
             host.wrap([sys.executable, "-c", code]), capture_output=True, text=True, timeout=300, env=host.env
         )
