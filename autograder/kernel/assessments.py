@@ -314,7 +314,49 @@ def assess_cnn(args, kwargs, value):
         return "values", _(
             "{call}(x) gives every image the same logits: the output does not depend on the input"
         ).format(call=call)
+    return architecture_problem(value.get("params"), CNN_ARCHITECTURE, call)
+
+
+# The network SimpleCNN's docstring specifies, layer by layer with the shapes of its parameters: the contract
+# every SimpleCNN is held to (issue 32: PyTorch's CIFAR-10 tutorial network had earned its points).
+CNN_ARCHITECTURE = (
+    ("Conv2d(1, 16, kernel_size=3, padding=1)", ((16, 1, 3, 3), (16,))),
+    ("BatchNorm2d(16)", ((16,), (16,))),
+    ("Conv2d(16, 32, kernel_size=3, padding=1)", ((32, 16, 3, 3), (32,))),
+    ("BatchNorm2d(32)", ((32,), (32,))),
+    ("Linear(32 * 7 * 7, 128)", ((128, 32 * 7 * 7), (128,))),
+    ("Linear(128, 10)", ((10, 128), (10,))),
+)
+
+
+def architecture_problem(params, layers, call: str):
+    """None, or ("layers", why) when a model's parameters (arrays, in any order and under any names) are not
+    exactly those of ``layers``: (the docstring's words for a layer, the shapes of its parameters). The
+    message names the first layer of the docstring that the model lacks, or the parameters it has beyond."""
+    if not isinstance(params, (list, tuple)) or not all(isinstance(p, np.ndarray) for p in params):
+        return "layers", _("{call}: its parameters could not be read").format(call=call)
+    left: dict[tuple, int] = {}
+    for array in params:
+        left[tuple(array.shape)] = left.get(tuple(array.shape), 0) + 1
+    for words, shapes in layers:
+        for shape in shapes:
+            if not left.get(shape):
+                return "layers", _(
+                    "{call} does not have the docstring's {layer}: none of its parameters has the shape "
+                    "{shape} (its parameters' shapes: {found})"
+                ).format(call=call, layer=words, shape=shape, found=_shapes(params))
+            left[shape] -= 1
+    extra = [shape for shape, count in left.items() for _copy in range(count)]
+    if extra:
+        return "layers", _(
+            "{call} has parameters that the docstring's network does not have, of shapes {shapes}"
+        ).format(call=call, shapes=", ".join(str(shape) for shape in extra[:8]))
     return None
+
+
+def _shapes(params) -> str:
+    shown = ", ".join(str(tuple(p.shape)) for p in params[:12])
+    return shown + (", ..." if len(params) > 12 else "")
 
 
 # ------------------------------------------------------- train_mlp's network (05)

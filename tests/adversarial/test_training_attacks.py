@@ -100,3 +100,41 @@ def test_an_implausible_accuracy_is_held_for_review(assignment, name):
     result = training_verdict(training, {"status": "ok", "value": value}, "test", quick=False)
     assert result.fraction == 0 and "held for the instructor's review" in result.message
     assert result.figures["flagged"] == "implausible accuracy"
+
+
+CIFAR10_TUTORIAL_NET = '''import torch.nn.functional as F
+
+class SimpleCNN(nn.Module):
+    """PyTorch's CIFAR-10 tutorial network, for one channel: 5x5 convolutions with 6 and 16 channels, no batch
+    norm, three linear layers. It works, but it is not the network the docstring asks for."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 4 * 4, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+'''
+
+
+@pytest.mark.sandbox
+def test_a_network_other_than_the_docstrings_loses_simplecnns_points_naming_the_layer(tmp_path, ledger):
+    """SimpleCNN's docstring gives its layers: two 3x3 convolutions (16 and 32 channels) with batch norm, then
+    Linear(32 * 7 * 7, 128) and Linear(128, 10). PyTorch's CIFAR-10 tutorial network earned all of its points
+    (issue 32); the architecture is now a contract, and the message names the layer the model lacks."""
+    notebook = samples.student_notebook("07_cnn_gpu", {"SimpleCNN": CIFAR10_TUTORIAL_NET})
+    path = samples.write(notebook, tmp_path, "07_cnn_gpu")
+    report = grade(path, "07_cnn_gpu", quick=True, only=["SimpleCNN"])
+    ledger("attack", "07_cnn_gpu", ["cifar10_tutorial_network"])
+    test = next(t for t in report.tests if t["function"] == "SimpleCNN")
+    assert test["score"] == 0, report.table(detail=True)
+    assert "does not have the docstring's Conv2d(1, 16, kernel_size=3, padding=1)" in test["output"], test["output"]

@@ -4,8 +4,9 @@ get_device runs while the probe makes torch report chosen accelerators
 (probe.device_choice), so its logic is checked on any machine; it must
 return a torch.device, not its name (train_cnn uses device.type). normalize
 runs on tensors that share memory with the grader's copies, so in-place
-edits show. SimpleCNN is checked on what it builds and what it outputs; its
-weights are random, so there is no reference output to match. The trained
+edits show. SimpleCNN is checked on what it builds (the docstring's layers,
+by the shapes of its parameters) and what it outputs; its weights are
+random, so there is no reference output to match. The trained
 model's test predictions are computed in the kernel, through the
 notebook's own normalize.
 """
@@ -82,7 +83,9 @@ normalize = Exercise(
 
 # ----------------------------------------------------------------- SimpleCNN
 def _simple_cnn_ref():
-    """The lesson's CNN. SimpleCNN is assessed, not compared with it: any CNN that fits the description passes."""
+    """The lesson's CNN. SimpleCNN is assessed, not compared with it (its weights are random): it must have
+    exactly this network's parameters (assessments.CNN_ARCHITECTURE, the docstring's layers), and behave
+    as a CNN's logits should."""
     nn = _torch().nn
 
     def block(c_in, c_out):
