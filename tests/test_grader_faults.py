@@ -10,6 +10,7 @@ whose caller was disturbed is graded once more before its zeros stand.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder import judge
 from autograder.course.report import GraderFault
@@ -334,3 +336,95 @@ def test_a_kernel_starved_by_a_neighbours_memory_is_a_grader_fault_not_a_zero(tm
                 break
             except OSError:
                 time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str):
+    """A tmpfs of ``size`` mounted on ``folder`` (root only): a disk that can really fill up."""
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(folder)])
+    assert mounted.returncode == 0, "this test needs to mount a tmpfs (root, as on CI)"
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """A filler file that takes all of ``disk``'s free room but ``leave`` bytes."""
+    filler = disk / "filler"
+    room = os.statvfs(disk)
+    with open(filler, "wb") as handle:
+        left = room.f_bavail * room.f_frsize - leave
+        while left > 0:
+            handle.write(b"\0" * min(left, 1 << 20))
+            left -= 1 << 20
+    room = os.statvfs(disk)
+    assert room.f_bavail * room.f_frsize <= leave
+    return filler
+
+
+def test_a_full_disk_while_saving_writes_no_score_loses_nothing_and_the_rerun_grades_everyone(tmp_path):
+    """The course on a small tmpfs, filled up but 192 KiB after a first grading: ada's new submission and cy's
+    first one need more to save (their autograded notebooks alone are ~145 KB), gus's small results fit.
+    ada and cy are listed as failed with the cause, and nothing of theirs changes: ada keeps her earlier
+    score, results.json, feedback page, autograded notebook and record (before, the files written before the
+    disk filled stayed: a results.json with a score the gradebook never got); cy gets no gradebook entry.
+    gus is saved, bob kept. Once the filler is gone, the rerun grades ada and cy, and everyone has their
+    own points, once."""
+    import sqlite3
+
+    from nbgrader.api import MissingEntry
+
+    from tests.test_cohort import COHORT, _records, expected_points, make_course, stray_temp_files
+
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        course = make_course(disk / "course", ["bob"])
+        samples.write(samples.with_mistakes(A, "relu_returns_bool"), course / "submitted" / "ada", A)
+        first = grade_all(course, "--workers", "1")
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        earlier = gradebook_points(course, "ada")
+        assert earlier == expected_points("cy")  # relu_returns_bool's points
+        ada = {
+            path: path.read_bytes()
+            for path in (
+                out(course) / "records" / "ada.json",
+                out(course) / "students" / "ada" / "results.json",
+                out(course) / "students" / "ada" / "feedback.html",
+                course / "autograded" / "ada" / A / f"{A}.ipynb",
+            )
+        }
+
+        for student in ("ada", "cy", "gus"):  # ada hands in the finished work; cy and gus their first
+            COHORT[student][0](course / "submitted" / student)
+        filler = fill(disk, leave=192 << 10)
+        done = grade_all(course, "--workers", "1")
+        assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "1 graded now, 1 unchanged and kept, 2 failed" in done.stdout, done.stdout[-3000:]
+        for student in ("ada", "cy"):
+            assert f"{student}: saving the results failed (OSError: [Errno 28] No space left on device)" in done.stdout
+        assert gradebook_points(course, "ada") == earlier  # no zero, no new score: the earlier one stands
+        assert all(path.read_bytes() == data for path, data in ada.items())
+        with pytest.raises(MissingEntry):
+            gradebook_points(course, "cy")
+        assert not (out(course) / "students" / "cy" / "results.json").exists()
+        assert not (out(course) / "students" / "cy" / "feedback.html").exists()
+        assert not (course / "autograded" / "cy" / A / f"{A}.ipynb").exists()
+        assert set(_records(course)) == {"ada", "bob", "gus"}
+        assert gradebook_points(course, "gus") == expected_points("gus")
+        assert not stray_temp_files(course) and not (course / "gradebook.db-journal").exists()
+        connection = sqlite3.connect(course / "gradebook.db")
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        connection.close()
+
+        filler.unlink()
+        again = grade_all(course, "--workers", "1")
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert "2 graded now, 2 unchanged and kept, 0 failed" in again.stdout, again.stdout[-3000:]
+        students = ["ada", "bob", "cy", "gus"]
+        for student in students:
+            assert gradebook_points(course, student) == expected_points(student), student
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            assert sorted(s.student_id for s in gradebook.assignment_submissions(A)) == students
+        assert sorted(_records(course)) == students
+        assert not stray_temp_files(course)

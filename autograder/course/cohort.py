@@ -16,8 +16,10 @@ wants one writer), nbgrader's autograded/ folder, and under ``out``
     items.csv                         the item analysis: failing cases per exercise, with the students
     leaderboard.html, .csv            training lessons: ranked under pseudonyms, no student id (leaderboard.py)
 
-Every file is written whole (autograder.course.files). A student's record is
-written last, and it carries the fingerprint of what was graded: the
+Every file is written whole (autograder.course.files); a student's files are
+all written before the gradebook takes the grades, and put in place after it,
+so a failed save (a full disk) changes none of them. A student's record is
+put in place last, and it carries the fingerprint of what was graded: the
 submission's bytes and the grader's own code, notebook and settings. So an
 interrupted run leaves nothing half-done, and the next run regrades exactly
 the submissions without a current record.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import signal
@@ -42,7 +45,7 @@ from autograder.course import feedback, gradebook, items, leaderboard
 from autograder.host import heldout, repair
 from autograder.data import REPO_ROOT
 from autograder.i18n import N_, _
-from autograder.course.files import write_atomic, write_json_atomic
+from autograder.course.files import remove_stale_temps, staged, write_atomic
 from autograder.course.report import Report, unscored
 from autograder.course.discovery import (
     MAX_SHIPPED_BYTES,
@@ -216,11 +219,24 @@ class Cohort:
         if report.logs:  # untrusted checks: the evidence stays beside the results
             record["logs"] = str(self.keep_logs(submission.student, report.logs))
         folder = self.student_folder(submission.student)
-        write_json_atomic(folder / "results.json", report.gradescope())
-        write_atomic(folder / "feedback.html", feedback.student_html(record, report.notebook, language=report.language))
-        gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder)
-        write_json_atomic(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
+        # Every file is written (under a temporary name) before the gradebook commits, and put in place only
+        # after it: a full disk, or a gradebook that cannot take the grades, leaves the student as they were.
+        with staged() as files, staged() as last:
+            files.write_json(folder / "results.json", report.gradescope())
+            page = feedback.student_html(record, report.notebook, language=report.language)
+            files.write(folder / "feedback.html", page)
+            last.write_json(self.record_path(submission.student), record, mode=0o600)  # hidden-case detail
+            gradebook.save(self.coursedir, self.assignment, submission.student, report, submission.folder, files)
+            last.commit()
         return record
+
+    def remove_stale_temps(self) -> None:
+        """The temporary files of a save that a killed run left half-done, in the results folder and the
+        assignment's autograded/ folders (only a run that holds the results folder's lock may call this)."""
+        remove_stale_temps(self.out)
+        pattern = self.coursedir.format_path(self.coursedir.autograded_directory, "*", glob.escape(self.assignment))
+        for folder in glob.glob(pattern):
+            remove_stale_temps(Path(folder))
 
     def not_graded_page(self, student: str, report: Report) -> None:
         """After a grader fault: a feedback page that says the submission was not graded, for a student who
@@ -361,6 +377,7 @@ def grade_all(
     started = time.perf_counter()
     stream = stream or sys.stderr
     with _exclusive(cohort.out):
+        cohort.remove_stale_temps()
         todo, outcomes = cohort.plan(force)
         if outcomes:
             print(

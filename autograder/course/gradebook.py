@@ -27,7 +27,7 @@ from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.course.files import write_atomic
+from autograder.course.files import Staged, staged
 from autograder.host.repair import assignments, grade_id, nbgrader_meta, read, read_regular_file, source_path
 from autograder.course.report import Report
 
@@ -265,29 +265,45 @@ def read_secret(submitted: Path) -> str | None:
     return text if SECRET.fullmatch(text) else None
 
 
-def save(coursedir: CourseDirectory, assignment: str, student: str, report: Report, submitted: Path) -> None:
+def save(
+    coursedir: CourseDirectory,
+    assignment: str,
+    student: str,
+    report: Report,
+    submitted: Path,
+    stage: Staged | None = None,
+) -> None:
     """Write one student's grades into the gradebook, and the notebook into autograded/.
 
-    ``submitted`` is the folder that was graded: its timestamp.txt dates the submission.
+    ``submitted`` is the folder that was graded: its timestamp.txt dates the submission. The autograded/
+    files are written into ``stage`` (or a stage of this call's own), which is committed, putting them and
+    whatever else it holds in place, once the gradebook has the grades: a write or a gradebook commit that
+    fails (a full disk) leaves the files as they were.
     """
+    with staged() as own:
+        _save(coursedir, assignment, student, report, submitted, own if stage is None else stage)
+
+
+def _save(
+    coursedir: CourseDirectory, assignment: str, student: str, report: Report, submitted: Path, stage: Staged
+) -> None:
     text = read_timestamp(submitted) if submitted.is_dir() else None
     timestamp = nbgrader_utils.parse_utc(text) if text else None
     notebook = autograded_notebook(report) if report.notebook is not None else None
     folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     if notebook is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
+        stage.write(folder / f"{assignment}.ipynb", nbformat.writes(notebook))
         # As `nbgrader autograde` copies them: the timestamp, and the secret that `nbgrader release_feedback`
         # hashes to file the student's feedback in the exchange.
         secret = read_secret(submitted) if submitted.is_dir() else None
         for name, value in (("timestamp.txt", text), ("submission_secret.txt", secret)):
             if value:
-                write_atomic(folder / name, value.encode())
+                stage.write(folder / name, value.encode())
             else:
-                (folder / name).unlink(missing_ok=True)
+                stage.remove(folder / name)
     else:  # nothing ran: an older grading's notebook must not stand beside the new 0
         for name in (f"{assignment}.ipynb", "timestamp.txt", "submission_secret.txt"):
-            (folder / name).unlink(missing_ok=True)
+            stage.remove(folder / name)
 
     scores = {test["grade_id"]: test["score"] for test in report.tests}
     answered, unanswered = set(), set()
@@ -317,6 +333,7 @@ def save(coursedir: CourseDirectory, assignment: str, student: str, report: Repo
             elif comment.name in answered:
                 comment.auto_comment = None
         gradebook.db.commit()
+    stage.commit()  # the files go in place with the grades
     # nbgrader's own late-penalty step, with the course's configured plugin, as `nbgrader autograde` runs it.
     resources = {
         "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student, "db_url": coursedir.db_url}
