@@ -489,8 +489,11 @@ def _run(cohort: Cohort, pool, todo: list[Submission], stream, outcomes: list[Ou
         progress.done(_line(submission.student, record["report"]))
 
     def fault(submission: Submission, report: Report) -> None:
-        logs = cohort.keep_logs(submission.student, report.logs)
-        cohort.not_graded_page(submission.student, report)
+        try:  # the evidence and the student's page; a full disk must not stop the run (the cause is printed)
+            logs = cohort.keep_logs(submission.student, report.logs)
+            cohort.not_graded_page(submission.student, report)
+        except OSError:
+            logs = None
         outcome = Outcome(
             submission.student,
             "failed",
