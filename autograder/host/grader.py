@@ -9,6 +9,8 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from autograder.host import heldout, repair, runner
 from autograder.judge.exercises import exercises_for, needs_torch
 from autograder.judge import WARM, JudgeFailed, run_judge
@@ -123,6 +125,7 @@ def find_notebook(submission: Path, assignment: str | None) -> tuple[Path, str]:
     return submission, chosen
 
 
+HELD_OUT = "held-out-images.npy"  # the test images changed by the course's secret, for the judge (results folder)
 EDITION_READ_LIMIT = 64 * 1024 * 1024  # bytes of a submitted notebook read to learn its language
 
 
@@ -268,7 +271,6 @@ def _grade(
     )
     # Only a target with a GPU budget needs to know (and to import torch to ask).
     device = grading_device() if any(t.target(quick).gpu_budget_s for t in trainings) else "cpu"
-    budgets = {f"test_{t.name}": t.target(quick).budget(device) for t in trainings}
     limits = replace(limits, gpu=device == "cuda")  # the GPU's devices for this lesson's sandboxes only
     env = {**KERNEL_ENV, QUICK_ENV: "1" if quick else "0", i18n.ENV: language}  # the kernel's plots and words
     WARM.prestart()  # the judge imports torch while the kernel runs, not after
@@ -277,22 +279,21 @@ def _grade(
         results = workdir / "results"  # the grader's own: the kernel never sees it
         torch = needs_torch(assignment)
         with make_sandbox(workdir, limits, env, enabled=sandbox, hide=() if torch else ("torch",)) as host:
-            # A trained PyTorch model is scored on the test images changed by the course's secret.
-            images = (
-                heldout.test_images(secret or heldout.course_secret())
-                if any(t.predicts_in_kernel for t in trainings)
-                else None
-            )
+            # The grader trains (runner.plan_calls: each training function is called by the caller, within its
+            # budget); the judge scores the weights on the test images changed by the course's secret.
+            if trainings:
+                results.mkdir(parents=True, exist_ok=True)
+                np.save(results / HELD_OUT, heldout.test_images(secret or heldout.course_secret()))
             execution = runner.execute(
                 repaired.notebook,
                 host,
                 exercises,
                 results,
                 limits,
-                cell_timeouts=budgets,
                 left_out=left_out,
                 torch=torch,
-                test_images=images,
+                quick=quick,
+                device=device,
             )
             execution.notes += host.notes
         logs = log_tails(workdir / name for name in ("kernel.log", "caller.log"))
@@ -315,6 +316,8 @@ def _grade(
             "collected": execution.collected,
             "outcomes": execution.outcomes,
             "cell_seconds": execution.cell_seconds,
+            "call_seconds": execution.call_seconds,
+            "held_out": HELD_OUT if trainings else None,  # in the results folder: the changed test images
             "device": device,  # which training budget applied (a GPU's or a CPU's)
             "language": language,  # of the judge's messages
         }

@@ -79,18 +79,21 @@ class Execution:
     runs: int = 0
     # grade_id -> seconds the cell ran in the last run, for the cells with a time budget of their own (training)
     cell_seconds: dict[str, float] = field(default_factory=dict)
+    # call id -> seconds from the frame that said the call began to the one that gave its result, timed by the
+    # grader outside the sandbox (a training call's time against its budget)
+    call_seconds: dict[str, float] = field(default_factory=dict)
     notebook: object = None  # the repaired notebook with the outputs of its last run (plots, for feedback)
 
 
 # ------------------------------------------------------------------ the plan
-def plan_calls(exercises: list[Exercise | Training], call_timeout: float | None = None, test_images=None):
-    """Every call the caller will make, each with a ``key`` (its position), and their inputs.
-
-    ``test_images``: what a trained PyTorch model predicts on (autograder/heldout.py); by default
-    the public test images."""
+def plan_calls(
+    exercises: list[Exercise | Training], call_timeout: float | None = None, quick: bool = False, device: str = "cpu"
+):
+    """Every call the caller will make, each with a ``key`` (its position), and their inputs. ``quick`` and
+    ``device`` choose a training call's data and budget (targets.Target)."""
     inputs, calls = {}, []
     for exercise in exercises:
-        calls += exercise.planned_calls(len(calls), inputs, call_timeout, test_images)
+        calls += exercise.planned_calls(len(calls), inputs, call_timeout, quick, device)
     return calls, inputs
 
 
@@ -125,12 +128,7 @@ def exported_names(calls: list[dict]) -> list[str]:
     """Every name of the notebook's that the caller loads."""
     names = []
     for call in calls:
-        for name in (
-            call.get("fn"),
-            call.get("read"),
-            call.get("predict", {}).get("normalize"),
-            call.get("signature_of"),
-        ):
+        for name in (call.get("fn"), call.get("read"), call.get("signature_of")):
             if name and name not in names:
                 names.append(name)
     return names
@@ -626,6 +624,7 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
                 running, since = by_key.get(str(header["started"])), time.monotonic()
             elif "record" in header and str(header["record"]) in by_key and len(payloads) == 2:
                 key = str(header["record"])
+                execution.call_seconds[by_key[key]["id"]] = time.monotonic() - since
                 if late(by_key[key], since):  # whatever it holds: timed from outside, it came too late
                     outcomes[by_key[key]["id"]] = {"status": "timeout", "error": _(LATE)}
                     continue
@@ -634,6 +633,7 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
                 collected[by_key[key]["id"]] = {"key": key}
             elif "decided" in header and str(header["decided"]) in by_key:
                 outcomes[by_key[str(header["decided"])]["id"]] = dict(header.get("outcome", {}))
+                execution.call_seconds[by_key[str(header["decided"])]["id"]] = time.monotonic() - since
             elif header.get("done") == len(calls):
                 done = True
     except (ValueError, OSError):
@@ -773,7 +773,8 @@ def execute(
     cell_timeouts: dict[str, float] | None = None,
     left_out=frozenset(),
     torch: bool = False,
-    test_images=None,
+    quick: bool = False,
+    device: str = "cpu",
 ) -> Execution:
     """Run the notebook, then call every graded function in the caller.
 
@@ -782,11 +783,11 @@ def execute(
     the judge. ``cell_timeouts`` gives some cells, by grade_id, a limit of
     their own (a training cell's budget). ``left_out`` holds the indices of
     cells a partial grading does not run (grader.cells_left_out).
-    ``torch``: the lesson uses torch, so the caller imports it once. ``test_images``: see plan_calls.
+    ``torch``: the lesson uses torch, so the caller imports it once. ``quick``, ``device``: see plan_calls.
     """
     limits = limits or Limits()
     cell_timeouts = cell_timeouts or {}
-    calls, inputs = plan_calls(exercises, limits.call_timeout, test_images)
+    calls, inputs = plan_calls(exercises, limits.call_timeout, quick, device)
     names = exported_names(calls)
     execution = Execution()
     skip: dict[int, str] = {}  # cell index -> why it is no longer run

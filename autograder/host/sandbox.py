@@ -509,9 +509,9 @@ class Sandbox:
         self.kernel_binds = [(self.kernel_dir, str(self.kernel_dir), "rw"), (self.exchange, EXCHANGE_INSIDE, "rw")]
         self.caller_binds = [(self.exchange, EXCHANGE_INSIDE, "ro")]
         self.caller_env = None  # bwrap sets the caller's environment
-        try:
+        try:  # the kernel's only: the caller's training calls get the lesson's data in their plan, nothing else
             folder = data.locate(DATA_FILES)
-            self.binds += [(folder / name, f"{DATA_INSIDE}/{name}", "ro") for name in DATA_FILES]
+            self.kernel_binds += [(folder / name, f"{DATA_INSIDE}/{name}", "ro") for name in DATA_FILES]
         except data.DatasetUnavailable:
             pass  # a notebook that loads data gets the data module's own error, inside
         self.env = {

@@ -156,23 +156,34 @@ def own_verdicts():
     return {}
 
 
+def held_out_images(outbox: Path, context: dict) -> np.ndarray | None:
+    """The test images changed by the course's secret, which the grader left in the results folder."""
+    name = context.get("held_out")
+    if not name:
+        return None
+    return np.load(outbox / Path(name).name, allow_pickle=False)
+
+
 def _judge(function: str, context: dict, outcomes, blame=()) -> Verdict:
-    """The verdict on ``function``'s grade cell: every case, public and hidden, or its trained network."""
+    """The verdict on ``function``'s grade cell: every case, public and hidden, or what its training trains."""
     exercise = exercises_for(context["assignment"])[function]
     indices = list(range(len(exercise.cases)))
     if exercise.trains and function not in context.get("missing_solutions", []):
         missing = {"status": "missing", "error": context.get("failure") or _("the probe did not reach it")}
-        outcome = outcomes.get(f"{function}/trained", missing)
+        call_id = f"{function}/train"
+        outcome = outcomes.get(call_id, missing)
         return training_verdict(
             exercise,
             outcome,
             "test",
             context.get("quick", False),
-            context.get("cell_errors", {}).get(f"test_{function}"),
-            context.get("cell_seconds", {}).get(f"test_{function}"),
+            None,
+            context.get("call_seconds", {}).get(call_id) if outcome.get("status") == "ok" else None,
             blame=blame,
             device=context.get("device", "cpu"),
             defaults=outcome.get("defaults"),
+            images=held_out_images(outcomes.folder, context),
+            call=True,
         )
     if function in context.get("missing_solutions", []):
         message = _(

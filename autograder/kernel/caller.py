@@ -21,6 +21,10 @@ runs student code itself:
 - the caller alone holds the channel to the grader (its stdout) and is not
   dumpable, so no call's process can read its memory or open its descriptors.
 
+A training function is called the same way, on the lesson's data in the
+plan, under its budget (autograder/kernel/training.py): the grader trains,
+and only weights come back.
+
 A call's process can only speak for its own call: what it writes is, at
 worst, what the function could have returned. One that ends or stops the
 spawner disturbs the caller, as one that ends the caller would. A call that hangs or ends its process is
@@ -182,6 +186,24 @@ def not_exported(name, why) -> str:
     return _("the notebook left no {name}").format(name=name)
 
 
+def _training_too_large(defs, name) -> str | None:
+    """Why a training function, as the kernel saved it with the globals it uses, is more than the grader
+    takes (training.TRAINING_EXPORT_BYTES), before any of it is unpickled; None when it fits."""
+    from autograder.training import TRAINING_EXPORT_BYTES
+
+    try:
+        size = os.lstat(os.path.join(defs, name + ".pkl")).st_size
+    except OSError:
+        return None  # not saved: load() says why
+    if size <= TRAINING_EXPORT_BYTES:
+        return None
+    return _(
+        "TooLarge: {name} takes {size:.0f} KB with the globals it uses, over the {limit} KB the grader takes for "
+        "a training function. A real solution needs a few KB: it may not carry weights trained elsewhere or a "
+        "lookup table with it, because the grader scores what the function itself trains"
+    ).format(name=name, size=size / 1024, limit=TRAINING_EXPORT_BYTES >> 10)
+
+
 DEFAULTS_LIMIT = 300  # characters of a train function's signature that a record keeps
 
 
@@ -206,19 +228,18 @@ def _with_defaults(outcome: dict, entry, defs) -> dict:
 def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
     """One plan entry's outcome, made in the child; ``loaded()`` once what it calls is loaded."""
     if "read" in entry:
-        return _with_defaults(_read_entry(entry, defs, inputs, arrays, loaded), entry, defs)
-    return _call_entry(entry, defs, inputs, arrays, loaded)
+        outcome = _read_entry(entry, defs, inputs, arrays, loaded)
+    else:
+        outcome = _call_entry(entry, defs, inputs, arrays, loaded)
+    return _with_defaults(outcome, entry, defs)
 
 
 def _read_entry(entry, defs, inputs, arrays, loaded):
-    """A read of a trained variable (a PyTorch model: its predictions on the plan's images)."""
+    """A read of a variable the notebook left, as data."""
     try:
         value = load(defs, entry["read"])
     except NotDefined as missing:
         return {"status": "missing", "error": str(missing)}
-    if "predict" in entry:
-        loaded()
-        return _predict(entry, value, defs, inputs, arrays)
     try:
         return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
     except Exception as error:
@@ -226,7 +247,11 @@ def _read_entry(entry, defs, inputs, arrays, loaded):
 
 
 def _call_entry(entry, defs, inputs, arrays, loaded):
-    """A call of a graded function on one case's inputs."""
+    """A call of a graded function on one case's inputs (or a training function on the lesson's data)."""
+    if entry.get("signature_of") == entry["fn"]:  # the grader's training call: the function must be small
+        too_large = _training_too_large(defs, entry["fn"])
+        if too_large:
+            return {"status": "error", "error_type": "TooLarge", "error": too_large}
     try:
         fn = load(defs, entry["fn"])
     except NotDefined as missing:
@@ -264,37 +289,6 @@ def _unreadable(what: str, error: Exception) -> dict:
     }
 
 
-def _predict(entry, model, defs, inputs, arrays):
-    name = entry["read"]
-    if not isinstance(model, probe._torch().nn.Module):  # the judge says so, with the exercise's hint
-        return {
-            "status": "ok",
-            "value": probe.encode(
-                _("it is a {kind}, not a torch.nn.Module").format(kind=type(model).__name__), arrays, entry["id"]
-            ),
-        }
-    normalize = None
-    if entry["predict"].get("normalize"):
-        try:
-            normalize = load(defs, entry["predict"]["normalize"])
-        except NotDefined:
-            normalize = None
-    images = inputs[entry["predict"]["images"]]
-    outcome = probe.call(
-        lambda: probe.model_predictions(model, images, normalize if callable(normalize) else None),
-        [],
-        {},
-        timeout=entry.get("timeout"),
-    )
-    if outcome["status"] == "error":
-        outcome["error"] = _("{name} could not make predictions ({error})").format(name=name, error=outcome["error"])
-    else:  # for the leaderboard only: a count the model's own code could misstate never decides a point
-        counted = probe.call(lambda: probe.parameter_count(model), [], {}, timeout=COUNT_TIMEOUT)
-        if counted["status"] == "ok" and type(counted["value"]) is int:
-            outcome["parameters"] = counted["value"]
-    return probe.encode_outcome(outcome, arrays, entry["id"])
-
-
 def _child(entry, defs, inputs, out):
     """In the forked child: make the call and write its record into ``out``; never returns."""
     try:
@@ -324,7 +318,7 @@ def _child(entry, defs, inputs, out):
 
 
 def call_inputs(entry) -> set[str]:
-    """The keys of the plan's inputs that one call uses: its arguments' arrays, and a model's images."""
+    """The keys of the plan's inputs that one call uses: its arguments' arrays."""
 
     def keys(tree):
         if isinstance(tree, dict):
@@ -333,10 +327,7 @@ def call_inputs(entry) -> set[str]:
             return [k for v in tree for k in keys(v)]
         return []
 
-    found = set(keys([entry.get("args"), entry.get("kwargs")]))
-    if "predict" in entry:
-        found.add(entry["predict"]["images"])
-    return found
+    return set(keys([entry.get("args"), entry.get("kwargs")]))
 
 
 def _request(entry, inputs) -> int:
@@ -488,7 +479,7 @@ def _deadline(entry):
     """Seconds a call may take once loaded: its limit for each of its calls (twice with spies)."""
     per_call = entry.get("timeout") or READ_TIMEOUT
     calls = len(entry.get("kwargs") or [None]) * (2 if entry.get("spies") else 1)
-    return per_call * calls + (COUNT_TIMEOUT if "predict" in entry else 0.0) + GRACE
+    return per_call * calls + GRACE
 
 
 def _receive(fd, limit):

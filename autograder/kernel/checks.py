@@ -138,8 +138,9 @@ class Exercise:
     # whether it ``trains``, and the calls the grader's caller makes for it.
     trains: ClassVar[bool] = False
 
-    def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, test_images=None) -> list[dict]:
-        """One call per case, keyed from ``first_key``; the arrays they pass go into ``inputs``."""
+    def planned_calls(self, first_key: int, inputs: dict, call_timeout=None, quick=False, device="cpu") -> list[dict]:
+        """One call per case, keyed from ``first_key``; the arrays they pass go into ``inputs``. (``quick`` and
+        ``device`` are a training's: training.Training.planned_calls.)"""
         from autograder import probe
 
         timeout = self.timeout if call_timeout is None else min(self.timeout, call_timeout)

@@ -243,21 +243,34 @@ def validation_split() -> Split:
     return Split(train.images[-VALIDATION_SIZE:], train.labels[-VALIDATION_SIZE:])
 
 
+def training_examples(train_size: int | None = None) -> Split:
+    """The examples training may use: the training split before its validation part, the first
+    ``train_size`` of them (quick mode), as uint8 images (N, 28, 28) and int64 labels."""
+    train = load_fashion_mnist("train")
+    cut = len(train.images) - VALIDATION_SIZE
+    return Split(train.images[:cut][:train_size], train.labels[:cut][:train_size])
+
+
+def prepared(images: np.ndarray, flatten: bool = True) -> np.ndarray:
+    """uint8 images (N, 28, 28) as the training notebooks train on them: normalised, then (N, 784), or
+    (N, 1, 28, 28) for PyTorch (``flatten`` False). The grader's training calls prepare them the same way."""
+    images = normalize(images)
+    return images.reshape(len(images), -1) if flatten else images[:, None]
+
+
 def train_validation(train_size: int | None = None, flatten: bool = True):
     """Normalised ``(X_train, y_train, X_val, y_val)`` for the training notebooks.
 
     The test split is the grader's: the notebooks never load its labels.
     ``train_size`` keeps only the first examples (quick mode).
     """
-    train = load_fashion_mnist("train")
-    cut = len(train.images) - VALIDATION_SIZE
-
-    def shaped(images):
-        images = normalize(images)  # only the examples kept (quick mode keeps a third)
-        return images.reshape(len(images), -1) if flatten else images[:, None]  # (N, 1, 28, 28): PyTorch's
-
-    X_train, y_train = shaped(train.images[:cut][:train_size]), train.labels[:cut][:train_size]
-    return X_train, y_train, shaped(train.images[cut:]), train.labels[cut:]
+    train, validation = training_examples(train_size), validation_split()
+    return (
+        prepared(train.images, flatten),
+        train.labels,
+        prepared(validation.images, flatten),
+        validation.labels,
+    )
 
 
 def install_debian_package() -> None:

@@ -129,7 +129,9 @@ def _torch():
 
 # The harnesses below that build a torch optimizer: its first constructor imports torch._dynamo (about 1 s
 # of CPU), which a caller that runs them imports once before it forks a process per call (warm).
-OPTIMIZER_HARNESSES = frozenset({"train_epoch_run", "optimizer_run"})
+OPTIMIZER_HARNESSES = frozenset(
+    {"train_epoch_run", "optimizer_run", "train_model_run", "train_cnn_run", "fine_tune_run"}
+)
 
 
 def flavour(calls, torch: bool) -> str:
@@ -396,7 +398,83 @@ def features_run(extract_features, images, seed, batch_size):
     return kind, values, _unchanged(before, model)
 
 
+# ------------------------------------------------------------------ the grader's training calls
+# The grader trains: it calls the student's training function itself, in a call's process of the caller's
+# sandbox, on the lesson's training data (the plan's uint8 images and labels, prepared here as the notebook
+# prepares them) with the lesson's arguments, under the training budget. Only weights come back: a numpy
+# network's (W, b) pairs as they are, a PyTorch model's state_dict as numpy arrays. The judge loads them into
+# the lesson's own architecture and scores them (autograder/kernel/training.py); no student code predicts.
+MAX_WEIGHTS = 256  # tensors of a trained model's state_dict that come back
+MAX_WEIGHT_BYTES = 64 << 20  # all of them together
+
+
+def model_weights(model) -> dict:
+    """A trained PyTorch model as data: {"model": True, "weights": {name: array}} (its state_dict, floating
+    tensors as float32), or {"model": False, "type": ...} for anything that is not an nn.Module."""
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        return {"model": False, "type": f"{type(model).__module__}.{type(model).__qualname__}"}
+    state = model.state_dict()
+    if len(state) > MAX_WEIGHTS:
+        return {"model": True, "too_large": f"{len(state)} tensors"}
+    weights, total = {}, 0
+    for name, tensor in state.items():
+        tensor = tensor.detach().cpu()
+        array = (tensor.float() if tensor.is_floating_point() else tensor).numpy()
+        total += array.nbytes
+        if total > MAX_WEIGHT_BYTES:
+            return {"model": True, "too_large": f"over {MAX_WEIGHT_BYTES >> 20} MB"}
+        weights[str(name)] = array
+    return {"model": True, "weights": weights}
+
+
+def train_mlp_run(train_mlp, images, labels, **kwargs):
+    """05: train_mlp(X, y, history={}, ...) on the lesson's training examples, as the notebook calls it (each
+    harness below passes a history too, as the notebook's training cell does); what it returns
+    (the (W, b) pairs) comes back as it is, for the judge to read as a numpy network."""
+    from autograder import data
+
+    return train_mlp(data.prepared(images, flatten=True), labels, history={}, **kwargs)
+
+
+def train_model_run(train_model, images, labels, val_images, val_labels, **kwargs):
+    """06: train_model(train_loader, val_loader, ...) with the loaders the notebook's data cell makes."""
+    from autograder import data
+
+    torch = _torch()
+    dataset = torch.utils.data.TensorDataset
+    train = dataset(torch.from_numpy(data.prepared(images, flatten=False)), torch.from_numpy(labels))
+    validation = dataset(torch.from_numpy(data.prepared(val_images, flatten=False)), torch.from_numpy(val_labels))
+    loader = torch.utils.data.DataLoader
+    train_loader = loader(train, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(0))
+    # With history, as the notebook calls it: its evaluations draw from torch's generator (each DataLoader
+    # pass does), so without them the same seed would train another network.
+    return model_weights(train_model(train_loader, loader(validation, batch_size=1000), history={}, **kwargs))
+
+
+def train_cnn_run(train_cnn, images, labels, **kwargs):
+    """07: train_cnn(images, labels, ...) on uint8 images (N, 1, 28, 28), as the notebook's data cell gives them."""
+    torch = _torch()
+    images, labels = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
+    return model_weights(train_cnn(images, labels, history={}, **kwargs))
+
+
+def fine_tune_run(fine_tune, images, labels, **kwargs):
+    """08: fine_tune(backbone, images, labels, num_classes, ...) on the few labelled images it is handed, with
+    the course's pretrained backbone: nothing else of the data set is in the sandbox."""
+    from autograder import backbone
+
+    torch = _torch()
+    images, labels = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
+    model = fine_tune(backbone.load_backbone(), images, labels, len(backbone.TARGET_CLASSES), history={}, **kwargs)
+    return model_weights(model)
+
+
 HARNESSES = {
+    "train_mlp_run": train_mlp_run,
+    "train_model_run": train_model_run,
+    "train_cnn_run": train_cnn_run,
+    "fine_tune_run": fine_tune_run,
     "module_outputs": module_outputs,
     "train_epoch_run": train_epoch_run,
     "evaluate_run": evaluate_run,

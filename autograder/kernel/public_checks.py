@@ -63,13 +63,14 @@ def _blame(name: str, namespace, lesson) -> list[str]:
     return blame_roots(name, builds_on, fails)
 
 
-def run_check(exercise, fn, hidden: bool = False, lesson=None) -> None:
+def run_check(exercise, fn, hidden: bool = False, lesson=None, images=None) -> None:
     """Check ``fn`` (or a trained network) on the exercise's public cases (its hidden ones with ``hidden``).
 
     ``lesson``: the lesson's public exercises by name, to name an earlier function of the student's that
-    this one is built on and that fails its own check."""
+    this one is built on and that fails its own check. ``images``: for a hidden training check, the test
+    images it scores on (the instructor's machine gives the ones changed by the course's secret)."""
     if exercise.trains:
-        return _check_training(exercise, fn, hidden, lesson)
+        return _check_training(exercise, fn, hidden, lesson, images)
     chosen = exercise.hidden() if hidden else exercise.public()
     indices = [index for index, _ in chosen]
     outcomes = _outcomes(exercise, fn, indices)
@@ -121,16 +122,19 @@ def _defaults(name: str) -> str | None:
         return None
 
 
-def _check_training(training, value, hidden: bool, lesson=None) -> None:
+def _check_training(training, value, hidden: bool, lesson=None, images=None) -> None:
     """Public: accuracy on the validation set the notebook holds. Hidden (nbgrader's
-    autograde on the instructor's machine only): accuracy on the test split.
+    autograde on the instructor's machine only): accuracy on the test split (``images``), scored as the
+    judge scores the grader's own training, the network's weights in the lesson's own network.
 
     A partial tier on the validation set prints its message without raising, so Run All goes on to the
     learning curves. The hidden check raises for anything less than full points, so nbgrader (which
     scores a cell by whether it raises) gives a partial tier 0, as it always has: it has no partial
     points for a cell, and the grader's tier is the grade (docs/grading.md)."""
     split = "test" if hidden else "validation"
-    if training.predicts_in_kernel:  # a torch model: predict here, as the grader's caller does
+    if hidden and training.architecture is not None:  # the judge's Training: its weights, in the lesson's network
+        value = probe.model_weights(value)
+    elif training.predicts_in_kernel:  # a torch model: predict here with it (the grader scores its own training)
         held_out = data.load_fashion_mnist("test") if hidden else data.validation_split()
         images = training.task(held_out.images, held_out.labels)[0]
         normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
@@ -151,19 +155,27 @@ def _check_training(training, value, hidden: bool, lesson=None) -> None:
     device = grading_device() if target.gpu_budget_s is not None else "cpu"
     seconds = TRAINED_SECONDS.get(training.name)
     defaults = _defaults(training.name)
-    result = training_verdict(training, outcome, split, seconds=seconds, device=device, defaults=defaults)
+    result = training_verdict(
+        training, outcome, split, seconds=seconds, device=device, defaults=defaults, images=images
+    )
     if not result.passed:
         blame = _blame(training.name, vars(sys.modules["__main__"]), lesson)
         if blame:
             result = training_verdict(
-                training, outcome, split, seconds=seconds, blame=blame, device=device, defaults=defaults
+                training, outcome, split, seconds=seconds, blame=blame, device=device, defaults=defaults, images=images
             )
+    message = result.message
+    if not hidden:
+        message += "\n    " + _(
+            "The grader does not score this network: it calls {name} itself, with the lesson's data and time "
+            "budget, and scores the network that call trains, on the test split."
+        ).format(name=training.name)
     if result.passed:
-        print(f"\u2714 {result.message}")
+        print(f"\u2714 {message}")
     elif not hidden and result.fraction:  # workbook-check reads this mark (student/check.py's PARTIAL)
-        print(f"\u25d1 {result.message}")
+        print(f"\u25d1 {message}")
     else:
-        raise CheckFailed("\n" + result.message)
+        raise CheckFailed("\n" + message)
 
 
 def checks_for(assignment: str):

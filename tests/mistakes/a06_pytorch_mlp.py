@@ -89,7 +89,9 @@ MISTAKES = {
     "hidden_64": Mistake(
         "build_mlp",
         _SEQUENTIAL.format(layers="nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 10)"),
-        "a hidden layer of 64 units where the tutorial has 128",
+        "a hidden layer of 64 units where the tutorial has 128: the weights train_model trains do not fit the "
+        "network build_mlp specifies, which the grader scores them in",
+        loses=("build_mlp", "train_model"),
     ),
     # train_epoch
     "no_zero_grad": Mistake(

@@ -3,12 +3,14 @@
 The reference fine_tune freezes a copy of the backbone with the student's
 freeze_backbone, gives it the student's replace_head, extracts features with
 the student's extract_features (through the student's preprocess) and
-trains the head with the student's make_optimizer; the grader predicts
-through the student's preprocess. So:
+trains the head with the student's make_optimizer. The grader calls
+fine_tune itself and scores the trained head on the course's backbone,
+through the lesson's own preprocess (issue 32). So:
 
-- a preprocess that is wrong but consistent (lesson 07's [-1, 1]) feeds the
-  backbone inputs it was not trained on, in training and at test alike: the
-  check fails, and the head still learns from the features it gets;
+- a wrong preprocess trains the head on features that the lesson's
+  preprocess does not give: scored through it, the head reaches less;
+- a head of another shape (sized for the old classes, or the old one with
+  its out_features attribute changed) does not fit the new task's head;
 - a backbone left trainable changes nothing in fine_tune (its features are
   computed under no_grad, so no gradient reaches it), and the check of
   freeze_backbone is what catches it;
@@ -19,12 +21,11 @@ through the student's preprocess. So:
 Accuracies are held-out test accuracies on the new classes, measured with
 the grader in quick mode (which trains as full mode does here; the
 reference reaches 0.9025): each is at least 0.0088 (35 of the 4,000 test
-images) from a tier edge. Alone, lesson 07's [-1, 1] in preprocess reached
-0.8860, between training from scratch (0.885) and the target (0.89): too
-close to an edge for the catalogue, and the lesson's point (the gain of
-transfer is gone). A head for the old classes reached 0.9022, the old head
-kept (its out_features changed) 0.8988, Adam's default learning rate
-0.9020, the other mistakes that keep fine_tune's points 0.9025.
+images) from a tier edge. With the grader training (issue 32) the reference
+reaches 0.9030, and [0, 1] in preprocess 0.6835. (Earlier, when the
+student's code predicted: lesson 07's [-1, 1] in preprocess reached
+0.8860, too close to an edge for the catalogue; Adam's default learning
+rate 0.9020.)
 """
 
 from tests.mistakes import Mistake
@@ -63,10 +64,9 @@ MISTAKES = {
     "preprocess_zero_to_one": Mistake(
         "preprocess",
         _PREPROCESS.format(expression="images.float() / 255"),
-        "stops at [0, 1] (ToTensor), without the backbone's standardisation: the features are not those it "
-        "learned, and the new head learns less from them (0.8397)",
-        loses=("preprocess", "extract_features"),
-        partial={"fine_tune": 0.25},
+        "stops at [0, 1] (ToTensor), without the backbone's standardisation: the head learns from features the "
+        "lesson's own preprocess, which the grader scores it through, does not give (0.6835)",
+        loses=("preprocess", "extract_features", "fine_tune"),
         says={"preprocess": ("MEAN", "STD"), "extract_features": ("fails its own check",)},
     ),
     "preprocess_float64": Mistake(
@@ -92,14 +92,16 @@ MISTAKES = {
     "head_for_old_classes": Mistake(
         "replace_head",
         _HEAD.format(head="nn.Linear(model.head.in_features, model.head.out_features)"),
-        "a new head sized for the old classes",
+        "a new head sized for the old classes: its weights do not fit the new task's head",
+        loses=("replace_head", "fine_tune"),
         says={"replace_head": ("num_classes",)},
     ),
     "head_out_features_attribute": Mistake(
         "replace_head",
         "def replace_head(model, num_classes):\n    model.head.out_features = num_classes\n    return model\n",
         "changes the old head's out_features attribute, which resizes nothing: the model still gives the old "
-        "classes' logits",
+        "classes' logits, and its weights do not fit the new task's head",
+        loses=("replace_head", "fine_tune"),
         says={"replace_head": ("nn.Linear(model.head.in_features, num_classes)",)},
     ),
     # count_trainable

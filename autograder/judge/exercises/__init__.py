@@ -29,6 +29,6 @@ def exercises_for(assignment: str) -> dict[str, Exercise]:
 def needs_torch(assignment: str) -> bool:
     """True for a PyTorch lesson; the numpy lessons' sandboxes have no torch (the judge's reference)."""
     return any(
-        getattr(e, "harness", None) or getattr(e, "predicts_in_kernel", False)
+        (e.architecture is not None or e.predicts_in_kernel) if e.trains else e.harness is not None
         for e in exercises_for(assignment).values()
     )

@@ -11,6 +11,7 @@ behind is scored on held-out accuracy against ``autograder.targets``.
 import numpy as np
 
 
+from autograder import data
 from autograder.checks import Case, Exercise
 from autograder.assessments import predict_mlp
 from autograder.training import Training
@@ -362,8 +363,16 @@ sgd_step = Exercise(
 )
 
 
+def _train_mlp_inputs(target):
+    """What the notebook trains train_mlp on: the first training examples (uint8; the harness normalises)."""
+    examples = data.training_examples(target.train_size)
+    return [examples.images, examples.labels], target.train_args()
+
+
 train_mlp = Training(
     signature="train_mlp(X, y, hidden_sizes=(128,), epochs=10, lr=0.1, batch_size=64, seed=0)",
+    harness="train_mlp_run",
+    inputs=_train_mlp_inputs,
     builds_on=("mlp_loss_and_grads", "sgd_step"),
     assignment="05_backprop",
     variable="trained_params",

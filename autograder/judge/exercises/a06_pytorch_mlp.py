@@ -11,7 +11,7 @@ parameters, in float64, and compares.
 
 import numpy as np
 
-from autograder import probe
+from autograder import data, probe
 from autograder.checks import Case, Exercise
 from autograder.assessments import assess_build_mlp
 from autograder.training import Training, predictions_from_kernel
@@ -181,8 +181,23 @@ evaluate = Exercise(
 
 
 # --------------------------------------------------------------- train_model
+def _train_model_inputs(target):
+    """What the notebook's loaders hold: the first training examples, and the validation split (uint8)."""
+    examples, validation = data.training_examples(target.train_size), data.validation_split()
+    return [examples.images, examples.labels, validation.images, validation.labels], target.train_args()
+
+
+def _course_normalize(images):
+    """uint8 tensor (N, 1, 28, 28) -> [-1, 1], as data.prepared makes the training data."""
+    return (images.float() / 255 - 0.5) / 0.5
+
+
 train_model = Training(
     signature="train_model(train_loader, val_loader, epochs=10, lr=0.001, seed=0, device='cpu', history=None)",
+    harness="train_model_run",
+    inputs=_train_model_inputs,
+    architecture=_build_mlp_ref,
+    preprocess=_course_normalize,
     builds_on=("build_mlp", "train_epoch", "evaluate"),
     assignment="06_pytorch_mlp",
     variable="model",

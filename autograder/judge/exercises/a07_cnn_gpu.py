@@ -6,13 +6,14 @@ return a torch.device, not its name (train_cnn uses device.type). normalize
 runs on tensors that share memory with the grader's copies, so in-place
 edits show. SimpleCNN is checked on what it builds (the docstring's layers,
 by the shapes of its parameters) and what it outputs; its weights are
-random, so there is no reference output to match. The trained
-model's test predictions are computed in the kernel, through the
-notebook's own normalize.
+random, so there is no reference output to match. train_cnn is called by
+the grader itself (Training.harness); the weights it returns are scored in
+the reference SimpleCNN, on the reference normalize.
 """
 
 import numpy as np
 
+from autograder import data
 from autograder.checks import Case, Exercise
 from autograder.assessments import assess_cnn, assess_normalize
 from autograder.training import Training, predictions_from_kernel
@@ -128,8 +129,18 @@ SimpleCNN = Exercise(
 
 
 # ----------------------------------------------------------------- train_cnn
+def _train_cnn_inputs(target):
+    """What the notebook trains train_cnn on: the first training examples, uint8 (the harness adds the channel)."""
+    examples = data.training_examples(target.train_size)
+    return [examples.images, examples.labels], target.train_args()
+
+
 train_cnn = Training(
     signature="train_cnn(images, labels, epochs=5, batch_size=256, lr=0.01, seed=0, device=None, history=None)",
+    harness="train_cnn_run",
+    inputs=_train_cnn_inputs,
+    architecture=_simple_cnn_ref,
+    preprocess=_normalize_ref,
     assignment="07_cnn_gpu",
     variable="model",
     predict=predictions_from_kernel,

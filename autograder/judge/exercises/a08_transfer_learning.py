@@ -230,8 +230,27 @@ extract_features = Exercise(
 
 
 # ---------------------------------------------------------------- fine_tune
+def _fine_tune_inputs(target):
+    """The few labelled images of the new classes the notebook hands fine_tune, and nothing else."""
+    images, labels = backbone.few_labels(target.train_size // len(backbone.TARGET_CLASSES))
+    return [images, labels], target.train_args()
+
+
+def _transfer_network():
+    """The course's pretrained backbone with a new head for the new classes: the student's trained head is
+    loaded into it (Training.trained), the backbone stays the course's."""
+    model = backbone.load_backbone()
+    model.head = _torch().nn.Linear(model.head.in_features, len(backbone.TARGET_CLASSES))
+    return model
+
+
 fine_tune = Training(
     signature="fine_tune(backbone, images, labels, num_classes, epochs=200, lr=0.01, seed=0, history=None)",
+    harness="fine_tune_run",
+    inputs=_fine_tune_inputs,
+    architecture=_transfer_network,
+    preprocess=_preprocess_ref,
+    trained=("head.",),
     assignment="08_transfer_learning",
     variable="model",
     predict=predictions_from_kernel,
