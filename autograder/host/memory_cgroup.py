@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+NEAR_LIMIT = 4 << 20  # bytes under a cgroup's limit at which its high-water mark counts as having reached it
 _names = itertools.count()
 
 
@@ -97,11 +98,17 @@ class MemoryCgroup:
         """Whether the OOM killer ended a process of this cgroup that never reached the cgroup's own limit:
         memory pressure from outside it (the machine, or a cgroup above) took it, not the sandbox's own use.
         The kernel counts both in the cgroup: its kills (v1 ``memory.oom_control``'s oom_kill, v2
-        ``memory.events``' oom_kill), and the times its usage met its limit (v1 ``memory.failcnt``, v2
-        ``memory.events``' max)."""
+        ``memory.events``' oom_kill), and the times its usage met its limit (v2 ``memory.events``' max; v1
+        ``memory.failcnt``, or a high-water mark at the limit)."""
         if self.version == "v1":
             kills = _fields(self.folder / "memory.oom_control").get("oom_kill", 0)
+            # failcnt, and the high-water mark against the limit: recent kernels leave v1's failcnt at 0 even
+            # when the cgroup's own limit was hit (6.18 here), while the high-water mark then equals the limit.
             at_limit = _number(self.folder / "memory.failcnt") + _number(self.folder / "memory.memsw.failcnt")
+            for prefix in ("memory.", "memory.memsw."):
+                limit = _number(self.folder / f"{prefix}limit_in_bytes")
+                if limit and _number(self.folder / f"{prefix}max_usage_in_bytes") >= limit - NEAR_LIMIT:
+                    at_limit += 1
         else:
             events = _fields(self.folder / "memory.events")
             kills, at_limit = events.get("oom_kill", 0), events.get("max", 0) + events.get("oom", 0)

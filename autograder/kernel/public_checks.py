@@ -136,10 +136,10 @@ def _check_training(training, value, hidden: bool, lesson=None, images=None) -> 
         value = probe.model_weights(value)
     elif training.predicts_in_kernel:  # a torch model: predict here with it (the grader scores its own training)
         held_out = data.load_fashion_mnist("test") if hidden else data.validation_split()
-        images = training.task(held_out.images, held_out.labels)[0]
+        scored = training.task(held_out.images, held_out.labels)[0]
         normalize = vars(sys.modules["__main__"]).get(training.normalize or "")
         try:
-            value = probe.model_predictions(value, images, normalize if callable(normalize) else None)
+            value = probe.model_predictions(value, scored, normalize if callable(normalize) else None)
         except Exception as error:
             raise CheckFailed(
                 "\n"
