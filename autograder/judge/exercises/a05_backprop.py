@@ -11,11 +11,10 @@ behind is scored on held-out accuracy against ``autograder.targets``.
 import numpy as np
 
 
-from autograder import data
 from autograder.checks import Case, Exercise
 from autograder.assessments import predict_mlp
 from autograder.training import Training
-from autograder.judge.exercises.reference import _torch, _F
+from autograder.judge.exercises.reference import _torch, _F, first_training_examples
 
 IMAGE_PIXELS = 28 * 28
 NUM_CLASSES = 10
@@ -363,16 +362,10 @@ sgd_step = Exercise(
 )
 
 
-def _train_mlp_inputs(target):
-    """What the notebook trains train_mlp on: the first training examples (uint8; the harness normalises)."""
-    examples = data.training_examples(target.train_size)
-    return [examples.images, examples.labels], target.train_args()
-
-
 train_mlp = Training(
     signature="train_mlp(X, y, hidden_sizes=(128,), epochs=10, lr=0.1, batch_size=64, seed=0)",
     harness="train_mlp_run",
-    inputs=_train_mlp_inputs,
+    inputs=first_training_examples,  # as the notebook's data cell (the harness normalises)
     builds_on=("mlp_loss_and_grads", "sgd_step"),
     assignment="05_backprop",
     variable="trained_params",

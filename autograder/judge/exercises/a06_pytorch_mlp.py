@@ -15,7 +15,7 @@ from autograder import data, probe
 from autograder.checks import Case, Exercise
 from autograder.assessments import assess_build_mlp
 from autograder.training import Training, predictions_from_kernel
-from autograder.judge.exercises.reference import _torch
+from autograder.judge.exercises.reference import _torch, course_normalize
 
 
 # ---------------------------------------------------------------- build_mlp
@@ -187,17 +187,12 @@ def _train_model_inputs(target):
     return [examples.images, examples.labels, validation.images, validation.labels], target.train_args()
 
 
-def _course_normalize(images):
-    """uint8 tensor (N, 1, 28, 28) -> [-1, 1], as data.prepared makes the training data."""
-    return (images.float() / 255 - 0.5) / 0.5
-
-
 train_model = Training(
     signature="train_model(train_loader, val_loader, epochs=10, lr=0.001, seed=0, device='cpu', history=None)",
     harness="train_model_run",
     inputs=_train_model_inputs,
     architecture=_build_mlp_ref,
-    preprocess=_course_normalize,
+    preprocess=course_normalize,
     builds_on=("build_mlp", "train_epoch", "evaluate"),
     assignment="06_pytorch_mlp",
     variable="model",

@@ -13,11 +13,10 @@ the reference SimpleCNN, on the reference normalize.
 
 import numpy as np
 
-from autograder import data
 from autograder.checks import Case, Exercise
 from autograder.assessments import assess_cnn, assess_normalize
 from autograder.training import Training, predictions_from_kernel
-from autograder.judge.exercises.reference import _torch, uint8_images
+from autograder.judge.exercises.reference import _torch, course_normalize, first_training_examples, uint8_images
 
 
 # ---------------------------------------------------------------- get_device
@@ -59,8 +58,7 @@ get_device = Exercise(
 
 
 # ----------------------------------------------------------------- normalize
-def _normalize_ref(images):
-    return (images.float() / 255 - 0.5) / 0.5
+_normalize_ref = course_normalize
 
 
 normalize = Exercise(
@@ -129,16 +127,10 @@ SimpleCNN = Exercise(
 
 
 # ----------------------------------------------------------------- train_cnn
-def _train_cnn_inputs(target):
-    """What the notebook trains train_cnn on: the first training examples, uint8 (the harness adds the channel)."""
-    examples = data.training_examples(target.train_size)
-    return [examples.images, examples.labels], target.train_args()
-
-
 train_cnn = Training(
     signature="train_cnn(images, labels, epochs=5, batch_size=256, lr=0.01, seed=0, device=None, history=None)",
     harness="train_cnn_run",
-    inputs=_train_cnn_inputs,
+    inputs=first_training_examples,  # as the notebook's data cell (the harness adds the channel)
     architecture=_simple_cnn_ref,
     preprocess=_normalize_ref,
     assignment="07_cnn_gpu",
