@@ -157,24 +157,3 @@ def test_a_case_with_repeated_calls_returns_every_result():
         return n
 
     assert probe.call_case(fails_second_time, [3], [{}, {"seed": 1}])["status"] == "error"
-
-
-def test_the_caller_reads_a_variable_the_notebook_left(tmp_path):
-    from autograder.host import runner
-    from tests import recording
-
-    calls = [
-        {"key": 0, "id": "train/trained", "read": "trained_params"},
-        {"key": 1, "id": "other/trained", "read": "absent"},
-    ]
-    monkey = pytest.MonkeyPatch()
-    monkey.setattr(runner, "plan_calls", lambda exercises, timeout=None: (calls, {}))
-    try:
-        results, context, _ = recording.record(tmp_path, {"trained_params": [(np.eye(2), np.zeros(2))]}, [])
-    finally:
-        monkey.undo()
-    record = json.loads((results / "0.json").read_text())
-    with np.load(results / "0.npz", allow_pickle=False) as stored:
-        value = probe.decode(record["value"], {k: stored[k] for k in stored.files})
-    assert np.array_equal(value[0][0], np.eye(2))
-    assert json.loads((results / "1.json").read_text()) == {"status": "missing", "error": "the notebook left no absent"}

@@ -128,7 +128,7 @@ def exported_names(calls: list[dict]) -> list[str]:
     """Every name of the notebook's that the caller loads."""
     names = []
     for call in calls:
-        for name in (call.get("fn"), call.get("read"), call.get("signature_of")):
+        for name in (call.get("fn"), call.get("signature_of")):
             if name and name not in names:
                 names.append(name)
     return names
@@ -648,7 +648,7 @@ def run_caller(host, calls: list[dict], inputs: dict, results: Path, execution: 
         execution.collected.update(collected)
         execution.outcomes.update(outcomes)
         return
-    who = running.get("fn") or running.get("read") if running else None
+    who = running.get("fn") if running else None
     if who:
         error = _(
             "ChecksDisturbed: the grader's checks were disturbed while it called {name} (its caller process "

@@ -227,23 +227,7 @@ def _with_defaults(outcome: dict, entry, defs) -> dict:
 
 def run_entry(entry, defs, inputs, arrays, loaded=lambda: None):
     """One plan entry's outcome, made in the child; ``loaded()`` once what it calls is loaded."""
-    if "read" in entry:
-        outcome = _read_entry(entry, defs, inputs, arrays, loaded)
-    else:
-        outcome = _call_entry(entry, defs, inputs, arrays, loaded)
-    return _with_defaults(outcome, entry, defs)
-
-
-def _read_entry(entry, defs, inputs, arrays, loaded):
-    """A read of a variable the notebook left, as data."""
-    try:
-        value = load(defs, entry["read"])
-    except NotDefined as missing:
-        return {"status": "missing", "error": str(missing)}
-    try:
-        return {"status": "ok", "value": probe.encode(value, arrays, entry["id"])}
-    except Exception as error:
-        return _unreadable(entry["read"], error)
+    return _with_defaults(_call_entry(entry, defs, inputs, arrays, loaded), entry, defs)
 
 
 def _call_entry(entry, defs, inputs, arrays, loaded):

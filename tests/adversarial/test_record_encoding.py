@@ -20,16 +20,22 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from autograder import caller
+from autograder import caller, probe
 
 
 def read_through_a_child(tmp_path, value, name="weights"):
-    """``value`` saved as the kernel's export saves it, read back by a forked child as the caller reads
-    a trained variable, and received by the caller: (kind, the decoded JSON outcome, the arrays)."""
+    """``value`` returned by a function the kernel's export saved, called by a forked child as the caller
+    calls a training function, and received by the caller: (kind, the decoded JSON outcome, the arrays)."""
     defs = tmp_path / "defs"
     defs.mkdir(exist_ok=True)
-    (defs / f"{name}.pkl").write_bytes(cloudpickle.dumps(value))
-    kind, record, arrays = caller.call_in_child({"id": f"{name}/read", "read": name}, str(defs), {}, False)
+    (defs / f"{name}.pkl").write_bytes(cloudpickle.dumps(lambda: value))
+    entry = {
+        "id": f"{name}/train",
+        "fn": name,
+        "args": probe.encode([], {}, "a"),
+        "kwargs": [{"t": "dict", "items": {}}],
+    }
+    kind, record, arrays = caller.call_in_child(entry, str(defs), {}, False)
     if kind != "record":
         return kind, record, {}
     with np.load(io.BytesIO(arrays), allow_pickle=False) as stored:
