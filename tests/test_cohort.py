@@ -30,7 +30,7 @@ from autograder.course import cohort
 from autograder.data import REPO_ROOT
 from autograder.host.repair import grade_cells
 from autograder.host.sandbox import BWRAP_ENV
-from tests import samples
+from tests import processes, samples
 from tests.adversarial.corpus import ATTACKS
 from tests.mistakes import mistakes_for
 
@@ -384,48 +384,20 @@ def dask_scheduler(tmp_path):
         yield address
 
 
-def _children() -> dict[int, list[int]]:
-    found: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            found.setdefault(parent, []).append(int(entry))
-    return found
-
-
-def _comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
 def _grading_worker(launcher: int) -> int | None:
     """A Dask worker process (below ``launcher``, the `dask worker` command and its nannies) that is running a
     kernel now: one with a sandboxed kernel below it."""
-    children = _children()
-    for nanny in children.get(launcher, []):
-        for worker in children.get(nanny, []):
-            if _kernel_below(worker, children):
+    tree = processes.children()
+    for nanny in tree.get(launcher, []):
+        for worker in tree.get(nanny, []):
+            if _kernel_below(worker, tree):
                 return worker
     return None
 
 
-def _kernel_below(pid: int, children: dict[int, list[int]] | None = None) -> bool:
+def _kernel_below(pid: int, tree: dict[int, list[int]] | None = None) -> bool:
     """Whether a sandboxed kernel (or bubblewrap starting one) runs below ``pid``."""
-    children = _children() if children is None else children
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if _comm(child) in ("sandbox-kernel", "bwrap"):
-                return True
-            todo.append(child)
-    return False
+    return any(processes.name(p) in ("sandbox-kernel", "bwrap") for p in processes.descendants(pid, tree))
 
 
 SLOW = "import time\ntime.sleep(6)  # a slow but honest cell: a worker is grading it when it is killed\n"

@@ -30,6 +30,7 @@ from autograder.host import grader, warm
 from autograder.host.repair import grade_cells
 from autograder.host.sandbox import BWRAP_ENV, bwrap_path
 from tests import samples
+from tests.processes import descendants
 from tests.test_cohort import A, gradebook_points, grade_all, out
 
 pytestmark = pytest.mark.sandbox
@@ -39,25 +40,6 @@ POINTS = {cell.grade_id: cell.points for cell in grade_cells(A)}
 
 def reference(folder: Path) -> Path:
     return samples.write(samples.student_notebook(A), folder, A)
-
-
-def descendants(root: int) -> list[int]:
-    """Every live process below ``root`` (by parent pid), so that a test touches only its own."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def command_line(pid: int) -> str:
