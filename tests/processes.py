@@ -37,3 +37,15 @@ def name(pid: int) -> str:
             return handle.read().strip()
     except OSError:
         return ""
+
+
+def is_kernel(pid: int) -> bool:
+    """Whether ``pid`` is a grading's sandboxed kernel: the warm start's sandbox-kernel, or a process started
+    as ipykernel_launcher (through bubblewrap)."""
+    if name(pid) == "sandbox-kernel":
+        return True
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"ipykernel_launcher" in handle.read()
+    except OSError:
+        return False

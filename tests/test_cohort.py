@@ -396,8 +396,9 @@ def _grading_worker(launcher: int) -> int | None:
 
 
 def _kernel_below(pid: int, tree: dict[int, list[int]] | None = None) -> bool:
-    """Whether a sandboxed kernel (or bubblewrap starting one) runs below ``pid``."""
-    return any(processes.name(p) in ("sandbox-kernel", "bwrap") for p in processes.descendants(pid, tree))
+    """Whether a grading's sandboxed kernel runs below ``pid`` (the warm start names it sandbox-kernel; bubblewrap
+    runs it as ipykernel_launcher): not the availability check's bubblewrap, which runs before any grading."""
+    return any(processes.is_kernel(p) for p in processes.descendants(pid, tree))
 
 
 SLOW = "import time\ntime.sleep(6)  # a slow but honest cell: a worker is grading it when it is killed\n"
