@@ -40,14 +40,15 @@ def warm_up() -> None:
 
 
 def warm_for(argv: list[str]) -> None:
-    """Before the first judgement of a PyTorch lesson: what its references' first optimizer imports
-    (torch._dynamo, about 1 s), here once rather than in each forked judge; the numpy lessons never pay it."""
-    from autograder.judge.exercises import needs_torch
+    """Before the first judgement of a lesson that builds an optimizer (the PyTorch lessons, and 05's
+    sgd_step reference): what its first optimizer imports (torch._dynamo, about 1.5 s), here once rather
+    than in each forked judge; the other numpy lessons never pay it."""
+    from autograder.judge.exercises import judge_builds_optimizers
 
     if "--assignment" not in argv[:-1] or "torch._dynamo" in sys.modules:
         return
     try:
-        wanted = needs_torch(argv[argv.index("--assignment") + 1])
+        wanted = judge_builds_optimizers(argv[argv.index("--assignment") + 1])
     except Exception:  # an unknown assignment: the judgement itself says so
         return
     if wanted:

@@ -32,3 +32,11 @@ def needs_torch(assignment: str) -> bool:
         (e.architecture is not None or e.predicts_in_kernel) if e.trains else e.harness is not None
         for e in exercises_for(assignment).values()
     )
+
+
+def judge_builds_optimizers(assignment: str) -> bool:
+    """Whether judging ``assignment`` builds a torch.optim optimizer (whose first constructor imports
+    torch._dynamo, about 1.5 s): the PyTorch lessons, and a lesson whose references use one
+    (``REFERENCE_OPTIMIZERS`` in its module: 05's sgd_step is compared with torch.optim.SGD)."""
+    module = importlib.import_module(MODULES[assignment])
+    return needs_torch(assignment) or bool(getattr(module, "REFERENCE_OPTIMIZERS", False))

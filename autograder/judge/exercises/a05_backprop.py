@@ -82,6 +82,10 @@ def _mlp_loss_and_grads_ref(x, labels, params):
     return float(loss.item()), [(_numpy(W.grad), _numpy(b.grad)) for W, b in layers]
 
 
+# _sgd_step_ref steps torch.optim.SGD: a warm judge imports what its constructor needs once (judge/server.py).
+REFERENCE_OPTIMIZERS = True
+
+
 def _sgd_step_ref(params, grads, lr):
     torch = _torch()
     tensors = []
