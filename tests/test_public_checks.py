@@ -18,19 +18,10 @@ from autograder.judge.exercises import exercises_for
 from autograder.notebook import checks_for
 from autograder.public_checks import CheckFailed
 from tests.mistakes import mistakes_for
-from tests.samples import MARKERS, reference_answers
+from tests.samples import ASSIGNMENTS, MARKERS, reference_answers
 from tests.test_grading import blamed
 
-LESSONS = [
-    "01_neuron",
-    "02_activations",
-    "03_forward_pass",
-    "04_losses",
-    "05_backprop",
-    "06_pytorch_mlp",
-    "07_cnn_gpu",
-    "08_transfer_learning",
-]
+LESSONS = ASSIGNMENTS  # every lesson of source/
 
 
 def namespace(assignment: str, answers: dict[str, str]) -> dict:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import re
 
 from autograder.checks import Exercise
 
-# Assignment name (the folder in source/) -> module holding its EXERCISES.
-MODULES = {
-    "01_neuron": "autograder.judge.exercises.a01_neuron",
-    "02_activations": "autograder.judge.exercises.a02_activations",
-    "03_forward_pass": "autograder.judge.exercises.a03_forward_pass",
-    "04_losses": "autograder.judge.exercises.a04_losses",
-    "05_backprop": "autograder.judge.exercises.a05_backprop",
-    "06_pytorch_mlp": "autograder.judge.exercises.a06_pytorch_mlp",
-    "07_cnn_gpu": "autograder.judge.exercises.a07_cnn_gpu",
-    "08_transfer_learning": "autograder.judge.exercises.a08_transfer_learning",
-}
+LESSON_MODULE = re.compile(r"a(\d\d_\w+)")
+
+
+def _lesson_modules() -> dict[str, str]:
+    """Assignment name (its folder in source/) -> the module of this package holding its EXERCISES: every
+    module named ``a`` + the assignment (a01_neuron for source/01_neuron/). A lesson is added by adding its
+    module; there is no list to edit (tests/test_lessons.py: one module per lesson of source/)."""
+    return {
+        info.name[1:]: f"{__name__}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+        if LESSON_MODULE.fullmatch(info.name)
+    }
+
+
+MODULES = _lesson_modules()
 
 
 def exercises_for(assignment: str) -> dict[str, Exercise]:
