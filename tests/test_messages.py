@@ -88,3 +88,26 @@ def test_the_pages_translations_bring_no_markup_of_their_own(lang):
     for text in pages:
         for mark in "<&":
             assert translations[text].count(mark) == text.count(mark), (text, translations[text])
+
+
+def test_a_new_message_like_a_translated_one_arrives_untranslated():
+    """The messages tool never pre-fills a new message with the translation of one that looks like it (issue 28:
+    new hints about tanh arrived carrying the sigmoid's Japanese, marked fuzzy); kept messages keep theirs."""
+    from babel.messages.catalog import Catalog
+
+    old = "sigmoid(z) saturates: for large |z| its gradient is almost 0."
+    new = "tanh(z) saturates: for large |z| its gradient is almost 0."
+    catalog = Catalog(locale="ja", fuzzy=False)
+    catalog.add(old, "sigmoid(z) は飽和します。")
+    catalog.add("kept", "保持")
+    fresh = Catalog(fuzzy=False)
+    fresh.add(new)
+    fresh.add("kept")
+    catalog.update(fresh)  # babel by default: the trap
+    assert catalog[new].fuzzy and catalog[new].string == "sigmoid(z) は飽和します。"
+    catalog = Catalog(locale="ja", fuzzy=False)
+    catalog.add(old, "sigmoid(z) は飽和します。")
+    catalog.add("kept", "保持")
+    messages.merge(catalog, fresh)
+    assert not catalog[new].string and not catalog[new].fuzzy
+    assert catalog["kept"].string == "保持"

@@ -2,8 +2,9 @@
 
 ``python -m autograder.course.messages`` collects the messages (the code's ``_()`` and ``N_()`` texts, and
 each exercise's case labels and hints) into ``kernel/locale/workbook.pot`` and merges that template into every
-language's ``workbook.po``: new messages arrive untranslated, a changed English message arrives ``fuzzy`` with the
-old translation to start from (gettext's own workflow; a fuzzy entry is not used). ``--check`` only says what
+language's ``workbook.po``: new and changed English messages arrive untranslated, never pre-filled with the
+translation of a message that looks like them (babel's fuzzy matching, which ``merge`` turns off, once gave
+new hints about tanh the sigmoid's Japanese). ``--check`` only says what
 is missing: a message without a finished translation, or a translation whose ``{fields}`` differ from the
 English (its ``.format`` would fail). tests/test_messages.py runs the check.
 """
@@ -141,6 +142,12 @@ def read(lang: str) -> Catalog:
         return read_po(file, locale=lang)
 
 
+def merge(catalog: Catalog, fresh: Catalog) -> None:
+    """Bring ``catalog`` (a language's) in line with the template ``fresh``: its translations of messages that
+    are still there stay; every other message of the template comes in untranslated."""
+    catalog.update(fresh, no_fuzzy_matching=True)
+
+
 def update() -> list[Path]:
     """Write the template and merge it into every language's catalogue; the files written."""
     fresh = template()
@@ -151,7 +158,7 @@ def update() -> list[Path]:
             continue
         path = i18n.po_path(lang)
         catalog = read(lang) if path.exists() else Catalog(locale=lang, fuzzy=False, **HEADER)
-        catalog.update(fresh)
+        merge(catalog, fresh)
         _write(catalog, path)
         written.append(path)
     return written
