@@ -63,8 +63,14 @@ lab-settings: $(STAMP)
 data: $(STAMP)
 	$(PY) -m autograder.data
 
-release: setup
+# Everything derived from source/, in one go: release/ (nbgrader's generate_assignment), release-ja/ (the
+# Japanese edition, from each lesson's .ja.json) and the message catalogue (its template, merged into each
+# language's .po; it lists what still lacks a translation). It installs nothing: make setup did that.
+release:
+	@test -x $(PY) || { echo "no venv in $(VENV): run make setup first"; exit 1; }
 	$(PY) -m autograder.course.release
+	$(PY) -m autograder.course.editions
+	$(PY) -m autograder.course.messages
 
 # dist/: the student kit (a wheel without answers, the release notebooks, STUDENT.md); docs/student-kit.md.
 student-kit: setup
