@@ -102,7 +102,7 @@ MISTAKES = {
         "changes the old head's out_features attribute, which resizes nothing: the model still gives the old "
         "classes' logits, and its weights do not fit the new task's head",
         loses=("replace_head", "fine_tune"),
-        says={"replace_head": ("nn.Linear(model.head.in_features, num_classes)",)},
+        says={"replace_head": ("resizes nothing",)},
     ),
     # count_trainable
     "count_all": Mistake(

@@ -110,18 +110,19 @@ replace_head = Exercise(
         Case(f"{NEW_CLASSES} new classes, another seed", _head_case(NEW_CLASSES, 2), hidden=True),
     ),
     hints={
-        "values:the new head": "Size the new head for the new task: nn.Linear(model.head.in_features, "
-        "num_classes). model.head.out_features is the number of the old classes.",
-        "values:the output's shape": "Size the new head for the new task: nn.Linear(model.head.in_features, "
-        "num_classes), so that the model gives one logit per new class.",
+        "values:the new head": "Size the new head for the new task: one output per new class (num_classes), and "
+        "as many inputs as the old head takes. model.head.out_features is the number of the old classes.",
+        "values:the output's shape": "The model should give one logit per new class: setting an attribute of the "
+        "old head resizes nothing, so make a new layer sized for num_classes and put it in the old one's place.",
         "values:the backbone's features": "Keep the pretrained model.features: replace only model.head, on the "
         "model you were given. A new network would throw the pretraining away.",
         "values:the parameters that train": "A new nn.Linear trains (requires_grad is True): create it after "
         "freezing, and do not freeze it.",
         "values:what it returned": "Return the model you were given, with its new head.",
-        "error~mat1 and mat2 shapes cannot be multiplied": "The new head does not fit the features: take its "
-        "inputs from the old head, nn.Linear(model.head.in_features, num_classes).",
-        "default": "model.head = nn.Linear(model.head.in_features, num_classes); return model.",
+        "error~mat1 and mat2 shapes cannot be multiplied": "The new head does not fit the features: it must take "
+        "as many inputs as the old head took (an nn.Linear keeps that number as an attribute).",
+        "default": "Put a new linear layer in place of model.head, with as many inputs as the old head and one "
+        "output per new class; then return the model you were given.",
     },
 )
 
@@ -146,10 +147,10 @@ count_trainable = Exercise(
         Case("features frozen, another seed", _frozen("features"), hidden=True),
     ),
     hints={
-        "values": "Count numbers, not tensors, and only those that train: sum(p.numel() for p in "
-        "model.parameters() if p.requires_grad).",
+        "values": "Count numbers, not tensors (a tensor's numel() says how many numbers it holds), and only the "
+        "parameters that train (their requires_grad is True).",
         "type": "Return a Python int: p.numel() is one, and their sum is one too.",
-        "default": "sum(p.numel() for p in model.parameters() if p.requires_grad).",
+        "default": "Go through the model's parameters, keep those that train, and add up how many numbers each holds.",
     },
 )
 
