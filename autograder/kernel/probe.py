@@ -168,14 +168,14 @@ def _loader(x, labels, batch_size, shuffle_seed=None):
     one indexing rather than one example at a time and a stack: 06's training call spent a fifth of
     its time collating minibatches of 64."""
     torch = _torch()
-    dataset = _Minibatches(torch.from_numpy(x), torch.from_numpy(labels))
+    dataset = _minibatches(torch.from_numpy(x), torch.from_numpy(labels))
     generator = None if shuffle_seed is None else torch.Generator().manual_seed(shuffle_seed)
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, shuffle=generator is not None, generator=generator, collate_fn=_as_batch
     )
 
 
-def _Minibatches(*tensors):
+def _minibatches(*tensors):
     """A TensorDataset that hands a DataLoader a whole minibatch (``__getitems__``, which its fetcher asks
     first): the tensors indexed at once, as default_collate would stack them example by example."""
     torch = _torch()

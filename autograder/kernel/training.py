@@ -352,7 +352,7 @@ def weights_predictions(training: Training, value, images: np.ndarray, batch_siz
     model.eval()
     layout = torch.contiguous_format
     if any(isinstance(module, torch.nn.Conv2d) for module in model.modules()):
-        layout = torch.channels_last  # max pooling and convolution are vectorised over channels so
+        layout = torch.channels_last  # on a CPU, convolution and max pooling run vectorised over the channels
         model = model.to(memory_format=layout)
     x = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1)
     with torch.no_grad():

@@ -19,11 +19,11 @@ notebook with one that could change, or hide, what it costs.
 from __future__ import annotations
 
 import importlib
-import pkgutil
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
+
+from autograder.judge.exercises import lesson_modules
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,7 @@ class Mistake:
         return () if self.grade_id in self.partial else (self.grade_id,)
 
 
-def _catalogue_modules() -> dict[str, str]:
-    """Assignment name -> the module of this package holding its MISTAKES (``a`` + the assignment, as the
-    judge's exercise modules are named): derived from the files, no list to edit (tests/test_lessons.py)."""
-    return {
-        info.name[1:]: f"{__name__}.{info.name}"
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
-        if re.fullmatch(r"a\d\d_\w+", info.name)
-    }
-
-
-MODULES = _catalogue_modules()
+MODULES = lesson_modules(__name__, __path__)  # each holds its lesson's MISTAKES, named as the judge's exercises
 
 
 def mistakes_for(assignment: str) -> dict[str, Mistake]:

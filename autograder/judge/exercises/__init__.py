@@ -8,21 +8,19 @@ import re
 
 from autograder.checks import Exercise
 
-LESSON_MODULE = re.compile(r"a(\d\d_\w+)")
 
-
-def _lesson_modules() -> dict[str, str]:
-    """Assignment name (its folder in source/) -> the module of this package holding its EXERCISES: every
+def lesson_modules(package: str, path) -> dict[str, str]:
+    """Assignment name (its folder in source/) -> the module of ``package`` (at ``path``) for that lesson: every
     module named ``a`` + the assignment (a01_neuron for source/01_neuron/). A lesson is added by adding its
     module; there is no list to edit (tests/test_lessons.py: one module per lesson of source/)."""
     return {
-        info.name[1:]: f"{__name__}.{info.name}"
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
-        if LESSON_MODULE.fullmatch(info.name)
+        info.name[1:]: f"{package}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(path), key=lambda info: info.name)
+        if re.fullmatch(r"a\d\d_\w+", info.name)
     }
 
 
-MODULES = _lesson_modules()
+MODULES = lesson_modules(__name__, __path__)  # each holds its lesson's EXERCISES
 
 
 def exercises_for(assignment: str) -> dict[str, Exercise]:
