@@ -167,6 +167,9 @@ class ReadyClient(AsyncKernelClient):
                 break
 
 
+RECEIVE_QUEUE = 4  # messages zmq may hold for the grader, per socket, before it reads them
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command runs inside the sandbox."""
 
@@ -189,6 +192,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         client = super().client(**kwargs)
         # zmq drops (and reconnects past) a message over the cap instead of buffering it in the grader.
         client.context.setsockopt(zmq.MAXMSGSIZE, self.message_cap)
+        # zmq queues what arrives before the grader reads it, in this process: a flood of messages under the
+        # cap (widget state, displays) grew it by the whole flood on a busy machine (360 MB). Past
+        # RECEIVE_QUEUE waiting messages, a publisher's (the kernel's output) are dropped instead; a cell whose
+        # idle status is lost so is waited for nbclient's iopub_timeout, then the run goes on.
+        client.context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         return client
 
     def kill_now(self) -> None:
